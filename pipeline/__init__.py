@@ -1,0 +1,1 @@
+"""billing-meter: usage metering from Kafka events to billing sessions in ClickHouse."""

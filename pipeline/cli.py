@@ -1,0 +1,151 @@
+"""``billing-meter``: replay, usage, generate (and the streaming commands).
+
+Every user error ends in one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from pipeline import report
+from pipeline.eventfile import EventFileError, open_event_file, read_messages
+from pipeline.replay import replay, summary_line
+from pipeline.settings import add_rule_options, config_from
+from pipeline.tracegen import TraceSpec, generate
+from sinks.base import BatchingSink
+from sinks.clickhouse.store import StoreError, default_url, open_store
+
+
+class UserError(Exception):
+    """Reported as ``billing-meter: error: MESSAGE`` with exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UserError(f"{message} (see {self.prog} --help)")
+
+
+def _store_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--clickhouse", metavar="URL", default=None,
+                        help="chdb:///path or http://user:pass@host:8123/db "
+                             "(default: $CLICKHOUSE_URL or ./billing-data/chdb)")
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    cfg = config_from(args)
+    path = Path(args.path)
+    with open_event_file(path) as stream:
+        store = open_store(args.clickhouse or default_url())
+        try:
+            progress = _progress(path, stream.tell)
+            tally = replay(read_messages(stream, f"{path}: "), BatchingSink(store), cfg,
+                           source=f"file:{path.name}", on_progress=progress)
+        finally:
+            store.close()
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\033[K")
+    print(summary_line(tally))
+    return 0
+
+
+def _progress(path: Path, tell: Callable[[], int]) -> Callable[[int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+    size = max(path.stat().st_size, 1)
+    started = time.monotonic()
+
+    def show(count: int) -> None:
+        done = tell() / size
+        rate = count / max(time.monotonic() - started, 1e-9)
+        bar = "#" * int(done * 30)
+        sys.stderr.write(f"\r[{bar:<30}] {done:6.1%} {count:>10,} events {rate:>9,.0f}/s")
+        sys.stderr.flush()
+
+    return show
+
+
+def _cmd_usage(args: argparse.Namespace) -> int:
+    request = report.resolve(
+        now_ms=int(time.time() * 1000), by=args.by, range_=args.range, start=args.start,
+        end=args.end, app_id=args.app, all_apps=args.all_apps)
+    store = open_store(args.clickhouse or default_url())
+    try:
+        rows = store.usage_rows(by=request.by, source=request.source, start_ms=request.start_ms,
+                                end_ms=request.end_ms, app_id=request.app_id,
+                                sum_apps=request.all_apps)
+    finally:
+        store.close()
+    data = report.to_report(rows, request.by)
+    renderers = {"json": report.render_json, "csv": report.render_csv,
+                 "table": report.render_table}
+    sys.stdout.write(renderers[args.format](data).rstrip("\n") + "\n")
+    return 0
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    if args.events <= 0:
+        raise UserError("--events must be positive")
+    end_ms = report.parse_time(args.end, "end") if args.end else int(time.time() * 1000)
+    spec = TraceSpec(events=args.events, seed=args.seed, end_ms=end_ms)
+    lines = 0
+    with Path(args.path).open("wb") as out:
+        for line in generate(spec):
+            out.write(line)
+            lines += 1
+    print(f"wrote {lines} messages to {args.path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = _Parser(prog="billing-meter", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    replay_cmd = commands.add_parser("replay", help="replay an event file into ClickHouse")
+    replay_cmd.add_argument("path", help="event file (JSON Lines, SPEC section 7)")
+    _store_option(replay_cmd)
+    add_rule_options(replay_cmd)
+    replay_cmd.set_defaults(run=_cmd_replay)
+
+    usage = commands.add_parser("usage", help="the usage report (SPEC section 6)")
+    _store_option(usage)
+    usage.add_argument("--by", choices=report.BYS)
+    usage.add_argument("--range", choices=tuple(report.RANGES))
+    usage.add_argument("--from", dest="start", metavar="T", help="inclusive, ISO date/datetime")
+    usage.add_argument("--to", dest="end", metavar="T", help="exclusive, ISO date/datetime")
+    apps = usage.add_mutually_exclusive_group()
+    apps.add_argument("--app", metavar="ID")
+    apps.add_argument("--all-apps", action="store_true", help="sum all apps (app_id '*')")
+    usage.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    usage.set_defaults(run=_cmd_usage)
+
+    gen = commands.add_parser("generate", help="write a synthetic event file")
+    gen.add_argument("path")
+    gen.add_argument("--events", type=int, default=100_000)
+    gen.add_argument("--seed", type=int, default=1)
+    gen.add_argument("--end", metavar="T", help="latest occurred_at (default: now)")
+    gen.set_defaults(run=_cmd_generate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    try:
+        args = build_parser().parse_args(argv)
+        code: int = args.run(args)
+    except (UserError, report.ReportError, EventFileError, StoreError, ValueError) as exc:
+        print(f"billing-meter: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("billing-meter: interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

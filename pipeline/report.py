@@ -1,0 +1,167 @@
+"""The usage report (SPEC section 6): request validation, range resolution, output formats.
+
+Shared by the CLI and the worker's HTTP API, so both accept and refuse the same
+things with the same messages.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from pipeline.core.config import HOUR_MS
+
+BYS = ("hour", "day", "week", "month")
+RANGES = {"24h": 24 * HOUR_MS, "7d": 7 * 24 * HOUR_MS, "30d": 30 * 24 * HOUR_MS}
+MAX_PERIODS = 2_000  # a request may span at most this many periods of its granularity
+_DAY_MS = 24 * HOUR_MS
+_APPROX_MS = {"hour": HOUR_MS, "day": _DAY_MS, "week": 7 * _DAY_MS, "month": 28 * _DAY_MS}
+KEYS = ("period", "app_id", "billing_sessions", "usage_sessions", "alert_sessions",
+        "voice_sessions", "agents")
+
+
+class ReportError(ValueError):
+    """A bad report request; the message is one line for the user (or a 400)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRequest:
+    """A resolved request: ``[start_ms, end_ms)`` at granularity ``by``."""
+
+    by: str
+    start_ms: int
+    end_ms: int
+    app_id: str | None = None
+    all_apps: bool = False
+
+    @property
+    def source(self) -> str:
+        """The rollup to read: ``by`` itself when the range is aligned to it, else hourly."""
+        aligned = _floor(self.start_ms, self.by) == self.start_ms and \
+            _floor(self.end_ms, self.by) == self.end_ms
+        return self.by if aligned else "hour"
+
+
+def parse_time(text: str, name: str) -> int:
+    """ISO date (``2026-11-26``) or datetime (UTC unless it has a zone) to epoch ms."""
+    try:
+        if len(text) == 10:
+            moment = datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
+        else:
+            moment = datetime.fromisoformat(text.replace("z", "Z"))
+            moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    except ValueError:
+        raise ReportError(f"{name}: {text!r} is not an ISO date or datetime") from None
+    return int(moment.timestamp() * 1000)
+
+
+def resolve(*, now_ms: int, by: str | None = None, range_: str | None = None,
+            start: str | None = None, end: str | None = None, app_id: str | None = None,
+            all_apps: bool = False) -> ReportRequest:
+    """Validate the request and resolve its range. Raises :class:`ReportError`."""
+    if by is not None and by not in BYS:
+        raise ReportError(f"by: {by!r} is not one of {', '.join(BYS)}")
+    if app_id is not None and all_apps:
+        raise ReportError("app and all-apps exclude each other")
+    if app_id == "":
+        raise ReportError("app: must not be empty")
+    if range_ is not None and (start is not None or end is not None):
+        raise ReportError("give either a range or from/to, not both")
+    if start is None and end is not None:
+        raise ReportError("to needs from")
+    if start is not None:
+        start_ms = parse_time(start, "from")
+        end_ms = parse_time(end, "to") if end is not None else _ceil(now_ms, "hour")
+        by = by or "day"
+    else:
+        range_ = range_ or "7d"
+        if range_ not in RANGES:
+            raise ReportError(f"range: {range_!r} is not one of {', '.join(RANGES)}")
+        unit = "hour" if range_ == "24h" else "day"
+        end_ms = _ceil(now_ms + 1, unit)
+        start_ms = end_ms - RANGES[range_]
+        by = by or unit
+    return _checked(ReportRequest(by, start_ms, end_ms, app_id, all_apps))
+
+
+def _checked(request: ReportRequest) -> ReportRequest:
+    if request.end_ms <= request.start_ms:
+        raise ReportError("to must be after from")
+    if request.start_ms % HOUR_MS or request.end_ms % HOUR_MS:
+        raise ReportError("from and to must be whole hours (the report's finest resolution)")
+    periods = (request.end_ms - request.start_ms) // _APPROX_MS[request.by]
+    if periods > MAX_PERIODS:
+        raise ReportError(f"the range spans about {periods} {request.by}s; at most {MAX_PERIODS}"
+                          " periods per request: choose a coarser granularity")
+    return request
+
+
+def _floor(ms: int, by: str) -> int:
+    moment = datetime.fromtimestamp(ms // 1000, UTC)
+    if by == "hour":
+        return ms - ms % HOUR_MS
+    day = moment.date()
+    if by == "week":
+        day -= timedelta(days=day.weekday())
+    elif by == "month":
+        day = day.replace(day=1)
+    return int(datetime.combine(day, datetime.min.time(), UTC).timestamp() * 1000)
+
+
+def _ceil(ms: int, by: str) -> int:
+    floor = _floor(ms, by)
+    return floor if floor == ms else _floor(floor + 32 * _DAY_MS, by) if by == "month" \
+        else floor + _APPROX_MS[by]
+
+
+def format_period(moment: datetime | date, by: str) -> str:
+    """``YYYY-MM-DDTHH:00:00Z`` by hour, ``YYYY-MM-DD`` otherwise."""
+    if by == "hour" and isinstance(moment, datetime):
+        return moment.strftime("%Y-%m-%dT%H:00:00Z")
+    return moment.strftime("%Y-%m-%d")
+
+
+def to_report(rows: list[tuple[Any, ...]], by: str) -> list[dict[str, Any]]:
+    """Store rows (period, app, usage, voice, alert, agents) to the SPEC section 6 objects."""
+    return [
+        {"period": format_period(period, by), "app_id": app, "billing_sessions": usage + alert,
+         "usage_sessions": usage, "alert_sessions": alert, "voice_sessions": voice,
+         "agents": agents}
+        for period, app, usage, voice, alert, agents in rows
+    ]
+
+
+def render_json(report: list[dict[str, Any]]) -> str:
+    """The machine-readable form: a JSON array."""
+    return orjson.dumps(report).decode()
+
+
+def render_csv(report: list[dict[str, Any]]) -> str:
+    """CSV with a header row."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=KEYS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(report)
+    return out.getvalue()
+
+
+def render_table(report: list[dict[str, Any]]) -> str:
+    """An aligned table with a totals line (agents are not summable: the total is blank)."""
+    headers = ("period", "app", "billing", "usage", "alert", "voice", "agents")
+    body = [[str(row[key]) for key in KEYS] for row in report]
+    totals = ["total", "", *(str(sum(row[k] for row in report)) for k in KEYS[2:6]), ""]
+    lines = [list(headers), *body, totals]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(headers))]
+
+    def fmt(line: list[str]) -> str:
+        cells = [cell.ljust(w) if i < 2 else cell.rjust(w)
+                 for i, (cell, w) in enumerate(zip(line, widths, strict=True))]
+        return "  ".join(cells).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([fmt(lines[0]), rule, *map(fmt, body), rule, fmt(totals)])

@@ -1,0 +1,70 @@
+"""Topic ``conversation-turns`` (Kafka key: ``conversation_id``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import orjson
+
+from schemas.fields import (
+    format_ms,
+    opt_bool,
+    opt_id,
+    parse_object,
+    req_enum,
+    req_id,
+    req_timestamp,
+)
+
+TOPIC: Final = "conversation-turns"
+ACTORS: Final = frozenset({"user", "bot", "agent"})
+Actor = Literal["user", "bot", "agent"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationTurn:
+    """One turn of a conversation, by the user, the bot or a human agent."""
+
+    event_id: str
+    app_id: str
+    conversation_id: str
+    channel: str
+    actor: str
+    agent_id: str | None
+    occurred_at_ms: int
+    ends_conversation: bool = False
+
+
+def decode(raw: bytes | str, *, now_ms: int) -> ConversationTurn:
+    """Decode and validate one message value (SPEC section 1)."""
+    obj = parse_object(raw)
+    actor = req_enum(obj, "actor", ACTORS)
+    agent_id = req_id(obj, "agent_id") if actor == "agent" else opt_id(obj, "agent_id")
+    return ConversationTurn(
+        event_id=req_id(obj, "event_id"),
+        app_id=req_id(obj, "app_id"),
+        conversation_id=req_id(obj, "conversation_id"),
+        channel=req_id(obj, "channel"),
+        actor=actor,
+        agent_id=agent_id,
+        occurred_at_ms=req_timestamp(obj, "occurred_at", now_ms),
+        ends_conversation=opt_bool(obj, "ends_conversation"),
+    )
+
+
+def encode(turn: ConversationTurn) -> bytes:
+    """Encode as the topic's JSON (timestamps as RFC 3339 UTC strings)."""
+    return orjson.dumps({
+        "event_id": turn.event_id,
+        "app_id": turn.app_id,
+        "conversation_id": turn.conversation_id,
+        "channel": turn.channel,
+        "actor": turn.actor,
+        "agent_id": turn.agent_id,
+        "occurred_at": format_ms(turn.occurred_at_ms),
+        "ends_conversation": turn.ends_conversation,
+    })
+
+
+

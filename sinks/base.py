@@ -1,0 +1,77 @@
+"""The sink contract: ``add`` records, ``flush`` batches, one ``write(batch)`` per backend.
+
+Modelled on quix-streams' ``BatchingSink``. Records are routed to a table by
+type; a batch is one table's rows. A backend's ``write`` must be idempotent:
+the same batch written twice (a retry) changes no total.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from schemas.agent_activity import AgentActivity
+from schemas.billing_session import BillingSession
+from schemas.conversation_summary import ConversationSummary
+from schemas.dead_letter import DeadLetter
+
+Record = BillingSession | AgentActivity | ConversationSummary | DeadLetter
+
+#: Record type to table name.
+TABLES: dict[type, str] = {
+    BillingSession: "sessions",
+    AgentActivity: "agent_activity",
+    ConversationSummary: "conversations",
+    DeadLetter: "dead_letters",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Rows for one table, in arrival order."""
+
+    table: str
+    records: tuple[Record, ...]
+
+
+class Backend(Protocol):
+    """Writes a batch; raises on failure (the caller retries the same batch)."""
+
+    def write(self, batch: Batch) -> None:
+        """Write all of ``batch`` or raise."""
+
+
+class BatchingSink:
+    """Buffers records per table and writes them in batches of at most ``max_rows``."""
+
+    def __init__(self, backend: Backend, max_rows: int = 50_000) -> None:
+        if max_rows <= 0:
+            raise ValueError("max_rows must be positive")
+        self._backend = backend
+        self._max_rows = max_rows
+        self._buffers: dict[str, list[Record]] = {table: [] for table in TABLES.values()}
+        self.rows_written: dict[str, int] = dict.fromkeys(TABLES.values(), 0)
+
+    def add(self, record: Record) -> None:
+        """Buffer one record; writes its table's batch when it is full."""
+        table = TABLES[type(record)]
+        buffer = self._buffers[table]
+        buffer.append(record)
+        if len(buffer) >= self._max_rows:
+            self._write(table)
+
+    def pending(self) -> int:
+        """Records buffered and not yet written."""
+        return sum(len(buffer) for buffer in self._buffers.values())
+
+    def flush(self) -> None:
+        """Write every non-empty buffer."""
+        for table, buffer in self._buffers.items():
+            if buffer:
+                self._write(table)
+
+    def _write(self, table: str) -> None:
+        records = tuple(self._buffers[table])
+        self._backend.write(Batch(table=table, records=records))
+        self._buffers[table] = []
+        self.rows_written[table] += len(records)

@@ -1,0 +1,1 @@
+"""ClickHouse: DDL and report SQL built by pure functions, and the sink backend."""

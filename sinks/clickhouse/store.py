@@ -1,0 +1,154 @@
+"""A ClickHouse store, embedded (chdb) or a server (HTTP), through one code path."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import clickhouse_connect
+from clickhouse_connect.driver.exceptions import ClickHouseError
+
+from sinks.base import Batch
+from sinks.clickhouse.ddl import check_identifier, schema
+from sinks.clickhouse.queries import apps_query, usage_query
+from sinks.clickhouse.rows import to_columns
+
+DEFAULT_DATABASE = "billing"
+DEFAULT_PATH = Path("billing-data") / "chdb"
+#: Sink inserts are synchronous and deduplicated by block (belt and braces: the
+#: tables are idempotent by design, see ddl.py).
+INSERT_SETTINGS = {"async_insert": 0, "insert_deduplicate": 1,
+                   "deduplicate_blocks_in_dependent_materialized_views": 1}
+
+
+class StoreError(RuntimeError):
+    """The store cannot be reached or used; the message is one line for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoreUrl:
+    """Where the store is: ``chdb`` (a path) or ``http``/``https`` (a server)."""
+
+    scheme: str
+    database: str
+    path: str = ""
+    host: str = ""
+    port: int = 0
+    username: str = "default"
+    password: str = ""
+
+
+def default_url() -> str:
+    """``CLICKHOUSE_URL`` or the embedded store under the working directory."""
+    return os.environ.get("CLICKHOUSE_URL") or f"chdb://{DEFAULT_PATH.resolve()}"
+
+
+def parse_store_url(url: str) -> StoreUrl:
+    """Parse ``chdb:///abs/path``, ``chdb://rel/path`` or ``http(s)://user:pass@host:port/db``.
+
+    A chdb URL may name the database as ``?database=NAME``.
+    """
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    if parts.scheme == "chdb":
+        path = unquote((parts.netloc + parts.path) if parts.netloc else parts.path)
+        if not path:
+            raise ValueError(f"{url!r}: a chdb URL needs a path, e.g. chdb:///var/lib/billing")
+        database = query.get("database", [DEFAULT_DATABASE])[0]
+        return StoreUrl("chdb", check_identifier(database), path=str(Path(path).resolve()))
+    if parts.scheme in {"http", "https"}:
+        if not parts.hostname:
+            raise ValueError(f"{url!r}: no host")
+        database = parts.path.strip("/") or DEFAULT_DATABASE
+        return StoreUrl(
+            parts.scheme, check_identifier(database), host=parts.hostname,
+            port=parts.port or (8443 if parts.scheme == "https" else 8123),
+            username=unquote(parts.username or "default"), password=unquote(parts.password or ""),
+        )
+    raise ValueError(f"{url!r}: the ClickHouse URL must start with chdb://, http:// or https://")
+
+
+class ClickHouseStore:
+    """Schema, idempotent batch writes (the sink backend) and the usage queries."""
+
+    def __init__(self, client: Any, database: str) -> None:
+        self._client = client
+        self.database = database
+
+    def ensure_schema(self) -> None:
+        """Create the database, tables and views if missing (idempotent)."""
+        for statement in schema(self.database):
+            self._client.command(statement)
+
+    def write(self, batch: Batch) -> None:
+        """Insert one batch, column-oriented."""
+        names, columns = to_columns(batch)
+        self._client.insert(f"{self.database}.{batch.table}", columns, column_names=names,
+                            column_oriented=True, settings=INSERT_SETTINGS)
+
+    def usage_rows(self, *, by: str, source: str, start_ms: int, end_ms: int,
+                   app_id: str | None, sum_apps: bool) -> list[tuple[Any, ...]]:
+        """Raw report rows: (period, app_id, usage, voice, alert, agents)."""
+        sql = usage_query(self.database, by=by, source=source, app_filter=app_id is not None,
+                          sum_apps=sum_apps)
+        params: dict[str, Any] = {"start": _utc(start_ms), "end": _utc(end_ms)}
+        if app_id is not None:
+            params["app"] = app_id
+        return list(self._client.query(sql, parameters=params).result_rows)
+
+    def apps(self) -> list[str]:
+        """App ids with any activity."""
+        return [row[0] for row in self._client.query(apps_query(self.database)).result_rows]
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run a read query (for analysts and tests)."""
+        return list(self._client.query(sql).result_rows)
+
+    def close(self) -> None:
+        """Release the client (and the embedded engine's lock)."""
+        self._client.close()
+
+
+def _utc(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def open_store(url: str, *, create: bool = True) -> ClickHouseStore:
+    """Connect and (by default) apply the schema. Raises :class:`StoreError` with one line."""
+    target = parse_store_url(url)
+    try:
+        if target.scheme == "chdb":
+            Path(target.path).mkdir(parents=True, exist_ok=True)
+            client = clickhouse_connect.get_client(dsn=f"chdb://{target.path}")
+        else:
+            client = clickhouse_connect.get_client(
+                host=target.host, port=target.port, username=target.username,
+                password=target.password, secure=target.scheme == "https",
+                connect_timeout=5, send_receive_timeout=60)
+        store = ClickHouseStore(client, target.database)
+        if create:
+            store.ensure_schema()
+    except ClickHouseError as exc:
+        raise StoreError(_one_line(target, exc)) from exc
+    except OSError as exc:
+        raise StoreError(f"cannot use the ClickHouse store at {_where(target)}: {exc}") from exc
+    return store
+
+
+def _where(target: StoreUrl) -> str:
+    if target.scheme == "chdb":
+        return target.path
+    return f"{target.scheme}://{target.host}:{target.port}"
+
+
+def _one_line(target: StoreUrl, exc: Exception) -> str:
+    text = str(exc)
+    if "Cannot lock file" in text or "already initialized" in text:
+        return (f"the embedded store {target.path} is in use by another process (a running "
+                "worker?); query the worker with --api, or stop it first")
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return f"cannot use the ClickHouse store at {_where(target)}: {first[:300]}"
