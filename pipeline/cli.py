@@ -31,9 +31,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _store_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--clickhouse", metavar="URL", default=None,
-                        help="chdb:///path or http://user:pass@host:8123/db "
-                             "(default: $CLICKHOUSE_URL or ./billing-data/chdb)")
+    parser.add_argument(
+        "--clickhouse",
+        metavar="URL",
+        default=None,
+        help="chdb:///path or http://user:pass@host:8123/db "
+        "(default: $CLICKHOUSE_URL or ./billing-data/chdb)",
+    )
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
@@ -43,8 +47,13 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         store = open_store(args.clickhouse or default_url())
         try:
             progress = _progress(path, stream.tell)
-            tally = replay(read_messages(stream, f"{path}: "), BatchingSink(store), cfg,
-                           source=f"file:{path.name}", on_progress=progress)
+            tally = replay(
+                read_messages(stream, f"{path}: "),
+                BatchingSink(store),
+                cfg,
+                source=f"file:{path.name}",
+                on_progress=progress,
+            )
         finally:
             store.close()
     if sys.stderr.isatty():
@@ -71,18 +80,28 @@ def _progress(path: Path, tell: Callable[[], int]) -> Callable[[int], None] | No
 
 def _cmd_usage(args: argparse.Namespace) -> int:
     request = report.resolve(
-        now_ms=int(time.time() * 1000), by=args.by, range_=args.range, start=args.start,
-        end=args.end, app_id=args.app, all_apps=args.all_apps)
+        now_ms=int(time.time() * 1000),
+        by=args.by,
+        range_=args.range,
+        start=args.start,
+        end=args.end,
+        app_id=args.app,
+        all_apps=args.all_apps,
+    )
     store = open_store(args.clickhouse or default_url())
     try:
-        rows = store.usage_rows(by=request.by, source=request.source, start_ms=request.start_ms,
-                                end_ms=request.end_ms, app_id=request.app_id,
-                                sum_apps=request.all_apps)
+        rows = store.usage_rows(
+            by=request.by,
+            source=request.source,
+            start_ms=request.start_ms,
+            end_ms=request.end_ms,
+            app_id=request.app_id,
+            sum_apps=request.all_apps,
+        )
     finally:
         store.close()
     data = report.to_report(rows, request.by)
-    renderers = {"json": report.render_json, "csv": report.render_csv,
-                 "table": report.render_table}
+    renderers = {"json": report.render_json, "csv": report.render_csv, "table": report.render_table}
     sys.stdout.write(renderers[args.format](data).rstrip("\n") + "\n")
     return 0
 

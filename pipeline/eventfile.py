@@ -12,8 +12,11 @@ import orjson
 from pipeline.core.meter import INPUT_TOPICS
 
 #: Which value field the Kafka key comes from when a line has no ``key`` (SPEC section 1).
-KEY_FIELDS = {"conversation-turns": "conversation_id", "agent-transfers": "conversation_id",
-              "alert-deliveries": "app_id"}
+KEY_FIELDS = {
+    "conversation-turns": "conversation_id",
+    "agent-transfers": "conversation_id",
+    "alert-deliveries": "app_id",
+}
 
 
 class EventFileError(ValueError):

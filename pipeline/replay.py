@@ -7,14 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from pipeline.core.config import MeterConfig
-from pipeline.core.conversation import ConversationState
-from pipeline.core.meter import (
-    Tally,
-    apply_event,
-    decode_event,
-    sweep_alerts,
-    sweep_conversations,
-)
+from pipeline.core.meter import Stores, Tally, apply_event, decode_event, sweep
 from pipeline.eventfile import FileMessage
 from schemas.dead_letter import DeadLetter
 from schemas.fields import ValidationError
@@ -32,8 +25,7 @@ class Replayer:
     source: str
     now_ms: int = field(default_factory=lambda: int(time.time() * 1000))
     tally: Tally = field(default_factory=Tally)
-    conversations: dict[str, ConversationState] = field(default_factory=dict)
-    alerts: dict[str, int] = field(default_factory=dict)
+    stores: Stores = field(default_factory=Stores)
     stream_ms: int = 0
 
     def feed(self, message: FileMessage) -> None:
@@ -42,12 +34,21 @@ class Replayer:
             event = decode_event(message.topic, message.value, self.now_ms)
         except ValidationError as error:
             self.tally.add_invalid()
-            self.sink.add(DeadLetter.from_error(
-                error, source=self.source, topic=message.topic, partition=-1,
-                offset=message.line, raw=message.value))
+            self.sink.add(
+                DeadLetter.from_error(
+                    error,
+                    source=self.source,
+                    topic=message.topic,
+                    partition=-1,
+                    offset=message.line,
+                    raw=message.value,
+                )
+            )
             return
-        outcome = apply_event(event, self.conversations, self.alerts, self.cfg)
+        outcome = apply_event(event, self.stores, self.cfg)
         self.tally.add(outcome)
+        if outcome.duplicate:
+            return
         add = self.sink.add
         for session in outcome.sessions:
             add(session)
@@ -61,14 +62,8 @@ class Replayer:
 
     def sweep(self, now_ms: int) -> None:
         """Close idle conversations and drop expired state as of stream time ``now_ms``."""
-        result = sweep_conversations(list(self.conversations.items()), now_ms, self.cfg)
-        for summary in result.summaries:
+        for summary in sweep(self.stores, now_ms, self.cfg):
             self.sink.add(summary)
-        self.conversations.update(result.updates)
-        for key in result.evictions:
-            del self.conversations[key]
-        for key in sweep_alerts(list(self.alerts.items()), now_ms, self.cfg):
-            del self.alerts[key]
 
     def finish(self) -> Tally:
         """End of input: close every open conversation (as idle) and flush the sink."""
@@ -77,9 +72,15 @@ class Replayer:
         return self.tally
 
 
-def replay(messages: Iterable[FileMessage], sink: BatchingSink, cfg: MeterConfig, source: str,
-           *, now_ms: int | None = None,
-           on_progress: Callable[[int], None] | None = None) -> Tally:
+def replay(
+    messages: Iterable[FileMessage],
+    sink: BatchingSink,
+    cfg: MeterConfig,
+    source: str,
+    *,
+    now_ms: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> Tally:
     """Replay ``messages`` into ``sink``; returns the counts."""
     replayer = Replayer(cfg=cfg, sink=sink, source=source)
     if now_ms is not None:
@@ -94,6 +95,8 @@ def replay(messages: Iterable[FileMessage], sink: BatchingSink, cfg: MeterConfig
 def summary_line(tally: Tally) -> str:
     """The one-line summary printed after a replay."""
     kinds = tally.sessions
-    return (f"events={tally.events} accepted={tally.accepted} duplicates={tally.duplicates} "
-            f"invalid={tally.invalid} out_of_order={tally.out_of_order} "
-            f"sessions: usage={kinds['usage']} voice={kinds['voice']} alert={kinds['alert']}")
+    return (
+        f"events={tally.events} accepted={tally.accepted} duplicates={tally.duplicates} "
+        f"invalid={tally.invalid} out_of_order={tally.out_of_order} "
+        f"sessions: usage={kinds['usage']} voice={kinds['voice']} alert={kinds['alert']}"
+    )

@@ -21,8 +21,15 @@ RANGES = {"24h": 24 * HOUR_MS, "7d": 7 * 24 * HOUR_MS, "30d": 30 * 24 * HOUR_MS}
 MAX_PERIODS = 2_000  # a request may span at most this many periods of its granularity
 _DAY_MS = 24 * HOUR_MS
 _APPROX_MS = {"hour": HOUR_MS, "day": _DAY_MS, "week": 7 * _DAY_MS, "month": 28 * _DAY_MS}
-KEYS = ("period", "app_id", "billing_sessions", "usage_sessions", "alert_sessions",
-        "voice_sessions", "agents")
+KEYS = (
+    "period",
+    "app_id",
+    "billing_sessions",
+    "usage_sessions",
+    "alert_sessions",
+    "voice_sessions",
+    "agents",
+)
 
 
 class ReportError(ValueError):
@@ -42,8 +49,10 @@ class ReportRequest:
     @property
     def source(self) -> str:
         """The rollup to read: ``by`` itself when the range is aligned to it, else hourly."""
-        aligned = _floor(self.start_ms, self.by) == self.start_ms and \
-            _floor(self.end_ms, self.by) == self.end_ms
+        aligned = (
+            _floor(self.start_ms, self.by) == self.start_ms
+            and _floor(self.end_ms, self.by) == self.end_ms
+        )
         return self.by if aligned else "hour"
 
 
@@ -60,9 +69,16 @@ def parse_time(text: str, name: str) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def resolve(*, now_ms: int, by: str | None = None, range_: str | None = None,
-            start: str | None = None, end: str | None = None, app_id: str | None = None,
-            all_apps: bool = False) -> ReportRequest:
+def resolve(
+    *,
+    now_ms: int,
+    by: str | None = None,
+    range_: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    app_id: str | None = None,
+    all_apps: bool = False,
+) -> ReportRequest:
     """Validate the request and resolve its range. Raises :class:`ReportError`."""
     if by is not None and by not in BYS:
         raise ReportError(f"by: {by!r} is not one of {', '.join(BYS)}")
@@ -96,8 +112,10 @@ def _checked(request: ReportRequest) -> ReportRequest:
         raise ReportError("from and to must be whole hours (the report's finest resolution)")
     periods = (request.end_ms - request.start_ms) // _APPROX_MS[request.by]
     if periods > MAX_PERIODS:
-        raise ReportError(f"the range spans about {periods} {request.by}s; at most {MAX_PERIODS}"
-                          " periods per request: choose a coarser granularity")
+        raise ReportError(
+            f"the range spans about {periods} {request.by}s; at most {MAX_PERIODS}"
+            " periods per request: choose a coarser granularity"
+        )
     return request
 
 
@@ -115,8 +133,13 @@ def _floor(ms: int, by: str) -> int:
 
 def _ceil(ms: int, by: str) -> int:
     floor = _floor(ms, by)
-    return floor if floor == ms else _floor(floor + 32 * _DAY_MS, by) if by == "month" \
+    return (
+        floor
+        if floor == ms
+        else _floor(floor + 32 * _DAY_MS, by)
+        if by == "month"
         else floor + _APPROX_MS[by]
+    )
 
 
 def format_period(moment: datetime | date, by: str) -> str:
@@ -129,9 +152,15 @@ def format_period(moment: datetime | date, by: str) -> str:
 def to_report(rows: list[tuple[Any, ...]], by: str) -> list[dict[str, Any]]:
     """Store rows (period, app, usage, voice, alert, agents) to the SPEC section 6 objects."""
     return [
-        {"period": format_period(period, by), "app_id": app, "billing_sessions": usage + alert,
-         "usage_sessions": usage, "alert_sessions": alert, "voice_sessions": voice,
-         "agents": agents}
+        {
+            "period": format_period(period, by),
+            "app_id": app,
+            "billing_sessions": usage + alert,
+            "usage_sessions": usage,
+            "alert_sessions": alert,
+            "voice_sessions": voice,
+            "agents": agents,
+        }
         for period, app, usage, voice, alert, agents in rows
     ]
 
@@ -159,8 +188,10 @@ def render_table(report: list[dict[str, Any]]) -> str:
     widths = [max(len(line[i]) for line in lines) for i in range(len(headers))]
 
     def fmt(line: list[str]) -> str:
-        cells = [cell.ljust(w) if i < 2 else cell.rjust(w)
-                 for i, (cell, w) in enumerate(zip(line, widths, strict=True))]
+        cells = [
+            cell.ljust(w) if i < 2 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+        ]
         return "  ".join(cells).rstrip()
 
     rule = "  ".join("-" * w for w in widths)

@@ -32,14 +32,22 @@ def add_rule_options(parser: argparse.ArgumentParser) -> None:
     """Add ``--slice``, ``--idle-timeout``, ... (defaults from the environment, then SPEC)."""
     group = parser.add_argument_group("session rules (env BILLING_SLICE etc.)")
     for name, env, _ in DURATIONS:
-        group.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar="DURATION",
-                           help=f"default: ${env} or the SPEC default")
-    group.add_argument("--voice-channels", metavar="LIST",
-                       help="comma-separated; default: $BILLING_VOICE_CHANNELS or voice")
+        group.add_argument(
+            f"--{name.replace('_', '-')}",
+            dest=name,
+            metavar="DURATION",
+            help=f"default: ${env} or the SPEC default",
+        )
+    group.add_argument(
+        "--voice-channels",
+        metavar="LIST",
+        help="comma-separated; default: $BILLING_VOICE_CHANNELS or voice",
+    )
 
 
-def config_from(args: argparse.Namespace | None = None,
-                environ: Mapping[str, str] | None = None) -> MeterConfig:
+def config_from(
+    args: argparse.Namespace | None = None, environ: Mapping[str, str] | None = None
+) -> MeterConfig:
     """Build the config: flag, else environment variable, else default. Raises ``ValueError``."""
     environ = os.environ if environ is None else environ
     values: dict[str, object] = {}

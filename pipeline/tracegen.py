@@ -17,13 +17,21 @@ _DAY_MS = 86_400_000
 _GARBAGE = (
     ("conversation-turns", b"not json at all"),
     ("agent-transfers", b'{"event_id": "x"}'),
-    ("conversation-turns", b'{"event_id": "g", "app_id": "a", "conversation_id": "c", '
-                           b'"channel": "web", "actor": "robot", "occurred_at": 1764158400000}'),
-    ("alert-deliveries", b'{"event_id": "g", "app_id": "a", "alert_id": "r", '
-                         b'"occurred_at": "yesterday"}'),
+    (
+        "conversation-turns",
+        b'{"event_id": "g", "app_id": "a", "conversation_id": "c", '
+        b'"channel": "web", "actor": "robot", "occurred_at": 1764158400000}',
+    ),
+    (
+        "alert-deliveries",
+        b'{"event_id": "g", "app_id": "a", "alert_id": "r", "occurred_at": "yesterday"}',
+    ),
     ("alert-deliveries", b"[1, 2, 3]"),
-    ("conversation-turns", b'{"event_id": "g", "app_id": "a", "conversation_id": "c", '
-                           b'"channel": "web", "actor": "user", "occurred_at": 12}'),
+    (
+        "conversation-turns",
+        b'{"event_id": "g", "app_id": "a", "conversation_id": "c", '
+        b'"channel": "web", "actor": "user", "occurred_at": 12}',
+    ),
 )
 
 
@@ -50,8 +58,11 @@ def generate(spec: TraceSpec) -> Iterator[bytes]:
     budget = spec.events
     serial = 0
     while budget > 0:
-        batch = _conversation(rng, spec, serial, start_ms) if rng.random() < 0.95 \
+        batch = (
+            _conversation(rng, spec, serial, start_ms)
+            if rng.random() < 0.95
             else _alerts(rng, spec, serial, start_ms)
+        )
         for at_ms, topic, value in batch[:budget]:
             heapq.heappush(heap, (at_ms, len(heap), topic, value))
         budget -= min(len(batch), budget)
@@ -59,8 +70,9 @@ def generate(spec: TraceSpec) -> Iterator[bytes]:
     yield from _perturb(rng, spec, [heapq.heappop(heap) for _ in range(len(heap))])
 
 
-def _perturb(rng: random.Random, spec: TraceSpec,
-             ordered: list[tuple[int, int, str, dict[str, Any]]]) -> Iterator[bytes]:
+def _perturb(
+    rng: random.Random, spec: TraceSpec, ordered: list[tuple[int, int, str, dict[str, Any]]]
+) -> Iterator[bytes]:
     pending: list[tuple[str, dict[str, Any]]] = []
     for _, _, topic, value in ordered:
         roll = rng.random()
@@ -86,8 +98,9 @@ def _line(topic: str, *, value: dict[str, Any] | None = None, raw: bytes | None 
     return orjson.dumps({"topic": topic, "value": value}) + b"\n"
 
 
-def _conversation(rng: random.Random, spec: TraceSpec, serial: int,
-                  start_ms: int) -> list[tuple[int, str, dict[str, Any]]]:
+def _conversation(
+    rng: random.Random, spec: TraceSpec, serial: int, start_ms: int
+) -> list[tuple[int, str, dict[str, Any]]]:
     app = f"app-{rng.randrange(spec.apps) + 1}"
     conv = f"conv-{spec.seed}-{serial}"
     channel = rng.choice(("web", "web", "slack", "voice"))
@@ -102,28 +115,56 @@ def _conversation(rng: random.Random, spec: TraceSpec, serial: int,
         event_id = f"{conv}-{index}"
         if rng.random() < 0.08:
             agent = f"agent-{rng.randrange(spec.agents)}" if agent is None else None
-            events.append((at, "agent-transfers", {
-                **base, "event_id": event_id, "direction": "to_agent" if agent else "to_bot",
-                "agent_id": agent, "occurred_at": _stamp(rng, at)}))
+            events.append(
+                (
+                    at,
+                    "agent-transfers",
+                    {
+                        **base,
+                        "event_id": event_id,
+                        "direction": "to_agent" if agent else "to_bot",
+                        "agent_id": agent,
+                        "occurred_at": _stamp(rng, at),
+                    },
+                )
+            )
             continue
         actor = "agent" if agent and rng.random() < 0.5 else rng.choice(("user", "bot"))
-        events.append((at, "conversation-turns", {
-            **base, "event_id": event_id, "actor": actor,
-            "agent_id": agent if actor == "agent" else None, "occurred_at": _stamp(rng, at)}))
+        events.append(
+            (
+                at,
+                "conversation-turns",
+                {
+                    **base,
+                    "event_id": event_id,
+                    "actor": actor,
+                    "agent_id": agent if actor == "agent" else None,
+                    "occurred_at": _stamp(rng, at),
+                },
+            )
+        )
     if rng.random() < 0.5 and events[-1][1] == "conversation-turns":
         events[-1][2]["ends_conversation"] = True
     return events
 
 
-def _alerts(rng: random.Random, spec: TraceSpec, serial: int,
-            start_ms: int) -> list[tuple[int, str, dict[str, Any]]]:
+def _alerts(
+    rng: random.Random, spec: TraceSpec, serial: int, start_ms: int
+) -> list[tuple[int, str, dict[str, Any]]]:
     app = f"app-{rng.randrange(spec.apps) + 1}"
     first = start_ms + rng.randrange(8 * 3_600_000)
     return [
-        (at, "alert-deliveries", {
-            "event_id": f"delivery-{spec.seed}-{serial}-{n}", "app_id": app,
-            "alert_id": f"report-{serial}", "user_id": f"user-{rng.randrange(100)}",
-            "occurred_at": _stamp(rng, at)})
+        (
+            at,
+            "alert-deliveries",
+            {
+                "event_id": f"delivery-{spec.seed}-{serial}-{n}",
+                "app_id": app,
+                "alert_id": f"report-{serial}",
+                "user_id": f"user-{rng.randrange(100)}",
+                "occurred_at": _stamp(rng, at),
+            },
+        )
         for n, at in enumerate(range(first, start_ms + spec.span_ms, 8 * 3_600_000))
     ]
 

@@ -28,9 +28,13 @@ class AgentActivity:
 
 def encode(activity: AgentActivity) -> bytes:
     """Encode as the topic's JSON."""
-    return orjson.dumps({
-        "app_id": activity.app_id, "agent_id": activity.agent_id, "hour_ms": activity.hour_ms,
-    })
+    return orjson.dumps(
+        {
+            "app_id": activity.app_id,
+            "agent_id": activity.agent_id,
+            "hour_ms": activity.hour_ms,
+        }
+    )
 
 
 def decode(raw: bytes | str) -> AgentActivity:

@@ -44,12 +44,14 @@ def decode(raw: bytes | str, *, now_ms: int) -> AgentTransfer:
 
 def encode(transfer: AgentTransfer) -> bytes:
     """Encode as the topic's JSON."""
-    return orjson.dumps({
-        "event_id": transfer.event_id,
-        "app_id": transfer.app_id,
-        "conversation_id": transfer.conversation_id,
-        "channel": transfer.channel,
-        "direction": transfer.direction,
-        "agent_id": transfer.agent_id,
-        "occurred_at": format_ms(transfer.occurred_at_ms),
-    })
+    return orjson.dumps(
+        {
+            "event_id": transfer.event_id,
+            "app_id": transfer.app_id,
+            "conversation_id": transfer.conversation_id,
+            "channel": transfer.channel,
+            "direction": transfer.direction,
+            "agent_id": transfer.agent_id,
+            "occurred_at": format_ms(transfer.occurred_at_ms),
+        }
+    )

@@ -37,10 +37,12 @@ def decode(raw: bytes | str, *, now_ms: int) -> AlertDelivery:
 
 def encode(alert: AlertDelivery) -> bytes:
     """Encode as the topic's JSON."""
-    return orjson.dumps({
-        "event_id": alert.event_id,
-        "app_id": alert.app_id,
-        "alert_id": alert.alert_id,
-        "user_id": alert.user_id,
-        "occurred_at": format_ms(alert.occurred_at_ms),
-    })
+    return orjson.dumps(
+        {
+            "event_id": alert.event_id,
+            "app_id": alert.app_id,
+            "alert_id": alert.alert_id,
+            "user_id": alert.user_id,
+            "occurred_at": format_ms(alert.occurred_at_ms),
+        }
+    )

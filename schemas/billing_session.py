@@ -30,8 +30,9 @@ class BillingSession:
     opened_at_ms: int
 
 
-def conversation_session_id(app_id: str, conversation_id: str, segment: int,
-                            kind: str, slice_: int) -> str:
+def conversation_session_id(
+    app_id: str, conversation_id: str, segment: int, kind: str, slice_: int
+) -> str:
     """``{app_id}/{conversation_id}/{segment}/{kind}/{slice}``."""
     return f"{app_id}/{conversation_id}/{segment}/{kind}/{slice_}"
 

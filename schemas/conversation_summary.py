@@ -36,21 +36,23 @@ class ConversationSummary:
 
 def encode(summary: ConversationSummary) -> bytes:
     """Encode as the topic's JSON."""
-    return orjson.dumps({
-        "app_id": summary.app_id,
-        "conversation_id": summary.conversation_id,
-        "segment": summary.segment,
-        "channel": summary.channel,
-        "started_at": format_ms(summary.started_at_ms),
-        "started_at_ms": summary.started_at_ms,
-        "ended_at_ms": summary.ended_at_ms,
-        "bot_ms": summary.bot_ms,
-        "agent_ms": summary.agent_ms,
-        "interaction_ms": summary.interaction_ms,
-        "usage_sessions": summary.usage_sessions,
-        "voice_sessions": summary.voice_sessions,
-        "cause": summary.cause,
-    })
+    return orjson.dumps(
+        {
+            "app_id": summary.app_id,
+            "conversation_id": summary.conversation_id,
+            "segment": summary.segment,
+            "channel": summary.channel,
+            "started_at": format_ms(summary.started_at_ms),
+            "started_at_ms": summary.started_at_ms,
+            "ended_at_ms": summary.ended_at_ms,
+            "bot_ms": summary.bot_ms,
+            "agent_ms": summary.agent_ms,
+            "interaction_ms": summary.interaction_ms,
+            "usage_sessions": summary.usage_sessions,
+            "voice_sessions": summary.voice_sessions,
+            "cause": summary.cause,
+        }
+    )
 
 
 def decode(raw: bytes | str) -> ConversationSummary:
@@ -59,9 +61,19 @@ def decode(raw: bytes | str) -> ConversationSummary:
     cause = req_str(obj, "cause")
     if cause not in CAUSES:
         raise ValidationError("cause", "bad_enum", f"{cause[:40]!r} is not one of: {CAUSES}")
-    ints = {name: req_int(obj, name) for name in (
-        "segment", "started_at_ms", "ended_at_ms", "bot_ms", "agent_ms", "interaction_ms",
-        "usage_sessions", "voice_sessions")}
+    ints = {
+        name: req_int(obj, name)
+        for name in (
+            "segment",
+            "started_at_ms",
+            "ended_at_ms",
+            "bot_ms",
+            "agent_ms",
+            "interaction_ms",
+            "usage_sessions",
+            "voice_sessions",
+        )
+    }
     return ConversationSummary(
         app_id=req_str(obj, "app_id"),
         conversation_id=req_str(obj, "conversation_id"),

@@ -55,16 +55,15 @@ def decode(raw: bytes | str, *, now_ms: int) -> ConversationTurn:
 
 def encode(turn: ConversationTurn) -> bytes:
     """Encode as the topic's JSON (timestamps as RFC 3339 UTC strings)."""
-    return orjson.dumps({
-        "event_id": turn.event_id,
-        "app_id": turn.app_id,
-        "conversation_id": turn.conversation_id,
-        "channel": turn.channel,
-        "actor": turn.actor,
-        "agent_id": turn.agent_id,
-        "occurred_at": format_ms(turn.occurred_at_ms),
-        "ends_conversation": turn.ends_conversation,
-    })
-
-
-
+    return orjson.dumps(
+        {
+            "event_id": turn.event_id,
+            "app_id": turn.app_id,
+            "conversation_id": turn.conversation_id,
+            "channel": turn.channel,
+            "actor": turn.actor,
+            "agent_id": turn.agent_id,
+            "occurred_at": format_ms(turn.occurred_at_ms),
+            "ends_conversation": turn.ends_conversation,
+        }
+    )

@@ -37,11 +37,27 @@ class DeadLetter:
     raw: bytes
 
     @classmethod
-    def from_error(cls, error: ValidationError, *, source: str, topic: str,
-                   partition: int, offset: int, raw: bytes) -> DeadLetter:
+    def from_error(
+        cls,
+        error: ValidationError,
+        *,
+        source: str,
+        topic: str,
+        partition: int,
+        offset: int,
+        raw: bytes,
+    ) -> DeadLetter:
         """Build from the validation error that rejected ``raw``."""
-        return cls(source=source, source_topic=topic, partition=partition, offset=offset,
-                   reason_code=error.code, field=error.field, reason=error.reason, raw=raw)
+        return cls(
+            source=source,
+            source_topic=topic,
+            partition=partition,
+            offset=offset,
+            reason_code=error.code,
+            field=error.field,
+            reason=error.reason,
+            raw=raw,
+        )
 
 
 def encode(letter: DeadLetter) -> bytes:
@@ -50,17 +66,19 @@ def encode(letter: DeadLetter) -> bytes:
         text: str | None = letter.raw.decode("utf-8")
     except UnicodeDecodeError:
         text = None
-    return orjson.dumps({
-        "source": letter.source,
-        "source_topic": letter.source_topic,
-        "partition": letter.partition,
-        "offset": letter.offset,
-        "reason_code": letter.reason_code,
-        "field": letter.field,
-        "reason": letter.reason,
-        "raw": text,
-        "raw_base64": base64.b64encode(letter.raw).decode("ascii"),
-    })
+    return orjson.dumps(
+        {
+            "source": letter.source,
+            "source_topic": letter.source_topic,
+            "partition": letter.partition,
+            "offset": letter.offset,
+            "reason_code": letter.reason_code,
+            "field": letter.field,
+            "reason": letter.reason,
+            "raw": text,
+            "raw_base64": base64.b64encode(letter.raw).decode("ascii"),
+        }
+    )
 
 
 def decode(raw: bytes | str) -> DeadLetter:

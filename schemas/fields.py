@@ -86,6 +86,9 @@ def _check_id(name: str, value: Any) -> str:
 
 def req_id(obj: Obj, name: str) -> str:
     """A required id: a non-empty string, at most 256 characters, no control characters."""
+    value = obj.get(name)
+    if type(value) is str and 0 < len(value) <= MAX_ID_LENGTH and value.isprintable():
+        return value  # the common case, checked in one expression
     return _check_id(name, _present(obj, name))
 
 
@@ -125,14 +128,16 @@ def req_timestamp(obj: Obj, name: str, now_ms: int) -> int:
         ms = parse_rfc3339_ms(name, value)
     else:
         raise ValidationError(
-            name, "wrong_type",
+            name,
+            "wrong_type",
             f"must be an RFC 3339 string or integer epoch milliseconds, got {_json_type(value)}",
         )
     if ms < MIN_TIMESTAMP_MS:
         raise ValidationError(name, "timestamp_too_old", "is before 2000-01-01T00:00:00Z")
     if ms > now_ms + MAX_FUTURE_MS:
         raise ValidationError(
-            name, "timestamp_in_future", "is more than 24h after the worker clock")
+            name, "timestamp_in_future", "is more than 24h after the worker clock"
+        )
     return ms
 
 
@@ -154,8 +159,14 @@ def format_ms(ms: int) -> str:
 
 
 def _json_type(value: Any) -> str:
-    names = {bool: "boolean", int: "integer", float: "number", str: "string",
-             list: "array", dict: "object"}
+    names = {
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        str: "string",
+        list: "array",
+        dict: "object",
+    }
     return names.get(type(value), type(value).__name__)
 
 

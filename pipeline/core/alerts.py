@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pipeline.core.config import MeterConfig
 from schemas.alert_delivery import AlertDelivery
 from schemas.billing_session import BillingSession, alert_session_id
 
 
-@dataclass(frozen=True, slots=True)
-class AlertStep:
+class AlertStep(NamedTuple):
     """``seen_at_ms`` is what to remember for (app_id, event_id) after this delivery."""
 
     seen_at_ms: int
@@ -28,8 +27,13 @@ def step_alert(seen_at_ms: int | None, alert: AlertDelivery, cfg: MeterConfig) -
     if seen_at_ms is not None and abs(at_ms - seen_at_ms) < cfg.alert_dedup_horizon_ms:
         return AlertStep(seen_at_ms=seen_at_ms, duplicate=True, session=None)
     session = BillingSession(
-        session_id=alert_session_id(alert.app_id, alert.event_id), kind="alert",
-        app_id=alert.app_id, conversation_id="", segment=0, slice=0, channel="",
+        session_id=alert_session_id(alert.app_id, alert.event_id),
+        kind="alert",
+        app_id=alert.app_id,
+        conversation_id="",
+        segment=0,
+        slice=0,
+        channel="",
         opened_at_ms=at_ms,
     )
     return AlertStep(seen_at_ms=at_ms, duplicate=False, session=session)

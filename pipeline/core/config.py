@@ -25,8 +25,7 @@ class MeterConfig:
     eviction_grace_ms: int = HOUR_MS
 
     def __post_init__(self) -> None:
-        for name in ("slice_ms", "idle_timeout_ms", "alert_dedup_horizon_ms",
-                     "state_retention_ms"):
+        for name in ("slice_ms", "idle_timeout_ms", "alert_dedup_horizon_ms", "state_retention_ms"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
         if self.eviction_grace_ms < 0:

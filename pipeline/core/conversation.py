@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from pipeline.core.config import MeterConfig, hour_start, slice_index
 from schemas.agent_activity import AgentActivity
@@ -14,16 +14,16 @@ from schemas.conversation_turn import ConversationTurn
 ConversationEvent = ConversationTurn | AgentTransfer
 
 
-@dataclass(frozen=True, slots=True)
-class ConversationState:
-    """What the meter remembers of one (app_id, conversation_id).
+class ConversationState(NamedTuple):
+    """What the meter remembers of one (app_id, conversation_id); immutable.
 
     ``bot_ms`` is the bot clock b, ``elapsed_ms`` the interaction clock e of the
     current segment. ``usage_slices``/``voice_slices`` count the slices opened.
-    ``closed`` means the segment ended (``ends_conversation`` or idle) and its
-    summary was emitted. ``seen`` holds the event ids processed, across segments.
-    ``agent_hour_ms``/``agents_in_hour`` remember which agents were already
-    reported for the current hour.
+    ``ended`` means a turn with ``ends_conversation`` closed the segment.
+    ``reported`` means the summary of the segment as it stands was emitted
+    (at its end, or by a sweep that found it idle). ``agent_hour_ms`` and
+    ``agents_in_hour`` remember which agents were already reported this hour.
+    Event ids seen are kept per id, by the dispatcher (:mod:`pipeline.core.meter`).
     """
 
     app_id: str
@@ -37,21 +37,16 @@ class ConversationState:
     on_agent: bool
     usage_slices: int
     voice_slices: int
-    closed: bool
-    seen: frozenset[str]
+    ended: bool
+    reported: bool
     agent_hour_ms: int
     agents_in_hour: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
-class ConversationStep:
-    """The result of applying one event: the new state and everything it produced.
-
-    A duplicate returns the input state unchanged and produces nothing.
-    """
+class ConversationStep(NamedTuple):
+    """The result of applying one event: the new state and everything it produced."""
 
     state: ConversationState
-    duplicate: bool
     out_of_order: bool
     sessions: tuple[BillingSession, ...] = ()
     agents: tuple[AgentActivity, ...] = ()
@@ -61,11 +56,18 @@ class ConversationStep:
 def summarize(state: ConversationState, cause: str) -> ConversationSummary:
     """The analysts' summary of the state's current segment."""
     return ConversationSummary(
-        app_id=state.app_id, conversation_id=state.conversation_id, segment=state.segment,
-        channel=state.channel, started_at_ms=state.started_ms, ended_at_ms=state.last_ms,
-        bot_ms=state.bot_ms, agent_ms=state.elapsed_ms - state.bot_ms,
-        interaction_ms=state.elapsed_ms, usage_sessions=state.usage_slices,
-        voice_sessions=state.voice_slices, cause=cause,
+        app_id=state.app_id,
+        conversation_id=state.conversation_id,
+        segment=state.segment,
+        channel=state.channel,
+        started_at_ms=state.started_ms,
+        ended_at_ms=state.last_ms,
+        bot_ms=state.bot_ms,
+        agent_ms=state.elapsed_ms - state.bot_ms,
+        interaction_ms=state.elapsed_ms,
+        usage_sessions=state.usage_slices,
+        voice_sessions=state.voice_slices,
+        cause=cause,
     )
 
 
@@ -74,81 +76,122 @@ def is_expired(state: ConversationState, now_ms: int, cfg: MeterConfig) -> bool:
     return now_ms - state.last_ms > cfg.state_retention_ms
 
 
-def close_if_idle(state: ConversationState, now_ms: int,
-                  cfg: MeterConfig) -> tuple[ConversationState, ConversationSummary | None]:
-    """Close an open segment with no event for more than ``IDLE_TIMEOUT`` before ``now_ms``."""
-    if state.closed or now_ms - state.last_ms <= cfg.idle_timeout_ms:
+def close_if_idle(
+    state: ConversationState, now_ms: int, cfg: MeterConfig
+) -> tuple[ConversationState, ConversationSummary | None]:
+    """Report an open segment with no event for more than ``IDLE_TIMEOUT`` before ``now_ms``.
+
+    Only the summary is emitted: whether the next event continues the segment is
+    decided by the event-time rule in :func:`step_conversation`, so sweeps (whose
+    timing differs between the workers and a replay) never change sessions. If a
+    late event does continue the segment, its later summary supersedes this one.
+    """
+    if state.ended or state.reported or now_ms - state.last_ms <= cfg.idle_timeout_ms:
         return state, None
-    return _replace_closed(state), summarize(state, "idle")
+    return state._replace(reported=True), summarize(state, "idle")
 
 
-def step_conversation(state: ConversationState | None, event: ConversationEvent,
-                      cfg: MeterConfig) -> ConversationStep:
-    """Apply one turn or transfer to a conversation's state."""
+def step_conversation(
+    state: ConversationState | None, event: ConversationEvent, cfg: MeterConfig
+) -> ConversationStep:
+    """Apply one turn or transfer (not a duplicate: see ``meter.apply_event``) to a state."""
     if state is not None and is_expired(state, event.occurred_at_ms, cfg):
         state = None  # forgotten: as if evicted (an open segment was closed by the sweep)
-    if state is not None and event.event_id in state.seen:
-        return ConversationStep(state=state, duplicate=True, out_of_order=False)
     out_of_order = state is not None and event.occurred_at_ms < state.last_ms
     at_ms = state.last_ms if state is not None and out_of_order else event.occurred_at_ms
     summaries: tuple[ConversationSummary, ...] = ()
-    if state is not None and not state.closed and at_ms - state.last_ms > cfg.idle_timeout_ms:
-        summaries = (summarize(state, "idle"),)
-        state = _replace_closed(state)
-    if state is None or state.closed:
+    if state is not None and not state.ended and at_ms - state.last_ms > cfg.idle_timeout_ms:
+        summaries = () if state.reported else (summarize(state, "idle"),)
+        state = state._replace(ended=True)
+    if state is None or state.ended:
         state = _open_segment(state, event, at_ms)
     return _advance(state, event, at_ms, cfg, out_of_order=out_of_order, summaries=summaries)
 
 
-def _open_segment(previous: ConversationState | None, event: ConversationEvent,
-                  at_ms: int) -> ConversationState:
+def _open_segment(
+    previous: ConversationState | None, event: ConversationEvent, at_ms: int
+) -> ConversationState:
     return ConversationState(
-        app_id=event.app_id, conversation_id=event.conversation_id, channel=event.channel,
+        app_id=event.app_id,
+        conversation_id=event.conversation_id,
+        channel=event.channel,
         segment=0 if previous is None else previous.segment + 1,
-        started_ms=at_ms, last_ms=at_ms, bot_ms=0, elapsed_ms=0, on_agent=False,
-        usage_slices=0, voice_slices=0, closed=False,
-        seen=frozenset() if previous is None else previous.seen,
-        agent_hour_ms=-1, agents_in_hour=frozenset(),
+        started_ms=at_ms,
+        last_ms=at_ms,
+        bot_ms=0,
+        elapsed_ms=0,
+        on_agent=False,
+        usage_slices=0,
+        voice_slices=0,
+        ended=False,
+        reported=False,
+        agent_hour_ms=-1,
+        agents_in_hour=frozenset(),
     )
 
 
-def _advance(state: ConversationState, event: ConversationEvent, at_ms: int,
-             cfg: MeterConfig, *, out_of_order: bool,
-             summaries: tuple[ConversationSummary, ...]) -> ConversationStep:
+def _advance(
+    state: ConversationState,
+    event: ConversationEvent,
+    at_ms: int,
+    cfg: MeterConfig,
+    *,
+    out_of_order: bool,
+    summaries: tuple[ConversationSummary, ...],
+) -> ConversationStep:
     delta = at_ms - state.last_ms
     bot_ms = state.bot_ms if state.on_agent else state.bot_ms + delta
     elapsed_ms = state.elapsed_ms + delta
     usage_to = slice_index(bot_ms, cfg.slice_ms) + 1
     voice = state.channel in cfg.voice_channels
     voice_to = slice_index(elapsed_ms, cfg.slice_ms) + 1 if voice else 0
-    sessions = _open_slices(state, "usage", state.usage_slices, usage_to, at_ms)
+    sessions = (
+        _open_slices(state, "usage", state.usage_slices, usage_to, at_ms)
+        if usage_to > state.usage_slices
+        else ()
+    )
     if voice_to > state.voice_slices:
         sessions += _open_slices(state, "voice", state.voice_slices, voice_to, at_ms)
     on_agent, agent_id = _handler_after(state.on_agent, event)
     agent_hour, agents_in_hour, agents = _report_agent(state, agent_id, at_ms)
     ends = isinstance(event, ConversationTurn) and event.ends_conversation
-    new_state = ConversationState(
-        app_id=state.app_id, conversation_id=state.conversation_id, channel=state.channel,
-        segment=state.segment, started_ms=state.started_ms, last_ms=at_ms, bot_ms=bot_ms,
-        elapsed_ms=elapsed_ms, on_agent=on_agent, usage_slices=max(usage_to, state.usage_slices),
-        voice_slices=max(voice_to, state.voice_slices), closed=ends,
-        seen=state.seen | {event.event_id}, agent_hour_ms=agent_hour,
-        agents_in_hour=agents_in_hour,
+    new_state = ConversationState(  # positional: this is the hot path
+        state.app_id,
+        state.conversation_id,
+        state.channel,
+        state.segment,
+        state.started_ms,
+        at_ms,
+        bot_ms,
+        elapsed_ms,
+        on_agent,
+        max(usage_to, state.usage_slices),
+        max(voice_to, state.voice_slices),
+        ends,
+        ends,
+        agent_hour,
+        agents_in_hour,
     )
     if ends:
         summaries = (*summaries, summarize(new_state, "ended"))
-    return ConversationStep(state=new_state, duplicate=False, out_of_order=out_of_order,
-                            sessions=sessions, agents=agents, summaries=summaries)
+    return ConversationStep(new_state, out_of_order, sessions, agents, summaries)
 
 
-def _open_slices(state: ConversationState, kind: str, opened: int, reached: int,
-                 at_ms: int) -> tuple[BillingSession, ...]:
+def _open_slices(
+    state: ConversationState, kind: str, opened: int, reached: int, at_ms: int
+) -> tuple[BillingSession, ...]:
     return tuple(
         BillingSession(
             session_id=conversation_session_id(
-                state.app_id, state.conversation_id, state.segment, kind, index),
-            kind=kind, app_id=state.app_id, conversation_id=state.conversation_id,
-            segment=state.segment, slice=index, channel=state.channel, opened_at_ms=at_ms,
+                state.app_id, state.conversation_id, state.segment, kind, index
+            ),
+            kind=kind,
+            app_id=state.app_id,
+            conversation_id=state.conversation_id,
+            segment=state.segment,
+            slice=index,
+            channel=state.channel,
+            opened_at_ms=at_ms,
         )
         for index in range(opened, reached)
     )
@@ -157,13 +200,16 @@ def _open_slices(state: ConversationState, kind: str, opened: int, reached: int,
 def _handler_after(on_agent: bool, event: ConversationEvent) -> tuple[bool, str | None]:
     """Who handles the conversation after the event, and the agent the event names."""
     if isinstance(event, AgentTransfer):
-        return event.direction == "to_agent", event.agent_id if event.direction == "to_agent" \
-            else None
+        return (
+            event.direction == "to_agent",
+            event.agent_id if event.direction == "to_agent" else None,
+        )
     return on_agent, event.agent_id if event.actor == "agent" else None
 
 
-def _report_agent(state: ConversationState, agent_id: str | None,
-                  at_ms: int) -> tuple[int, frozenset[str], tuple[AgentActivity, ...]]:
+def _report_agent(
+    state: ConversationState, agent_id: str | None, at_ms: int
+) -> tuple[int, frozenset[str], tuple[AgentActivity, ...]]:
     if agent_id is None:
         return state.agent_hour_ms, state.agents_in_hour, ()
     hour = hour_start(at_ms)
@@ -171,7 +217,3 @@ def _report_agent(state: ConversationState, agent_id: str | None,
     if agent_id in known:
         return hour, known, ()
     return hour, known | {agent_id}, (AgentActivity(state.app_id, agent_id, hour),)
-
-
-def _replace_closed(state: ConversationState) -> ConversationState:
-    return replace(state, closed=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pipeline.core.alerts import is_forgettable, step_alert
 from pipeline.core.config import MeterConfig
@@ -53,8 +54,7 @@ def alert_key(app_id: str, event_id: str) -> str:
     return f"{app_id}{KEY_SEPARATOR}{event_id}"
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What one valid event did."""
 
     duplicate: bool
@@ -64,37 +64,62 @@ class Outcome:
     summaries: tuple[ConversationSummary, ...] = ()
 
 
-def apply_event(event: Event, conversations: MutableMapping[str, ConversationState],
-                alerts: MutableMapping[str, int], cfg: MeterConfig) -> Outcome:
+DUPLICATE = Outcome(duplicate=True, out_of_order=False)
+
+
+@dataclass(slots=True)
+class Stores:
+    """The meter's state, as mutable mappings (dicts offline, Faust tables in workers).
+
+    ``conversations``: conversation key to its state. ``seen``: conversation key +
+    event id to the time it was processed (the event-id de-duplication of SPEC
+    section 4). ``alerts``: app id + delivery id to the delivery time.
+    """
+
+    conversations: MutableMapping[str, ConversationState] = field(default_factory=dict)
+    seen: MutableMapping[str, int] = field(default_factory=dict)
+    alerts: MutableMapping[str, int] = field(default_factory=dict)
+
+
+def apply_event(event: Event, stores: Stores, cfg: MeterConfig) -> Outcome:
     """Apply one valid event to the stores and return what it produced."""
-    if isinstance(event, AlertDelivery):
-        key = alert_key(event.app_id, event.event_id)
-        alert = step_alert(alerts.get(key), event, cfg)
-        if alert.duplicate:
-            return Outcome(duplicate=True, out_of_order=False)
-        alerts[key] = alert.seen_at_ms
-        assert alert.session is not None  # noqa: S101 - a new delivery always opens one
-        return Outcome(duplicate=False, out_of_order=False, sessions=(alert.session,))
-    key = conversation_key(event.app_id, event.conversation_id)
-    step = step_conversation(conversations.get(key), event, cfg)
-    if step.duplicate:
-        return Outcome(duplicate=True, out_of_order=False)
-    conversations[key] = step.state
-    return Outcome(duplicate=False, out_of_order=step.out_of_order, sessions=step.sessions,
-                   agents=step.agents, summaries=step.summaries)
+    if type(event) is AlertDelivery:
+        return _apply_alert(event, stores.alerts, cfg)
+    assert not isinstance(event, AlertDelivery)  # noqa: S101 - narrows the type for mypy
+    key = f"{event.app_id}{KEY_SEPARATOR}{event.conversation_id}"
+    seen_key = f"{key}{KEY_SEPARATOR}{event.event_id}"
+    seen_at = stores.seen.get(seen_key)
+    if seen_at is not None and event.occurred_at_ms - seen_at <= cfg.state_retention_ms:
+        return DUPLICATE  # processed within STATE_RETENTION, in any segment
+    step = step_conversation(stores.conversations.get(key), event, cfg)
+    stores.conversations[key] = step.state
+    stores.seen[seen_key] = step.state.last_ms
+    return Outcome(False, step.out_of_order, step.sessions, step.agents, step.summaries)
+
+
+def _apply_alert(
+    event: AlertDelivery, alerts: MutableMapping[str, int], cfg: MeterConfig
+) -> Outcome:
+    key = alert_key(event.app_id, event.event_id)
+    alert = step_alert(alerts.get(key), event, cfg)
+    if alert.duplicate or alert.session is None:
+        return DUPLICATE
+    alerts[key] = alert.seen_at_ms
+    return Outcome(duplicate=False, out_of_order=False, sessions=(alert.session,))
 
 
 @dataclass(slots=True)
 class Sweep:
-    """What a sweep decided: states to update (closed), keys to drop, summaries to emit."""
+    """What a sweep decided: states to update (reported), keys to drop, summaries to emit."""
 
     updates: dict[str, ConversationState] = field(default_factory=dict)
     evictions: list[str] = field(default_factory=list)
     summaries: list[ConversationSummary] = field(default_factory=list)
 
 
-def sweep_conversations(items: Iterable[tuple[str, ConversationState]], now_ms: int,
-                        cfg: MeterConfig) -> Sweep:
+def sweep_conversations(
+    items: Iterable[tuple[str, ConversationState]], now_ms: int, cfg: MeterConfig
+) -> Sweep:
     """Close idle segments and pick states to evict, as of ``now_ms`` (stream time).
 
     A state is evicted only ``eviction_grace_ms`` after it expired, so that a late
@@ -103,19 +128,25 @@ def sweep_conversations(items: Iterable[tuple[str, ConversationState]], now_ms: 
     """
     result = Sweep()
     for key, state in items:
-        closed, summary = close_if_idle(state, now_ms, cfg)
+        reported, summary = close_if_idle(state, now_ms, cfg)
         if summary is not None:
             result.summaries.append(summary)
         if is_expired(state, now_ms - cfg.eviction_grace_ms, cfg):
             result.evictions.append(key)
         elif summary is not None:
-            result.updates[key] = closed
+            result.updates[key] = reported
     return result
 
 
 def sweep_alerts(items: Iterable[tuple[str, int]], now_ms: int, cfg: MeterConfig) -> list[str]:
     """Keys of remembered alert deliveries that can be forgotten as of ``now_ms``."""
     return [key for key, seen_at in items if is_forgettable(seen_at, now_ms, cfg)]
+
+
+def sweep_seen(items: Iterable[tuple[str, int]], now_ms: int, cfg: MeterConfig) -> list[str]:
+    """Keys of remembered event ids that can be forgotten as of ``now_ms`` (retention + grace)."""
+    limit = cfg.state_retention_ms + cfg.eviction_grace_ms
+    return [key for key, seen_at in items if now_ms - seen_at > limit]
 
 
 @dataclass(slots=True)
@@ -127,8 +158,7 @@ class Tally:
     duplicates: int = 0
     invalid: int = 0
     out_of_order: int = 0
-    sessions: dict[str, int] = field(
-        default_factory=lambda: {"usage": 0, "voice": 0, "alert": 0})
+    sessions: dict[str, int] = field(default_factory=lambda: {"usage": 0, "voice": 0, "alert": 0})
 
     def add(self, outcome: Outcome) -> None:
         """Count one valid event's outcome."""
@@ -145,3 +175,20 @@ class Tally:
         """Count one invalid event."""
         self.events += 1
         self.invalid += 1
+
+
+def sweep(stores: Stores, now_ms: int, cfg: MeterConfig) -> list[ConversationSummary]:
+    """Close idle segments and drop expired state of every store, as of stream time ``now_ms``.
+
+    Returns the summaries of the segments it closed.
+    """
+    result = sweep_conversations(list(stores.conversations.items()), now_ms, cfg)
+    for key, state in result.updates.items():
+        stores.conversations[key] = state
+    for key in result.evictions:
+        del stores.conversations[key]
+    for key in sweep_seen(list(stores.seen.items()), now_ms, cfg):
+        del stores.seen[key]
+    for key in sweep_alerts(list(stores.alerts.items()), now_ms, cfg):
+        del stores.alerts[key]
+    return result.summaries

@@ -16,8 +16,12 @@ from __future__ import annotations
 import re
 
 GRANULARITIES = ("hour", "day", "week", "month")
-ROLLUP_TABLES = {"hour": "usage_hourly", "day": "usage_daily", "week": "usage_weekly",
-                 "month": "usage_monthly"}
+ROLLUP_TABLES = {
+    "hour": "usage_hourly",
+    "day": "usage_daily",
+    "week": "usage_weekly",
+    "month": "usage_monthly",
+}
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _DEDUP = "non_replicated_deduplication_window = 1000"
 _SESSION_STATE = "AggregateFunction(uniqExact, String, DateTime64(3, 'UTC'))"

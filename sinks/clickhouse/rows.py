@@ -15,26 +15,51 @@ Columns = tuple[tuple[str, ...], list[list[object]]]
 
 
 def _sessions(records: Sequence[BillingSession]) -> Columns:
-    names = ("session_id", "kind", "app_id", "conversation_id", "segment", "slice", "channel",
-             "opened_at")
+    names = (
+        "session_id",
+        "kind",
+        "app_id",
+        "conversation_id",
+        "segment",
+        "slice",
+        "channel",
+        "opened_at",
+    )
     return names, [
-        [r.session_id for r in records], [r.kind for r in records], [r.app_id for r in records],
-        [r.conversation_id for r in records], [r.segment for r in records],
-        [r.slice for r in records], [r.channel for r in records],
+        [r.session_id for r in records],
+        [r.kind for r in records],
+        [r.app_id for r in records],
+        [r.conversation_id for r in records],
+        [r.segment for r in records],
+        [r.slice for r in records],
+        [r.channel for r in records],
         [r.opened_at_ms for r in records],  # DateTime64(3): raw milliseconds
     ]
 
 
 def _agents(records: Sequence[AgentActivity]) -> Columns:
     return ("app_id", "agent_id", "hour"), [
-        [r.app_id for r in records], [r.agent_id for r in records],
+        [r.app_id for r in records],
+        [r.agent_id for r in records],
         [r.hour_ms // 1000 for r in records],  # DateTime: raw seconds
     ]
 
 
 def _summaries(records: Sequence[ConversationSummary]) -> Columns:
-    names = ("app_id", "conversation_id", "segment", "channel", "started_at", "ended_at",
-             "bot_ms", "agent_ms", "interaction_ms", "usage_sessions", "voice_sessions", "cause")
+    names = (
+        "app_id",
+        "conversation_id",
+        "segment",
+        "channel",
+        "started_at",
+        "ended_at",
+        "bot_ms",
+        "agent_ms",
+        "interaction_ms",
+        "usage_sessions",
+        "voice_sessions",
+        "cause",
+    )
     return names, [[getattr(r, _SUMMARY_FIELDS.get(n, n)) for r in records] for n in names]
 
 
@@ -42,13 +67,23 @@ _SUMMARY_FIELDS = {"started_at": "started_at_ms", "ended_at": "ended_at_ms"}
 
 
 def _dead_letters(records: Sequence[DeadLetter]) -> Columns:
-    names = ("source", "source_topic", "partition", "offset", "reason_code", "field", "reason",
-             "raw")
+    names = (
+        "source",
+        "source_topic",
+        "partition",
+        "offset",
+        "reason_code",
+        "field",
+        "reason",
+        "raw",
+    )
     return names, [[getattr(r, n) for r in records] for n in names]
 
 
 _CONVERTERS: dict[str, Callable[[Sequence[Any]], Columns]] = {
-    "sessions": _sessions, "agent_activity": _agents, "conversations": _summaries,
+    "sessions": _sessions,
+    "agent_activity": _agents,
+    "conversations": _summaries,
     "dead_letters": _dead_letters,
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,8 +22,11 @@ DEFAULT_DATABASE = "billing"
 DEFAULT_PATH = Path("billing-data") / "chdb"
 #: Sink inserts are synchronous and deduplicated by block (belt and braces: the
 #: tables are idempotent by design, see ddl.py).
-INSERT_SETTINGS = {"async_insert": 0, "insert_deduplicate": 1,
-                   "deduplicate_blocks_in_dependent_materialized_views": 1}
+INSERT_SETTINGS = {
+    "async_insert": 0,
+    "insert_deduplicate": 1,
+    "deduplicate_blocks_in_dependent_materialized_views": 1,
+}
 
 
 class StoreError(RuntimeError):
@@ -65,9 +69,12 @@ def parse_store_url(url: str) -> StoreUrl:
             raise ValueError(f"{url!r}: no host")
         database = parts.path.strip("/") or DEFAULT_DATABASE
         return StoreUrl(
-            parts.scheme, check_identifier(database), host=parts.hostname,
+            parts.scheme,
+            check_identifier(database),
+            host=parts.hostname,
             port=parts.port or (8443 if parts.scheme == "https" else 8123),
-            username=unquote(parts.username or "default"), password=unquote(parts.password or ""),
+            username=unquote(parts.username or "default"),
+            password=unquote(parts.password or ""),
         )
     raise ValueError(f"{url!r}: the ClickHouse URL must start with chdb://, http:// or https://")
 
@@ -87,14 +94,28 @@ class ClickHouseStore:
     def write(self, batch: Batch) -> None:
         """Insert one batch, column-oriented."""
         names, columns = to_columns(batch)
-        self._client.insert(f"{self.database}.{batch.table}", columns, column_names=names,
-                            column_oriented=True, settings=INSERT_SETTINGS)
+        self._client.insert(
+            f"{self.database}.{batch.table}",
+            columns,
+            column_names=names,
+            column_oriented=True,
+            settings=INSERT_SETTINGS,
+        )
 
-    def usage_rows(self, *, by: str, source: str, start_ms: int, end_ms: int,
-                   app_id: str | None, sum_apps: bool) -> list[tuple[Any, ...]]:
+    def usage_rows(
+        self,
+        *,
+        by: str,
+        source: str,
+        start_ms: int,
+        end_ms: int,
+        app_id: str | None,
+        sum_apps: bool,
+    ) -> list[tuple[Any, ...]]:
         """Raw report rows: (period, app_id, usage, voice, alert, agents)."""
-        sql = usage_query(self.database, by=by, source=source, app_filter=app_id is not None,
-                          sum_apps=sum_apps)
+        sql = usage_query(
+            self.database, by=by, source=source, app_filter=app_id is not None, sum_apps=sum_apps
+        )
         params: dict[str, Any] = {"start": _utc(start_ms), "end": _utc(end_ms)}
         if app_id is not None:
             params["app"] = app_id
@@ -122,13 +143,17 @@ def open_store(url: str, *, create: bool = True) -> ClickHouseStore:
     target = parse_store_url(url)
     try:
         if target.scheme == "chdb":
-            Path(target.path).mkdir(parents=True, exist_ok=True)
-            client = clickhouse_connect.get_client(dsn=f"chdb://{target.path}")
+            client = _open_embedded(target)
         else:
             client = clickhouse_connect.get_client(
-                host=target.host, port=target.port, username=target.username,
-                password=target.password, secure=target.scheme == "https",
-                connect_timeout=5, send_receive_timeout=60)
+                host=target.host,
+                port=target.port,
+                username=target.username,
+                password=target.password,
+                secure=target.scheme == "https",
+                connect_timeout=5,
+                send_receive_timeout=60,
+            )
         store = ClickHouseStore(client, target.database)
         if create:
             store.ensure_schema()
@@ -139,16 +164,37 @@ def open_store(url: str, *, create: bool = True) -> ClickHouseStore:
     return store
 
 
+def _open_embedded(target: StoreUrl) -> Any:
+    """Open chdb with its native stderr captured, so a failure is reported in one line."""
+    Path(target.path).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile() as captured:
+        saved = os.dup(2)
+        os.dup2(captured.fileno(), 2)
+        try:
+            return clickhouse_connect.get_client(dsn=f"chdb://{target.path}")
+        except ClickHouseError as exc:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            native = captured.read().decode(errors="replace")
+            raise StoreError(_one_line(target, exc, native)) from exc
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def _where(target: StoreUrl) -> str:
     if target.scheme == "chdb":
         return target.path
     return f"{target.scheme}://{target.host}:{target.port}"
 
 
-def _one_line(target: StoreUrl, exc: Exception) -> str:
-    text = str(exc)
+def _one_line(target: StoreUrl, exc: Exception, native: str = "") -> str:
+    text = f"{native} {exc}"
     if "Cannot lock file" in text or "already initialized" in text:
-        return (f"the embedded store {target.path} is in use by another process (a running "
-                "worker?); query the worker with --api, or stop it first")
-    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+        return (
+            f"the embedded store {target.path} is in use by another process (a running "
+            "worker?); query the worker with --api, or stop it first"
+        )
+    message = str(exc).strip()
+    first = message.splitlines()[0] if message else type(exc).__name__
     return f"cannot use the ClickHouse store at {_where(target)}: {first[:300]}"

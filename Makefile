@@ -1,0 +1,47 @@
+# billing-meter: `make help` lists the targets.
+SHELL := /bin/bash
+PY := .venv/bin/python
+VENV := .venv/.installed
+KAFKA := deploy/kafka/local.sh
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(VENV): pyproject.toml
+	python3 -m venv .venv
+	.venv/bin/pip install -q --upgrade pip
+	.venv/bin/pip install -q -e '.[dev]'
+	touch $(VENV)
+
+install: $(VENV) ## Create .venv and install the project with its dev tools
+
+demo: $(VENV) ## Main job on the embedded default: generate a day of traffic, replay it, report
+	.venv/bin/billing-meter generate billing-data/demo-events.jsonl --events 200000
+	.venv/bin/billing-meter replay billing-data/demo-events.jsonl
+	.venv/bin/billing-meter usage --range 24h --all-apps
+
+kafka-start: ## Start the local Kafka broker (fetches the jars with Maven on first use)
+	$(KAFKA) start
+
+kafka-stop: ## Stop the local Kafka broker
+	$(KAFKA) stop
+
+lint: $(VENV) ## ruff, mypy --strict, import contracts
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+	.venv/bin/lint-imports
+
+test: $(VENV) kafka-start ## Lint, then every test (unit + integration against Kafka and chdb)
+	$(MAKE) lint
+	$(PY) -m pytest
+
+bench: $(VENV) ## Benchmarks: core and replay throughput (prints medians and ratios)
+	$(PY) benchmarks/bench_core.py
+
+clean: ## Remove the venv, caches and the embedded store
+	rm -rf .venv billing-data .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+.PHONY: help install demo kafka-start kafka-stop lint test bench clean

@@ -1,0 +1,99 @@
+"""Core and replay throughput on a generated trace (issue: metering core, performance).
+
+Prints, as medians of --repeats runs, in events/s:
+  baseline  orjson.loads of every message value (the floor of any Python decoder)
+  core      decode + validation + session rules, single process (pipeline.core)
+  replay    billing-meter replay end to end into embedded ClickHouse (fresh chdb database)
+and each one's ratio to the baseline measured in the same run.
+
+    python benchmarks/bench_core.py [--events 1000000] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+
+import orjson
+
+from pipeline.core.config import MeterConfig
+from pipeline.core.meter import Stores, apply_event, decode_event
+from pipeline.eventfile import FileMessage, parse_line
+from pipeline.replay import replay
+from pipeline.tracegen import TraceSpec, generate
+from schemas.fields import ValidationError
+from sinks.base import BatchingSink
+from sinks.clickhouse.store import open_store
+
+
+def baseline(messages: list[FileMessage]) -> None:
+    for message in messages:
+        with contextlib.suppress(orjson.JSONDecodeError):
+            orjson.loads(message.value)
+
+
+def core(messages: list[FileMessage], now_ms: int) -> None:
+    stores, cfg = Stores(), MeterConfig()
+    for message in messages:
+        try:
+            event = decode_event(message.topic, message.value, now_ms)
+        except ValidationError:
+            continue
+        apply_event(event, stores, cfg)
+
+
+def median_rate(run: Callable[[], None], count: int, repeats: int) -> float:
+    rates = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        rates.append(count / (time.perf_counter() - started))
+    return statistics.median(rates)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    spec = TraceSpec(events=args.events, seed=42)
+    lines = list(generate(spec))
+    messages = [parse_line(line, n) for n, line in enumerate(lines, 1)]
+    count = len(messages)
+    print(f"trace: {count} messages ({args.events} valid events + duplicates + garbage)")
+    base = median_rate(lambda: baseline(messages), count, args.repeats)
+    core_rate = median_rate(lambda: core(messages, spec.end_ms), count, args.repeats)
+    with tempfile.TemporaryDirectory() as path:
+        url = f"chdb://{path}?database=bench"
+        store = open_store(url)
+
+        def run_replay() -> None:
+            fresh = open_store(f"chdb://{path}?database=b{uuid.uuid4().hex[:8]}")
+            replay(
+                (parse_line(line, n) for n, line in enumerate(lines, 1)),
+                BatchingSink(fresh),
+                MeterConfig(),
+                "file:bench",
+                now_ms=spec.end_ms,
+            )
+
+        replay_rate = median_rate(run_replay, count, args.repeats)
+        store.close()
+    print(f"baseline (orjson.loads only): {base:>12,.0f} events/s")
+    print(
+        f"core (decode+rules):          {core_rate:>12,.0f} events/s  "
+        f"ratio {core_rate / base:.3f}  target >= 300,000"
+    )
+    print(
+        f"replay into chdb (end to end):{replay_rate:>12,.0f} events/s  "
+        f"ratio {replay_rate / base:.3f}  target >= 100,000"
+    )
+
+
+if __name__ == "__main__":
+    main()

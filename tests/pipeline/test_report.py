@@ -1,0 +1,97 @@
+"""Report request resolution and rendering."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import orjson
+import pytest
+
+from pipeline import report
+from pipeline.report import ReportError, resolve
+
+NOW = 1_764_160_245_000  # 2025-11-26T12:30:45Z (a Wednesday)
+H = 3_600_000
+
+
+def ms(text: str) -> int:
+    return report.parse_time(text, "t")
+
+
+def test_last_24_hours_is_24_hourly_periods_including_the_current_hour() -> None:
+    request = resolve(now_ms=NOW, range_="24h")
+    assert (request.by, request.end_ms, request.start_ms) == (
+        "hour",
+        ms("2025-11-26T13:00:00Z"),
+        ms("2025-11-25T13:00:00Z"),
+    )
+    assert request.source == "hour"
+
+
+def test_7_and_30_days_end_tomorrow_by_day() -> None:
+    seven = resolve(now_ms=NOW, range_="7d")
+    assert (seven.by, seven.start_ms, seven.end_ms) == ("day", ms("2025-11-20"), ms("2025-11-27"))
+    thirty = resolve(now_ms=NOW, range_="30d", by="week")
+    assert thirty.start_ms == ms("2025-10-28")
+    assert thirty.source == "hour"  # not aligned to Mondays: regrouped from hours
+
+
+def test_custom_range_aligned_reads_its_own_rollup() -> None:
+    request = resolve(now_ms=NOW, start="2025-11-03", end="2025-12-01", by="week")
+    assert request.source == "week"
+    month = resolve(now_ms=NOW, start="2025-11-01", end="2026-01-01", by="month")
+    assert month.source == "month"
+
+
+def test_datetime_with_zone_and_naive_is_utc() -> None:
+    assert (
+        ms("2025-11-26T14:00:00+02:00") == ms("2025-11-26T12:00:00Z") == ms("2025-11-26T12:00:00")
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"by": "year"}, "not one of"),
+        ({"range_": "1y"}, "not one of"),
+        ({"range_": "7d", "start": "2025-11-01"}, "either a range or from/to"),
+        ({"end": "2025-11-01"}, "to needs from"),
+        ({"start": "2025-11-02", "end": "2025-11-01"}, "after from"),
+        ({"start": "2025-11-01T10:30:00Z", "end": "2025-11-02"}, "whole hours"),
+        ({"start": "last week"}, "not an ISO date"),
+        ({"start": "2020-01-01", "end": "2025-01-01", "by": "hour"}, "at most 2000"),
+        ({"app_id": "a", "all_apps": True}, "exclude each other"),
+    ],
+)
+def test_bad_requests(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ReportError, match=message):
+        resolve(now_ms=NOW, **kwargs)  # type: ignore[arg-type]
+
+
+def test_rows_become_spec_objects() -> None:
+    rows = [(datetime(2025, 11, 26, 12), "app-1", 9, 4, 3, 2)]
+    assert report.to_report(rows, "hour") == [
+        {
+            "period": "2025-11-26T12:00:00Z",
+            "app_id": "app-1",
+            "billing_sessions": 12,
+            "usage_sessions": 9,
+            "alert_sessions": 3,
+            "voice_sessions": 4,
+            "agents": 2,
+        }
+    ]
+    assert report.to_report(rows, "day")[0]["period"] == "2025-11-26"
+    assert list(orjson.loads(report.render_json(report.to_report(rows, "day")))[0]) == list(
+        report.KEYS
+    )
+
+
+def test_table_and_csv() -> None:
+    data = report.to_report(
+        [(date(2025, 11, 24), "a", 1, 0, 2, 1), (date(2025, 11, 25), "b", 10, 5, 0, 3)], "day"
+    )
+    table = report.render_table(data).splitlines()
+    assert table[0].split() == ["period", "app", "billing", "usage", "alert", "voice", "agents"]
+    assert table[-1].split() == ["total", "13", "11", "2", "5"]
+    assert report.render_csv(data).splitlines()[2] == "2025-11-25,b,10,10,0,5,3"
