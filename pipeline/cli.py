@@ -112,7 +112,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     end_ms = report.parse_time(args.end, "end") if args.end else int(time.time() * 1000)
     spec = TraceSpec(events=args.events, seed=args.seed, end_ms=end_ms)
     lines = 0
-    with Path(args.path).open("wb") as out:
+    target = Path(args.path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("wb") as out:
         for line in generate(spec):
             out.write(line)
             lines += 1
@@ -159,6 +161,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.run(args)
     except (UserError, report.ReportError, EventFileError, StoreError, ValueError) as exc:
         print(f"billing-meter: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"billing-meter: error: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("billing-meter: interrupted", file=sys.stderr)

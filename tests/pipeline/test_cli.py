@@ -152,3 +152,19 @@ def test_store_in_use_is_a_clear_error(tmp_path: Path, trace: Path) -> None:
         holder.kill()
     assert result.returncode == 2
     assert "in use by another process" in result.stderr
+
+
+def test_generate_creates_directories_and_is_deterministic(tmp_path: Path) -> None:
+    args = ("--events", "500", "--end", "2025-11-26T12:00:00Z")
+    first = cli("generate", "a/b/one.jsonl", *args, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert cli("generate", "two.jsonl", *args, cwd=tmp_path).returncode == 0
+    assert (tmp_path / "a/b/one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
+
+
+def test_unwritable_output_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    result = cli("generate", "file/x.jsonl", "--events", "10", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("billing-meter: error: ")
+    assert result.stderr.count("\n") == 1
