@@ -6,12 +6,16 @@ Every user error ends in one line on stderr and a non-zero exit, never a traceba
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from agents.admin import KafkaUnavailableError
+from agents.settings import WorkerSettings, parse_roles
 from pipeline import report
 from pipeline.eventfile import EventFileError, open_event_file, read_messages
 from pipeline.replay import replay, summary_line
@@ -106,6 +110,62 @@ def _cmd_usage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker_settings(args: argparse.Namespace) -> WorkerSettings:
+    roles = parse_roles(getattr(args, "roles", None) or "meter,sink,web")
+    partitions = int(os.environ.get("BILLING_PARTITIONS", "0") or 0) or args.partitions
+    if partitions <= 0:
+        raise UserError("--partitions must be positive")
+    return WorkerSettings(
+        bootstrap=args.bootstrap or os.environ.get("KAFKA_BOOTSTRAP") or "127.0.0.1:9092",
+        clickhouse_url=getattr(args, "clickhouse", None) or default_url(),
+        roles=roles,
+        web_host=getattr(args, "web_host", "127.0.0.1"),
+        web_port=getattr(args, "web_port", 6066),
+        partitions=partitions,
+        topic_prefix=args.topic_prefix or "",
+        cfg=config_from(args),
+    )
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from agents.worker import run_worker  # noqa: PLC0415 - only streaming commands load Faust
+
+    return run_worker(_worker_settings(args))
+
+
+def _cmd_produce(args: argparse.Namespace) -> int:
+    from agents.produce import produce  # noqa: PLC0415 - see above
+
+    settings = _worker_settings(args)
+    path = Path(args.path)
+    with open_event_file(path) as stream:
+        progress = _progress(path, stream.tell)
+        count = asyncio.run(produce(read_messages(stream, f"{path}: "), settings, progress))
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\033[K")
+    print(f"produced {count} messages to {settings.bootstrap}")
+    return 0
+
+
+def _kafka_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--bootstrap",
+        metavar="HOST:PORT",
+        help="Kafka (default: $KAFKA_BOOTSTRAP or 127.0.0.1:9092)",
+    )
+    parser.add_argument(
+        "--partitions",
+        type=int,
+        default=6,
+        help="partitions of topics it creates (default 6, $BILLING_PARTITIONS)",
+    )
+    parser.add_argument(
+        "--topic-prefix",
+        default=os.environ.get("BILLING_TOPIC_PREFIX", ""),
+        help="prefix of every topic and consumer group (isolation)",
+    )
+
+
 def _cmd_generate(args: argparse.Namespace) -> int:
     if args.events <= 0:
         raise UserError("--events must be positive")
@@ -145,6 +205,20 @@ def build_parser() -> argparse.ArgumentParser:
     usage.add_argument("--format", choices=("table", "json", "csv"), default="table")
     usage.set_defaults(run=_cmd_usage)
 
+    worker = commands.add_parser("worker", help="run the streaming workers (Faust)")
+    worker.add_argument("--roles", default="meter,sink,web", help="meter,sink,web (default all)")
+    _kafka_options(worker)
+    _store_option(worker)
+    worker.add_argument("--web-port", type=int, default=6066)
+    worker.add_argument("--web-host", default="127.0.0.1", help="bind address (default loopback)")
+    add_rule_options(worker)
+    worker.set_defaults(run=_cmd_worker)
+
+    producer = commands.add_parser("produce", help="publish an event file to Kafka")
+    producer.add_argument("path", help="event file (JSON Lines, SPEC section 7)")
+    _kafka_options(producer)
+    producer.set_defaults(run=_cmd_produce)
+
     gen = commands.add_parser("generate", help="write a synthetic event file")
     gen.add_argument("path")
     gen.add_argument("--events", type=int, default=100_000)
@@ -159,7 +233,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         code: int = args.run(args)
-    except (UserError, report.ReportError, EventFileError, StoreError, ValueError) as exc:
+    except (
+        UserError,
+        report.ReportError,
+        EventFileError,
+        StoreError,
+        ValueError,
+        KafkaUnavailableError,
+    ) as exc:
         print(f"billing-meter: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:

@@ -1,0 +1,39 @@
+"""Topic declaration: every topic the pipeline uses exists with its partition count."""
+
+from __future__ import annotations
+
+import logging
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+
+from agents.settings import INPUT_TOPICS, OUTPUT_TOPICS, WorkerSettings
+
+log = logging.getLogger(__name__)
+
+
+class KafkaUnavailableError(RuntimeError):
+    """The broker cannot be reached; the message is one line for the user."""
+
+
+async def ensure_topics(settings: WorkerSettings) -> list[str]:
+    """Create missing input and output topics; returns the names created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, request_timeout_ms=10_000)
+    try:
+        await admin.start()
+    except KafkaConnectionError as exc:
+        raise KafkaUnavailableError(f"cannot reach Kafka at {settings.bootstrap}: {exc}") from None
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [settings.topic(name) for name in (*INPUT_TOPICS, *OUTPUT_TOPICS)]
+        missing = [name for name in wanted if name not in existing]
+        if missing:
+            try:
+                await admin.create_topics(
+                    [NewTopic(name, settings.partitions, 1) for name in missing]
+                )
+            except TopicAlreadyExistsError:
+                log.info("topics created concurrently by another worker")
+        return missing
+    finally:
+        await admin.close()

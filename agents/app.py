@@ -1,0 +1,185 @@
+"""The Faust app: wires the roles (meter, sink, web) of one worker process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+from aiokafka.errors import IllegalStateError
+from faust.types import TP
+
+from agents import web
+from agents.meter import CONVERSATION_TOPICS, Incoming, Meter
+from agents.settings import OUTPUT_TOPICS, WorkerSettings
+from agents.sink import SinkRole
+from agents.stores import FaustTable
+from pipeline.report import ReportError
+from schemas import alert_delivery
+from sinks.clickhouse.store import ClickHouseStore, StoreError
+
+log = logging.getLogger(__name__)
+RAW: dict[str, Any] = {
+    "key_type": bytes,
+    "value_type": bytes,
+    "key_serializer": "raw",
+    "value_serializer": "raw",
+}
+
+
+@dataclass(slots=True)
+class Worker:
+    """The app and the roles it runs (for tests and the CLI)."""
+
+    app: faust.App
+    settings: WorkerSettings
+    meter: Meter | None = None
+    sink: SinkRole | None = None
+    store: ClickHouseStore | None = None
+    store_lock: threading.Lock = field(default_factory=threading.Lock)
+    last_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+
+
+def create_worker(settings: WorkerSettings, store: ClickHouseStore | None) -> Worker:
+    """Build the Faust app with the agents of ``settings.roles``."""
+    roles = settings.roles
+    app = faust.App(
+        settings.app_id(roles),
+        broker=f"kafka://{settings.bootstrap}",
+        store="memory://",
+        topic_partitions=settings.partitions,
+        topic_replication_factor=1,
+        web_enabled="web" in roles,
+        web_bind=settings.web_host,
+        web_port=settings.web_port,
+        web_in_thread=False,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        table_standby_replicas=0,
+        autodiscover=False,
+        broker_commit_every=10_000,
+        broker_commit_interval=1.0,
+    )
+    worker = Worker(app=app, settings=settings, store=store)
+    if "meter" in roles:
+        _wire_meter(worker)
+    if "sink" in roles:
+        _wire_sink(worker)
+    if "web" in roles:
+        _wire_web(worker)
+    return worker
+
+
+def _incoming(worker: Worker, event: Any) -> Incoming:
+    message = event.message
+    base = message.topic[len(worker.settings.topic_prefix) :]
+    worker.last_offsets[(message.topic, message.partition)] = message.offset
+    return Incoming(
+        base,
+        message.partition,
+        message.offset,
+        round((message.timestamp or 0.0) * 1000),
+        message.key,
+        message.value,
+    )
+
+
+def _wire_meter(worker: Worker) -> None:
+    app, settings = worker.app, worker.settings
+    outputs = {name: app.topic(settings.topic(name), **RAW) for name in OUTPUT_TOPICS}
+
+    async def send(topic: str, key: bytes | None, value: bytes) -> Any:
+        return await outputs[topic].send(key=key, value=value)
+
+    async def caught_up(topic: str, partition: int) -> bool:
+        full = settings.topic(topic)
+        tp = TP(full, partition)
+        last = worker.last_offsets.get((full, partition))
+        try:
+            high = app.consumer.highwater(tp)
+            position = last + 1 if last is not None else await app.consumer.position(tp)
+        except (KeyError, AssertionError, AttributeError, IllegalStateError):
+            return False
+        return high is not None and position is not None and position >= high
+
+    def table(name: str) -> FaustTable:
+        return FaustTable(
+            app.Table(
+                name, default=None, key_type=str, value_type=str, partitions=settings.partitions
+            )
+        )
+
+    meter = Meter(
+        settings,
+        conversations=table("conversations"),
+        alerts=table("alerts"),
+        pending=table("pending"),
+        send=send,
+        caught_up=caught_up,
+    )
+    worker.meter = meter
+    conversation_topics = app.topic(*(settings.topic(t) for t in CONVERSATION_TOPICS), **RAW)
+    alert_topic = app.topic(settings.topic(alert_delivery.TOPIC), **RAW)
+
+    async def meter_conversations(stream: Any) -> None:
+        async for events in stream.take_events(
+            settings.meter_batch, within=settings.batch_within_s
+        ):
+            await meter.on_records([_incoming(worker, e) for e in events])
+
+    async def meter_alerts(stream: Any) -> None:
+        async for events in stream.take_events(
+            settings.meter_batch, within=settings.batch_within_s
+        ):
+            await meter.on_records([_incoming(worker, e) for e in events])
+
+    app.agent(conversation_topics, name="meter-conversations")(meter_conversations)
+    app.agent(alert_topic, name="meter-alerts")(meter_alerts)
+    app.timer(settings.max_hold_s / 2, name="meter-release")(meter.tick_release)
+    app.timer(settings.sweep_interval_s, name="meter-sweep")(meter.tick)
+
+    async def on_revoked(_app: Any, revoked: set[TP], **_: Any) -> None:
+        meter.revoke({tp.partition for tp in revoked})
+
+    app.on_partitions_revoked.connect(on_revoked)  # type: ignore[arg-type]
+
+
+def _wire_sink(worker: Worker) -> None:
+    app, settings = worker.app, worker.settings
+    if worker.store is None:
+        raise StoreError("the sink role needs a ClickHouse store")
+    sink = SinkRole(worker.store, worker.store_lock, settings.sink_batch)
+    worker.sink = sink
+    topics = app.topic(*(settings.topic(t) for t in OUTPUT_TOPICS), **RAW)
+
+    async def sink_agent(stream: Any) -> None:
+        async for events in stream.take_events(settings.sink_batch, within=settings.batch_within_s):
+            await sink.on_records([_incoming(worker, e) for e in events])
+
+    app.agent(topics, name="sink")(sink_agent)
+
+
+def _wire_web(worker: Worker) -> None:
+    app = worker.app
+
+    @app.page("/api/health")
+    async def health(view: Any, _request: Any) -> Any:
+        return view.json({"status": "ok", "roles": sorted(worker.settings.roles)})
+
+    @app.page("/api/usage")
+    async def usage(view: Any, request: Any) -> Any:
+        if worker.store is None:
+            return view.json({"error": "this worker has no ClickHouse store"}, status=503)
+        try:
+            data = await web.usage_async(worker.store, worker.store_lock, dict(request.query))
+        except ReportError as exc:
+            return view.json({"error": str(exc)}, status=400)
+        return view.json(data)
+
+    @app.page("/api/apps")
+    async def apps(view: Any, _request: Any) -> Any:
+        if worker.store is None:
+            return view.json({"error": "this worker has no ClickHouse store"}, status=503)
+        return view.json(await web.apps_async(worker.store, worker.store_lock))

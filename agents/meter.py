@@ -1,0 +1,300 @@
+"""The meter: Kafka records in, session-boundary events out, around the pure core.
+
+Per batch: merge the conversation topics back into one order per partition
+(:mod:`agents.ordering`), apply the released records to an in-memory overlay
+of the tables with the core, **send every output and wait for the broker's
+acks, then** write the changed state (one record per conversation, atomic). A
+crash between the two re-processes the batch from the old state and re-emits
+the same deterministic sessions, which the sink de-duplicates; state is never
+ahead of the outputs. Records still held by the merge are written to the
+``pending`` table, because Faust acknowledges a whole batch at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from agents.codec import (
+    ConversationRecord,
+    decode_alert,
+    decode_held,
+    decode_record,
+    encode_alert,
+    encode_held,
+    encode_record,
+)
+from agents.ordering import Held, Merger
+from agents.settings import WorkerSettings
+from agents.stores import SeenOverlay, TableStore, load_conversation
+from pipeline.core.conversation import ConversationState
+from pipeline.core.meter import (
+    KEY_SEPARATOR,
+    Outcome,
+    Stores,
+    alert_key,
+    apply_event,
+    decode_event,
+    sweep_alerts,
+    sweep_conversations,
+)
+from schemas import (
+    agent_activity,
+    agent_transfer,
+    alert_delivery,
+    billing_session,
+    conversation_summary,
+    conversation_turn,
+    dead_letter,
+)
+from schemas.dead_letter import DeadLetter
+from schemas.fields import ValidationError
+
+CONVERSATION_TOPICS = (conversation_turn.TOPIC, agent_transfer.TOPIC)
+Send = Callable[[str, bytes | None, bytes], Awaitable[Awaitable[Any]]]
+CaughtUp = Callable[[str, int], Awaitable[bool]]
+
+
+class Incoming(NamedTuple):
+    """A consumed record; ``topic`` is the base name (without the prefix)."""
+
+    topic: str
+    partition: int
+    offset: int
+    ts_ms: int
+    key: bytes | None
+    value: bytes
+
+
+@dataclass(slots=True)
+class Batch:
+    """The overlay of one batch and what it produced."""
+
+    stores: Stores = field(default_factory=Stores)
+    seen: SeenOverlay = field(default_factory=SeenOverlay)
+    partition_of: dict[str, int] = field(default_factory=dict)
+    alerts_touched: dict[str, int] = field(default_factory=dict)
+    outputs: list[tuple[str, bytes | None, bytes]] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    invalid: list[DeadLetter] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.stores.seen = self.seen
+        self.stores.conversations = {}
+        self.stores.alerts = {}
+
+
+def _ignore_outcome(_topic: str, _outcome: Outcome) -> None:
+    """Default hook (metrics replace it)."""
+
+
+def _ignore_invalid(_letter: DeadLetter) -> None:
+    """Default hook (metrics replace it)."""
+
+
+class Meter:
+    """The meter role of a worker (framework-neutral: Faust wires it in ``agents.app``)."""
+
+    def __init__(
+        self,
+        settings: WorkerSettings,
+        *,
+        conversations: TableStore,
+        alerts: TableStore,
+        pending: TableStore,
+        send: Send,
+        caught_up: CaughtUp,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.cfg = settings.cfg
+        self.conversations, self.alerts, self.pending = conversations, alerts, pending
+        self.send, self.caught_up, self.clock = send, caught_up, clock
+        self.merger = Merger(CONVERSATION_TOPICS, settings.max_hold_s)
+        self.lock = asyncio.Lock()
+        self.restored: set[int] = set()
+        self.stream_ms = 0
+        self.stream_wall = clock()
+        self.on_outcome: Callable[[str, Outcome], None] = _ignore_outcome
+        self.on_invalid: Callable[[DeadLetter], None] = _ignore_invalid
+
+    async def on_records(self, records: list[Incoming]) -> None:
+        """Process one consumed batch."""
+        async with self.lock:
+            now = self.clock()
+            direct = [r for r in records if r.topic not in CONVERSATION_TOPICS]
+            partitions: set[int] = set()
+            for r in records:
+                if r.topic in CONVERSATION_TOPICS:
+                    self._restore(r.partition, now)
+                    self.merger.add(
+                        Held(
+                            r.ts_ms,
+                            self.merger.rank(r.topic),
+                            r.offset,
+                            r.partition,
+                            r.topic,
+                            r.key,
+                            r.value,
+                            now,
+                        )
+                    )
+                    partitions.add(r.partition)
+            await self._release_and_process(direct, partitions, now)
+
+    async def tick_release(self) -> None:
+        """Timer: release records held longer than ``max_hold_s``."""
+        async with self.lock:
+            await self._release_and_process([], set(self.merger.partitions()), self.clock())
+
+    async def tick(self) -> None:
+        """Timer: report idle conversations and evict old state."""
+        async with self.lock:
+            await self._sweep()
+
+    def revoke(self, partitions: set[int]) -> None:
+        """Partitions moved away: forget their merge buffers (the pending table keeps them)."""
+        for partition in partitions:
+            self.merger.drop(partition)
+            self.restored.discard(partition)
+
+    def _restore(self, partition: int, now: float) -> None:
+        if partition in self.restored:
+            return
+        self.restored.add(partition)
+        raw = self.pending.get(str(partition))
+        for held in decode_held(raw.encode(), now) if raw else []:
+            self.merger.add(held)
+
+    async def _release_and_process(
+        self, direct: list[Incoming], partitions: set[int], now: float
+    ) -> None:
+        released: list[Incoming] = []
+        for partition in sorted(partitions | set(self.merger.partitions())):
+            caught = frozenset(
+                [t for t in CONVERSATION_TOPICS if await self.caught_up(t, partition)]
+            )
+            released += [
+                Incoming(h.topic, h.partition, h.offset, h.ts_ms, h.key, h.value)
+                for h in self.merger.release(partition, caught, now)
+            ]
+        if direct or released:
+            await self._process(direct + released)
+        for partition in partitions:
+            held = self.merger.pending(partition)
+            if held:
+                self.pending.put(partition, str(partition), encode_held(held).decode())
+            elif self.pending.get(str(partition)) is not None:
+                self.pending.delete(partition, str(partition))
+
+    async def _process(self, records: list[Incoming]) -> None:
+        batch = Batch()
+        now_ms = int(self.clock() * 1000)
+        for record in records:
+            self._apply(batch, record, now_ms)
+        futures = [await self.send(topic, key, value) for topic, key, value in batch.outputs]
+        await asyncio.gather(*futures)  # acknowledged by the broker before state is written
+        self._write_state(batch)
+
+    def _apply(self, batch: Batch, record: Incoming, now_ms: int) -> None:
+        try:
+            event = decode_event(record.topic, record.value, now_ms)
+        except ValidationError as error:
+            letter = DeadLetter.from_error(
+                error,
+                source="kafka",
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                raw=record.value,
+            )
+            batch.outputs.append((dead_letter.TOPIC, record.key, dead_letter.encode(letter)))
+            self.on_invalid(letter)
+            return
+        if isinstance(event, alert_delivery.AlertDelivery):
+            key = alert_key(event.app_id, event.event_id)
+            if key not in batch.stores.alerts:
+                raw = self.alerts.get(key)
+                if raw is not None:
+                    batch.stores.alerts[key] = decode_alert(raw.encode())[1]
+            batch.alerts_touched[key] = record.partition
+        else:
+            key = f"{event.app_id}{KEY_SEPARATOR}{event.conversation_id}"
+            conversations: dict[str, ConversationState] = batch.stores.conversations  # type: ignore[assignment]
+            load_conversation(self.conversations, key, conversations, batch.seen)
+            batch.partition_of[key] = record.partition
+        outcome = apply_event(event, batch.stores, self.cfg)
+        self.on_outcome(record.topic, outcome)
+        if not outcome.duplicate:
+            self.stream_ms = max(self.stream_ms, event.occurred_at_ms)
+            self.stream_wall = self.clock()
+        self._collect(batch, outcome)
+
+    @staticmethod
+    def _collect(batch: Batch, outcome: Outcome) -> None:
+        out = batch.outputs
+        for session in outcome.sessions:
+            out.append(
+                (billing_session.TOPIC, session.app_id.encode(), billing_session.encode(session))
+            )
+        for agent in outcome.agents:
+            out.append((agent_activity.TOPIC, agent.app_id.encode(), agent_activity.encode(agent)))
+        for summary in outcome.summaries:
+            out.append(
+                (
+                    conversation_summary.TOPIC,
+                    summary.app_id.encode(),
+                    conversation_summary.encode(summary),
+                )
+            )
+
+    def _write_state(self, batch: Batch) -> None:
+        horizon = self.cfg.state_retention_ms + self.cfg.eviction_grace_ms
+        for key, partition in batch.partition_of.items():
+            state = batch.stores.conversations.get(key)
+            if state is None:
+                continue
+            seen = {
+                e: t
+                for e, t in batch.seen.by_conversation.get(key, {}).items()
+                if state.last_ms - t <= horizon
+            }
+            self.conversations.put(
+                partition, key, encode_record(ConversationRecord(partition, state, seen)).decode()
+            )
+        for key, partition in batch.alerts_touched.items():
+            seen_at = batch.stores.alerts.get(key)
+            if seen_at is not None:
+                self.alerts.put(partition, key, encode_alert(partition, seen_at).decode())
+
+    def stream_now_ms(self) -> int:
+        """Stream time: the latest ``occurred_at`` processed, advanced by wall time since."""
+        return self.stream_ms + int((self.clock() - self.stream_wall) * 1000)
+
+    async def _sweep(self) -> None:
+        records = {key: decode_record(raw.encode()) for key, raw in self.conversations.items()}
+        if not self.stream_ms and records:
+            self.stream_ms = max(r.state.last_ms for r in records.values())
+            self.stream_wall = self.clock()
+        now_ms = self.stream_now_ms()
+        result = sweep_conversations([(k, r.state) for k, r in records.items()], now_ms, self.cfg)
+        futures = [
+            await self.send(
+                conversation_summary.TOPIC, s.app_id.encode(), conversation_summary.encode(s)
+            )
+            for s in result.summaries
+        ]
+        await asyncio.gather(*futures)
+        for key, state in result.updates.items():
+            record = records[key]
+            self.conversations.put(
+                record.partition, key, encode_record(record._replace(state=state)).decode()
+            )
+        for key in result.evictions:
+            self.conversations.delete(records[key].partition, key)
+        alerts = {key: decode_alert(raw.encode()) for key, raw in self.alerts.items()}
+        for key in sweep_alerts([(k, v[1]) for k, v in alerts.items()], now_ms, self.cfg):
+            self.alerts.delete(alerts[key][0], key)

@@ -1,0 +1,86 @@
+"""Merging the conversation topics back into one order per partition (pure, no I/O).
+
+``conversation-turns`` and ``agent-transfers`` are co-partitioned (same key, same
+partition count), but a consumer receives their records in no defined order
+across the two topics. A conversation's clocks depend on the order of its turns
+and transfers, so the meter merges partition p of both topics by Kafka timestamp
+(ties: topic rank, then offset), as Kafka Streams does. A record is released once
+every other topic of the partition has delivered a record at least as late (its
+*frontier*), or once it has been held ``max_hold_s`` while the topics behind it
+are caught up with their log end (idle). "Caught up" alone is not enough: a
+producer's batch for one topic can reach the broker after a later batch for the
+other, so a topic can look caught up while earlier records are still in flight.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+
+class Held(NamedTuple):
+    """A record waiting in the merge: sort key first, then what the meter needs."""
+
+    ts_ms: int
+    rank: int
+    offset: int
+    partition: int
+    topic: str
+    key: bytes | None
+    value: bytes
+    held_since: float
+
+
+@dataclass(slots=True)
+class Merger:
+    """Per-partition merge buffers for the topics in ``topics`` (their order is their rank)."""
+
+    topics: tuple[str, ...]
+    max_hold_s: float = 1.0
+    _heaps: dict[int, list[Held]] = field(default_factory=dict)
+    _frontier: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    def rank(self, topic: str) -> int:
+        """The tie-break rank of a topic."""
+        return self.topics.index(topic)
+
+    def add(self, record: Held) -> None:
+        """Buffer a record and move its topic's frontier."""
+        heapq.heappush(self._heaps.setdefault(record.partition, []), record)
+        key = (record.topic, record.partition)
+        self._frontier[key] = max(self._frontier.get(key, record.ts_ms), record.ts_ms)
+
+    def lagging(self, partition: int, ts_ms: int) -> list[str]:
+        """Topics of ``partition`` whose frontier is behind ``ts_ms``."""
+        return [t for t in self.topics if self._frontier.get((t, partition), -1) < ts_ms]
+
+    def release(self, partition: int, caught_up: frozenset[str], now_s: float) -> list[Held]:
+        """Records of ``partition`` that can be processed now, in merged order.
+
+        ``caught_up``: the topics whose consumer has read up to the log end.
+        """
+        heap = self._heaps.get(partition, [])
+        released: list[Held] = []
+        while heap:
+            head = heap[0]
+            behind = self.lagging(partition, head.ts_ms)
+            waited = now_s - head.held_since >= self.max_hold_s
+            if behind and not (waited and caught_up.issuperset(behind)):
+                break
+            released.append(heapq.heappop(heap))
+        return released
+
+    def pending(self, partition: int) -> list[Held]:
+        """Records still held for ``partition``, in merged order."""
+        return sorted(self._heaps.get(partition, []))
+
+    def partitions(self) -> list[int]:
+        """Partitions with held records."""
+        return [p for p, heap in self._heaps.items() if heap]
+
+    def drop(self, partition: int) -> None:
+        """Forget a partition (revoked: its held records live on in the pending table)."""
+        self._heaps.pop(partition, None)
+        for key in [k for k in self._frontier if k[1] == partition]:
+            del self._frontier[key]

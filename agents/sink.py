@@ -1,0 +1,93 @@
+"""The sink role: session-boundary events and friends into ClickHouse, in batches.
+
+The synchronous ClickHouse client runs in a thread (never on the event loop),
+one flush at a time under a lock shared with the web API. A failed flush keeps
+its batch and is retried with backoff until it succeeds; Faust acknowledges the
+records only after the flush returns, so nothing is lost, and re-delivered
+records change no total (the tables are idempotent: see ``sinks/clickhouse/ddl.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from agents.meter import Incoming
+from schemas import agent_activity, billing_session, conversation_summary, dead_letter
+from schemas.fields import ValidationError
+from sinks.base import BatchingSink, Record
+from sinks.clickhouse.store import ClickHouseStore
+
+log = logging.getLogger(__name__)
+
+DECODERS: dict[str, Callable[[bytes], Record]] = {
+    billing_session.TOPIC: billing_session.decode,
+    agent_activity.TOPIC: agent_activity.decode,
+    conversation_summary.TOPIC: conversation_summary.decode,
+    dead_letter.TOPIC: dead_letter.decode,
+}
+MAX_BACKOFF_S = 30.0
+
+
+class SinkRole:
+    """Decode, buffer, flush with retries."""
+
+    def __init__(self, store: ClickHouseStore, lock: threading.Lock, max_rows: int) -> None:
+        self.store = store
+        self.lock = lock
+        self.sink = BatchingSink(store, max_rows=max_rows)
+        self.on_flush: Callable[[dict[str, int], float], None] = _ignore_flush
+        self.on_error: Callable[[Exception], None] = _ignore_error
+        self.undecodable = 0
+
+    async def on_records(self, records: list[Incoming]) -> None:
+        """Buffer a consumed batch and write it before returning (then Faust acks it)."""
+        for record in records:
+            try:
+                self.sink.add(DECODERS[record.topic](record.value))
+            except ValidationError as error:  # only a foreign producer could cause this
+                self.undecodable += 1
+                log.error(  # noqa: TRY400 - the reason is the whole story
+                    "undecodable record on %s[%d]@%d: %s",
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    error.reason,
+                )
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Write everything buffered, retrying with backoff until it succeeds."""
+        delay = 0.5
+        while self.sink.pending():
+            before = dict(self.sink.rows_written)
+            try:
+                seconds = await asyncio.to_thread(self._flush_locked)
+            except Exception as exc:  # noqa: BLE001 - any store failure is retried
+                self.on_error(exc)
+                log.warning(
+                    "ClickHouse write failed (%s); retrying in %.1fs",
+                    str(exc).splitlines()[0][:200],
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF_S)
+                continue
+            self.on_flush({t: n - before[t] for t, n in self.sink.rows_written.items()}, seconds)
+
+    def _flush_locked(self) -> float:
+        loop_time = time.monotonic()
+        with self.lock:
+            self.sink.flush()
+        return time.monotonic() - loop_time
+
+
+def _ignore_flush(_rows: dict[str, int], _seconds: float) -> None:
+    """Default hook (metrics replace it)."""
+
+
+def _ignore_error(_error: Exception) -> None:
+    """Default hook (metrics replace it)."""

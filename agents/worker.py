@@ -1,0 +1,33 @@
+"""Running a worker process: declare topics, open the store, start Faust."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from faust.worker import Worker as FaustWorker
+
+from agents.admin import ensure_topics
+from agents.app import create_worker
+from agents.settings import WorkerSettings
+from sinks.clickhouse.store import open_store
+
+log = logging.getLogger(__name__)
+
+
+def run_worker(settings: WorkerSettings) -> int:
+    """Run until stopped (SIGTERM/SIGINT); returns the exit status."""
+    created = asyncio.run(ensure_topics(settings))
+    if created:
+        log.info("created topics: %s", ", ".join(created))
+    store = open_store(settings.clickhouse_url) if {"sink", "web"} & settings.roles else None
+    worker = create_worker(settings, store)
+    faust_worker = FaustWorker(worker.app, loglevel="WARNING", quiet=True, redirect_stdouts=False)
+    try:
+        faust_worker.execute_from_commandline()
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    finally:
+        if store is not None:
+            store.close()
+    return 0

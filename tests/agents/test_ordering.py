@@ -1,0 +1,52 @@
+"""The merge of the conversation topics by timestamp."""
+
+from __future__ import annotations
+
+from agents.ordering import Held, Merger
+
+TOPICS = ("conversation-turns", "agent-transfers")
+
+
+def rec(topic: str, ts: int, offset: int, partition: int = 0, since: float = 0.0) -> Held:
+    return Held(ts, TOPICS.index(topic), offset, partition, topic, None, b"", since)
+
+
+def test_releases_up_to_the_slower_topics_frontier() -> None:
+    merger = Merger(TOPICS)
+    for offset, ts in enumerate((10, 20, 30)):
+        merger.add(rec("conversation-turns", ts, offset))
+    merger.add(rec("agent-transfers", 15, 0))
+    released = merger.release(0, frozenset(), now_s=0.0)
+    assert [(r.topic, r.ts_ms) for r in released] == [
+        ("conversation-turns", 10),
+        ("agent-transfers", 15),
+    ]
+    assert [r.ts_ms for r in merger.pending(0)] == [20, 30]
+    merger.add(rec("agent-transfers", 25, 1))
+    assert [r.ts_ms for r in merger.release(0, frozenset(), now_s=0.0)] == [20, 25]
+
+
+def test_held_long_enough_and_the_other_topic_caught_up_releases() -> None:
+    merger = Merger(TOPICS, max_hold_s=1.0)
+    merger.add(rec("conversation-turns", 10, 0, since=5.0))
+    caught_up = frozenset({"agent-transfers"})
+    assert merger.release(0, caught_up, now_s=5.5) == []  # caught up alone is not enough
+    assert merger.release(0, frozenset(), now_s=9.0) == []  # lagging: wait for it
+    assert len(merger.release(0, caught_up, now_s=6.0)) == 1
+
+
+def test_ties_by_topic_rank_then_offset_and_partitions_are_separate() -> None:
+    merger = Merger(TOPICS)
+    merger.add(rec("agent-transfers", 10, 0))
+    merger.add(rec("conversation-turns", 10, 1))
+    merger.add(rec("conversation-turns", 10, 0))
+    merger.add(rec("conversation-turns", 5, 0, partition=1))
+    caught_up = frozenset(TOPICS)
+    assert [(r.topic, r.offset) for r in merger.release(0, caught_up, 0.0)] == [
+        ("conversation-turns", 0),
+        ("conversation-turns", 1),
+        ("agent-transfers", 0),
+    ]
+    assert merger.partitions() == [1]
+    merger.drop(1)
+    assert merger.partitions() == []

@@ -1,0 +1,91 @@
+"""The streaming workers against the real Kafka broker (deploy/kafka/local.sh start)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.integration.workers import (
+    BOOTSTRAP,
+    WorkerProcess,
+    cli,
+    kafka_reachable,
+    totals,
+    wait_for,
+    write_trace,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.kafka]
+RANGE = "?by=hour&range=7d"  # hourly rows per app over the trace
+
+
+@pytest.fixture(autouse=True)
+def _kafka() -> None:
+    assert kafka_reachable(), f"no Kafka at {BOOTSTRAP}: run deploy/kafka/local.sh start"
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"t{uuid.uuid4().hex[:10]}."
+
+
+@pytest.fixture
+def workers(tmp_path: Path) -> Iterator[list[WorkerProcess]]:
+    started: list[WorkerProcess] = []
+    yield started
+    for worker in started:
+        worker.stop()
+
+
+def offline_report(store: str, cwd: Path, trace: Path) -> list[dict[str, object]]:
+    """Replay the same file into another database of the same store; its report."""
+    assert cli("replay", str(trace), "--clickhouse", store, cwd=cwd).returncode == 0
+    out = cli(
+        "usage", "--clickhouse", store, "--by", "hour", "--range", "7d", "--format", "json", cwd=cwd
+    )
+    assert out.returncode == 0, out.stderr
+    return list(orjson.loads(out.stdout))
+
+
+def dead_letters(store: str, cwd: Path) -> list[tuple[str, str, str]]:
+    code = (
+        "import sys, orjson; from sinks.clickhouse.store import open_store; "
+        "s = open_store(sys.argv[1]); print(orjson.dumps(s.query("
+        "f'SELECT source_topic, reason_code, raw FROM {s.database}.dead_letters FINAL '"
+        "'ORDER BY source_topic, reason_code, raw')).decode())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, store], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    return [tuple(row) for row in orjson.loads(out.stdout)]
+
+
+def test_produce_then_stream_equals_offline_replay(
+    tmp_path: Path, prefix: str, workers: list[WorkerProcess]
+) -> None:
+    trace = tmp_path / "events.jsonl"
+    expected = write_trace(trace, events=4_000, seed=11)
+    store = f"chdb://{tmp_path / 'store'}"
+    worker = WorkerProcess(tmp_path, prefix, store=store).start()
+    workers.append(worker)
+    produced = cli(
+        "produce", str(trace), "--topic-prefix", prefix, "--bootstrap", BOOTSTRAP, cwd=tmp_path
+    )
+    assert produced.returncode == 0, produced.stderr
+    want = (expected.sessions["usage"], expected.sessions["voice"], expected.sessions["alert"])
+    wait_for(
+        lambda: totals(worker.get(f"/api/usage{RANGE}")) == want,
+        120,
+        lambda: f"{totals(worker.get(f'/api/usage{RANGE}'))} != {want}\n{worker.tail()}",
+    )
+    streamed = worker.get(f"/api/usage{RANGE}")
+    worker.stop()
+    assert streamed == offline_report(f"{store}?database=offline", tmp_path, trace)
+    assert dead_letters(store, tmp_path) == dead_letters(f"{store}?database=offline", tmp_path)
+    assert len(dead_letters(store, tmp_path)) == expected.invalid

@@ -1,0 +1,147 @@
+"""Factories for integration tests against the real Kafka broker: worker processes, files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from pipeline.core.config import MeterConfig
+from pipeline.core.meter import Tally
+from pipeline.eventfile import parse_line
+from pipeline.replay import replay
+from pipeline.tracegen import TraceSpec, generate
+from sinks.base import Batch, BatchingSink
+
+BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+
+
+def exe() -> str:
+    path = shutil.which("billing-meter", path=str(Path(sys.executable).parent))
+    assert path is not None
+    return path
+
+
+def kafka_reachable() -> bool:
+    host, port = BOOTSTRAP.rsplit(":", 1)
+    try:
+        with socket.create_connection((host, int(port)), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class NullBackend:
+    def write(self, batch: Batch) -> None:
+        """Discard (the tally is what the test needs)."""
+
+
+def write_trace(path: Path, events: int, seed: int) -> Tally:
+    """Write a trace ending an hour ago; return what one clean offline pass counts."""
+    end = int(time.time() * 1000) - 3_600_000
+    lines = list(generate(TraceSpec(events=events, seed=seed, end_ms=end)))
+    path.write_bytes(b"".join(lines))
+    messages = [parse_line(line, n) for n, line in enumerate(lines, 1)]
+    return replay(messages, BatchingSink(NullBackend()), MeterConfig(), "file:x")
+
+
+class WorkerProcess:
+    """``billing-meter worker`` as a child process."""
+
+    def __init__(
+        self, workdir: Path, prefix: str, roles: str = "meter,sink,web", store: str | None = None
+    ) -> None:
+        self.port = free_port()
+        self.args = [
+            exe(),
+            "worker",
+            "--roles",
+            roles,
+            "--topic-prefix",
+            prefix,
+            "--bootstrap",
+            BOOTSTRAP,
+            "--web-port",
+            str(self.port),
+        ]
+        if store is not None:
+            self.args += ["--clickhouse", store]
+        self.log = workdir / f"worker-{uuid.uuid4().hex[:6]}.log"
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.web = "web" in roles
+
+    def start(self) -> WorkerProcess:
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                self.args, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT
+            )
+        if self.web:
+            wait_for(lambda: self.get("/api/health") is not None, 60, self.tail)
+        return self
+
+    def get(self, path: str) -> Any:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=10) as r:
+                return orjson.loads(r.read())
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return None
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
+
+
+def wait_for(check: Callable[[], bool], timeout: float, describe: Callable[[], str]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout}s; {describe()}")
+
+
+def totals(report: list[dict[str, Any]] | None) -> tuple[int, int, int]:
+    report = report or []
+    return (
+        sum(r["usage_sessions"] for r in report),
+        sum(r["voice_sessions"] for r in report),
+        sum(r["alert_sessions"] for r in report),
+    )
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [exe(), *args], cwd=cwd, capture_output=True, text=True, timeout=600, check=False
+    )
