@@ -12,6 +12,7 @@ from aiokafka.errors import IllegalStateError
 from faust.types import TP
 
 from agents import web
+from agents.batching import run_batches
 from agents.meter import CONVERSATION_TOPICS, Incoming, Meter
 from agents.settings import OUTPUT_TOPICS, WorkerSettings
 from agents.sink import SinkRole
@@ -61,6 +62,8 @@ def create_worker(settings: WorkerSettings, store: ClickHouseStore | None) -> Wo
         autodiscover=False,
         broker_commit_every=10_000,
         broker_commit_interval=1.0,
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=1.0,
     )
     worker = Worker(app=app, settings=settings, store=store)
     if "meter" in roles:
@@ -111,6 +114,14 @@ def _wire_meter(worker: Worker) -> None:
             )
         )
 
+    conversation_names = {settings.topic(t) for t in CONVERSATION_TOPICS}
+
+    def assigned() -> set[int] | None:
+        recovered = app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
+        if app.rebalancing or app.in_recovery or not recovered:
+            return None
+        return {tp.partition for tp in app.consumer.assignment() if tp.topic in conversation_names}
+
     meter = Meter(
         settings,
         conversations=table("conversations"),
@@ -118,22 +129,20 @@ def _wire_meter(worker: Worker) -> None:
         pending=table("pending"),
         send=send,
         caught_up=caught_up,
+        assigned=assigned,
     )
     worker.meter = meter
     conversation_topics = app.topic(*(settings.topic(t) for t in CONVERSATION_TOPICS), **RAW)
     alert_topic = app.topic(settings.topic(alert_delivery.TOPIC), **RAW)
 
+    async def meter_records(events: list[Any]) -> None:
+        await meter.on_records([_incoming(worker, e) for e in events])
+
     async def meter_conversations(stream: Any) -> None:
-        async for events in stream.take_events(
-            settings.meter_batch, within=settings.batch_within_s
-        ):
-            await meter.on_records([_incoming(worker, e) for e in events])
+        await run_batches(stream, settings.meter_batch, settings.batch_within_s, meter_records)
 
     async def meter_alerts(stream: Any) -> None:
-        async for events in stream.take_events(
-            settings.meter_batch, within=settings.batch_within_s
-        ):
-            await meter.on_records([_incoming(worker, e) for e in events])
+        await run_batches(stream, settings.meter_batch, settings.batch_within_s, meter_records)
 
     app.agent(conversation_topics, name="meter-conversations")(meter_conversations)
     app.agent(alert_topic, name="meter-alerts")(meter_alerts)
@@ -154,9 +163,11 @@ def _wire_sink(worker: Worker) -> None:
     worker.sink = sink
     topics = app.topic(*(settings.topic(t) for t in OUTPUT_TOPICS), **RAW)
 
+    async def sink_records(events: list[Any]) -> None:
+        await sink.on_records([_incoming(worker, e) for e in events])
+
     async def sink_agent(stream: Any) -> None:
-        async for events in stream.take_events(settings.sink_batch, within=settings.batch_within_s):
-            await sink.on_records([_incoming(worker, e) for e in events])
+        await run_batches(stream, settings.sink_batch, settings.batch_within_s, sink_records)
 
     app.agent(topics, name="sink")(sink_agent)
 

@@ -56,6 +56,7 @@ from schemas.fields import ValidationError
 CONVERSATION_TOPICS = (conversation_turn.TOPIC, agent_transfer.TOPIC)
 Send = Callable[[str, bytes | None, bytes], Awaitable[Awaitable[Any]]]
 CaughtUp = Callable[[str, int], Awaitable[bool]]
+Assigned = Callable[[], set[int] | None]  # partitions owned, None while rebalancing/recovering
 
 
 class Incoming(NamedTuple):
@@ -107,12 +108,14 @@ class Meter:
         pending: TableStore,
         send: Send,
         caught_up: CaughtUp,
+        assigned: Assigned,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self.cfg = settings.cfg
         self.conversations, self.alerts, self.pending = conversations, alerts, pending
         self.send, self.caught_up, self.clock = send, caught_up, clock
+        self.assigned = assigned
         self.merger = Merger(CONVERSATION_TOPICS, settings.max_hold_s)
         self.lock = asyncio.Lock()
         self.restored: set[int] = set()
@@ -146,9 +149,12 @@ class Meter:
             await self._release_and_process(direct, partitions, now)
 
     async def tick_release(self) -> None:
-        """Timer: release records held longer than ``max_hold_s``."""
+        """Timer: restore held records of newly owned partitions, release those held long."""
         async with self.lock:
-            await self._release_and_process([], set(self.merger.partitions()), self.clock())
+            now = self.clock()
+            for partition in sorted(self.assigned() or ()):
+                self._restore(partition, now)  # even if no new record ever comes for it
+            await self._release_and_process([], set(self.merger.partitions()), now)
 
     async def tick(self) -> None:
         """Timer: report idle conversations and evict old state."""

@@ -23,7 +23,6 @@ ROLLUP_TABLES = {
     "month": "usage_monthly",
 }
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
-_DEDUP = "non_replicated_deduplication_window = 1000"
 _SESSION_STATE = "AggregateFunction(uniqExact, String, DateTime64(3, 'UTC'))"
 
 
@@ -59,24 +58,24 @@ def raw_tables(db: str) -> list[str]:
         "conversation_id String, segment UInt32, slice UInt32, channel LowCardinality(String), "
         "opened_at DateTime64(3, 'UTC'), inserted_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
         "ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(opened_at) "
-        f"ORDER BY (app_id, session_id, opened_at) SETTINGS {_DEDUP}",
+        f"ORDER BY (app_id, session_id, opened_at)",
         f"CREATE TABLE IF NOT EXISTS {db}.agent_activity ("
         "app_id String, agent_id String, hour DateTime('UTC')) "
         "ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(hour) "
-        f"ORDER BY (app_id, hour, agent_id) SETTINGS {_DEDUP}",
+        f"ORDER BY (app_id, hour, agent_id)",
         f"CREATE TABLE IF NOT EXISTS {db}.conversations ("
         "app_id String, conversation_id String, segment UInt32, channel LowCardinality(String), "
         "started_at DateTime64(3, 'UTC'), ended_at DateTime64(3, 'UTC'), bot_ms UInt64, "
         "agent_ms UInt64, interaction_ms UInt64, usage_sessions UInt32, voice_sessions UInt32, "
         "cause LowCardinality(String)) "
         "ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(started_at) "
-        f"ORDER BY (app_id, conversation_id, segment) SETTINGS {_DEDUP}",
+        f"ORDER BY (app_id, conversation_id, segment)",
         f"CREATE TABLE IF NOT EXISTS {db}.dead_letters ("
         "source String, source_topic LowCardinality(String), partition Int32, offset Int64, "
         "reason_code LowCardinality(String), field Nullable(String), reason String, raw String, "
         "received_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
         "ENGINE = ReplacingMergeTree "
-        f"ORDER BY (source, source_topic, partition, offset) SETTINGS {_DEDUP}",
+        f"ORDER BY (source, source_topic, partition, offset)",
     ]
 
 

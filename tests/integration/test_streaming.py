@@ -89,3 +89,80 @@ def test_produce_then_stream_equals_offline_replay(
     assert streamed == offline_report(f"{store}?database=offline", tmp_path, trace)
     assert dead_letters(store, tmp_path) == dead_letters(f"{store}?database=offline", tmp_path)
     assert len(dead_letters(store, tmp_path)) == expected.invalid
+
+
+def produce_in_background(trace: Path, prefix: str, cwd: Path) -> subprocess.Popen[str]:
+    from tests.integration.workers import exe
+
+    return subprocess.Popen(
+        [exe(), "produce", str(trace), "--topic-prefix", prefix, "--bootstrap", BOOTSTRAP],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(producer: subprocess.Popen[str]) -> None:
+    _, err = producer.communicate(timeout=300)
+    assert producer.returncode == 0, err
+
+
+def test_sigkill_mid_stream_twice_leaves_exact_totals(
+    tmp_path: Path, prefix: str, workers: list[WorkerProcess]
+) -> None:
+    import random
+
+    rnd = random.Random(prefix)  # noqa: S311 - test timing, not security
+    trace = tmp_path / "events.jsonl"
+    expected = write_trace(trace, events=30_000, seed=12)
+    store = f"chdb://{tmp_path / 'store'}"
+    worker = WorkerProcess(tmp_path, prefix, store=store).start()
+    workers.append(worker)
+    producer = produce_in_background(trace, prefix, tmp_path)
+    for _ in range(2):  # SIGKILL at a random moment, then restart on the same store
+        import time
+
+        time.sleep(rnd.uniform(1.0, 4.0))
+        worker.kill()
+        worker = WorkerProcess(tmp_path, prefix, store=store).start()
+        workers.append(worker)
+    finish(producer)
+    want = (expected.sessions["usage"], expected.sessions["voice"], expected.sessions["alert"])
+    wait_for(
+        lambda: totals(worker.get(f"/api/usage{RANGE}")) == want,
+        180,
+        lambda: f"{totals(worker.get(f'/api/usage{RANGE}'))} != {want}\n{worker.tail()}",
+    )
+    streamed = worker.get(f"/api/usage{RANGE}")
+    worker.stop()
+    assert streamed == offline_report(f"{store}?database=offline", tmp_path, trace)
+    assert dead_letters(store, tmp_path) == dead_letters(f"{store}?database=offline", tmp_path)
+
+
+def test_rebalance_after_a_meter_worker_dies_leaves_exact_totals(
+    tmp_path: Path, prefix: str, workers: list[WorkerProcess]
+) -> None:
+    import time
+
+    trace = tmp_path / "events.jsonl"
+    expected = write_trace(trace, events=30_000, seed=13)
+    store = f"chdb://{tmp_path / 'store'}"
+    sink = WorkerProcess(tmp_path, prefix, roles="sink,web", store=store).start()
+    meters = [WorkerProcess(tmp_path, prefix, roles="meter").start() for _ in range(2)]
+    workers.extend([sink, *meters])
+    time.sleep(3)  # both meters in the group, partitions shared
+    producer = produce_in_background(trace, prefix, tmp_path)
+    time.sleep(2.5)
+    meters[0].kill()  # its partitions move to the survivor, which recovers their tables
+    finish(producer)
+    want = (expected.sessions["usage"], expected.sessions["voice"], expected.sessions["alert"])
+    wait_for(
+        lambda: totals(sink.get(f"/api/usage{RANGE}")) == want,
+        240,
+        lambda: f"{totals(sink.get(f'/api/usage{RANGE}'))} != {want}\n{meters[1].tail()}",
+    )
+    streamed = sink.get(f"/api/usage{RANGE}")
+    sink.stop()
+    meters[1].stop()
+    assert streamed == offline_report(f"{store}?database=offline", tmp_path, trace)

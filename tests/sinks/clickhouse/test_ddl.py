@@ -54,9 +54,9 @@ def test_sessions_table_is_replacing_and_keyed_by_identity() -> None:
     assert sessions.startswith("CREATE TABLE IF NOT EXISTS billing.sessions (")
     assert (
         "ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(opened_at) "
-        "ORDER BY (app_id, session_id, opened_at) "
-        "SETTINGS non_replicated_deduplication_window = 1000" in sessions
+        "ORDER BY (app_id, session_id, opened_at)" in sessions
     )
+    assert "deduplication_window" not in " ".join(ddl.schema("billing"))
 
 
 def test_schema_order_and_count() -> None:
