@@ -17,10 +17,13 @@ $(VENV): pyproject.toml
 
 install: $(VENV) ## Create .venv and install the project with its dev tools
 
-demo: $(VENV) ## Main job on the embedded default: generate a day of traffic, replay it, report
+demo: $(VENV) ## Main job: local Kafka, a worker on embedded ClickHouse, a day of traffic, the report
+	deploy/demo.sh
+
+demo-offline: $(VENV) ## The same day of traffic replayed offline (no Kafka), and the report
 	.venv/bin/billing-meter generate billing-data/demo-events.jsonl --events 200000
-	.venv/bin/billing-meter replay billing-data/demo-events.jsonl
-	.venv/bin/billing-meter usage --range 24h --all-apps
+	.venv/bin/billing-meter replay billing-data/demo-events.jsonl --clickhouse chdb://billing-data/offline
+	.venv/bin/billing-meter usage --clickhouse chdb://billing-data/offline --range 24h --all-apps
 
 kafka-start: ## Start the local Kafka broker (fetches the jars with Maven on first use)
 	$(KAFKA) start
@@ -44,4 +47,4 @@ bench: $(VENV) ## Benchmarks: core and replay throughput (prints medians and rat
 clean: ## Remove the venv, caches and the embedded store
 	rm -rf .venv billing-data .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-.PHONY: help install demo kafka-start kafka-stop lint test bench clean
+.PHONY: help install demo demo-offline kafka-start kafka-stop lint test bench clean

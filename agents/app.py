@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -102,8 +103,14 @@ def _wire_meter(worker: Worker) -> None:
         last = worker.last_offsets.get((full, partition))
         try:
             high = app.consumer.highwater(tp)
-            position = last + 1 if last is not None else await app.consumer.position(tp)
-        except (KeyError, AssertionError, AttributeError, IllegalStateError):
+            # never block here: position() can wait for a rebalance, which waits for the
+            # meter's in-flight records, which wait for the meter's lock (held by the caller)
+            position = (
+                last + 1
+                if last is not None
+                else await asyncio.wait_for(app.consumer.position(tp), timeout=0.05)
+            )
+        except (KeyError, AssertionError, AttributeError, IllegalStateError, TimeoutError):
             return False
         return high is not None and position is not None and position >= high
 

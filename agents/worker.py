@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 
 from faust.worker import Worker as FaustWorker
 
@@ -22,7 +23,8 @@ def run_worker(settings: WorkerSettings) -> int:
         log.info("created topics: %s", ", ".join(created))
     store = open_store(settings.clickhouse_url) if {"sink", "web"} & settings.roles else None
     worker = create_worker(settings, store)
-    faust_worker = FaustWorker(worker.app, loglevel="WARNING", quiet=True, redirect_stdouts=False)
+    level = os.environ.get("BILLING_LOG_LEVEL", "WARNING").upper()
+    faust_worker = FaustWorker(worker.app, loglevel=level, quiet=True, redirect_stdouts=False)
     try:
         faust_worker.execute_from_commandline()
     except SystemExit as exit_:

@@ -10,9 +10,14 @@ import asyncio
 import os
 import sys
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
+
+import orjson
 
 from agents.admin import KafkaUnavailableError
 from agents.settings import WorkerSettings, parse_roles
@@ -92,6 +97,15 @@ def _cmd_usage(args: argparse.Namespace) -> int:
         app_id=args.app,
         all_apps=args.all_apps,
     )
+    data = _usage_from_api(args) if args.api else _usage_from_store(args, request)
+    renderers = {"json": report.render_json, "csv": report.render_csv, "table": report.render_table}
+    sys.stdout.write(renderers[args.format](data).rstrip("\n") + "\n")
+    return 0
+
+
+def _usage_from_store(
+    args: argparse.Namespace, request: report.ReportRequest
+) -> list[dict[str, object]]:
     store = open_store(args.clickhouse or default_url())
     try:
         rows = store.usage_rows(
@@ -104,10 +118,31 @@ def _cmd_usage(args: argparse.Namespace) -> int:
         )
     finally:
         store.close()
-    data = report.to_report(rows, request.by)
-    renderers = {"json": report.render_json, "csv": report.render_csv, "table": report.render_table}
-    sys.stdout.write(renderers[args.format](data).rstrip("\n") + "\n")
-    return 0
+    return report.to_report(rows, request.by)
+
+
+def _usage_from_api(args: argparse.Namespace) -> list[dict[str, object]]:
+    """The same report from a running worker (``GET /api/usage``)."""
+    query = {
+        "by": args.by,
+        "range": args.range,
+        "from": args.start,
+        "to": args.end,
+        "app": args.app,
+        "all_apps": "1" if args.all_apps else None,
+    }
+    url = f"{args.api.rstrip('/')}/api/usage?" + urllib.parse.urlencode(
+        {k: v for k, v in query.items() if v is not None}
+    )
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - user's URL
+            data: list[dict[str, object]] = orjson.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        detail = orjson.loads(exc.read() or b"{}").get("error", exc.reason)
+        raise UserError(f"{url}: {exc.code} {detail}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise UserError(f"cannot reach the worker at {args.api}: {exc}") from None
+    return data
 
 
 def _worker_settings(args: argparse.Namespace) -> WorkerSettings:
@@ -203,6 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     apps.add_argument("--app", metavar="ID")
     apps.add_argument("--all-apps", action="store_true", help="sum all apps (app_id '*')")
     usage.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    usage.add_argument(
+        "--api", metavar="URL", help="ask a running worker (http://HOST:PORT) instead of the store"
+    )
     usage.set_defaults(run=_cmd_usage)
 
     worker = commands.add_parser("worker", help="run the streaming workers (Faust)")

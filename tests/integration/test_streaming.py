@@ -85,10 +85,123 @@ def test_produce_then_stream_equals_offline_replay(
         lambda: f"{totals(worker.get(f'/api/usage{RANGE}'))} != {want}\n{worker.tail()}",
     )
     streamed = worker.get(f"/api/usage{RANGE}")
+    check_api(worker, tmp_path)
     worker.stop()
     assert streamed == offline_report(f"{store}?database=offline", tmp_path, trace)
     assert dead_letters(store, tmp_path) == dead_letters(f"{store}?database=offline", tmp_path)
     assert len(dead_letters(store, tmp_path)) == expected.invalid
+
+
+def check_api(worker: WorkerProcess, cwd: Path) -> None:
+    """The HTTP API validates like the CLI, and ``usage --api`` prints what it serves."""
+    for query, message in [
+        ("?by=year", "not one of"),
+        ("?range=7d&from=2026-01-01", "either"),
+        ("?from=2026-01-01T10:30:00Z", "whole hours"),
+        ("?bogus=1", "unknown"),
+        ("?app=a&all_apps=1", "exclude"),
+        ("?all_apps=yes", "all_apps"),
+    ]:
+        status, body = worker.status(f"/api/usage{query}")
+        assert status == 400, query
+        assert message in body["error"], (query, body)
+    status, apps = worker.status("/api/apps")
+    assert status == 200
+    assert apps == sorted(apps)
+    assert {"app-1", "app-2"} <= set(apps)
+    via_cli = cli(
+        "usage",
+        "--api",
+        f"http://127.0.0.1:{worker.port}",
+        "--by",
+        "day",
+        "--range",
+        "7d",
+        "--all-apps",
+        "--format",
+        "json",
+        cwd=cwd,
+    )
+    assert via_cli.returncode == 0, via_cli.stderr
+    assert orjson.loads(via_cli.stdout) == worker.get("/api/usage?by=day&range=7d&all_apps=1")
+    bad = cli("usage", "--api", f"http://127.0.0.1:{worker.port}", "--by", "year", cwd=cwd)
+    assert bad.returncode == 2
+    assert bad.stderr.count("\n") == 1
+
+
+def test_each_kind_of_invalid_input_is_dead_lettered_with_its_reason(
+    tmp_path: Path, prefix: str, workers: list[WorkerProcess]
+) -> None:
+    import asyncio
+    import time
+
+    from aiokafka import AIOKafkaConsumer
+
+    now = int(time.time() * 1000)
+    turn = {
+        "event_id": "v1",
+        "app_id": "app-1",
+        "conversation_id": "c-1",
+        "channel": "web",
+        "actor": "user",
+        "occurred_at": now - 60_000,
+    }
+    invalid = {
+        "invalid_json": b"not json at all",
+        "not_an_object": b"[1, 2]",
+        "missing_field": orjson.dumps({k: v for k, v in turn.items() if k != "channel"}),
+        "null_field": orjson.dumps({**turn, "app_id": None}),
+        "wrong_type": orjson.dumps({**turn, "occurred_at": 1.5}),
+        "bad_enum": orjson.dumps({**turn, "actor": "robot"}),
+        "bad_id": orjson.dumps({**turn, "conversation_id": ""}),
+        "bad_timestamp": orjson.dumps({**turn, "occurred_at": "yesterday"}),
+        "timestamp_too_old": orjson.dumps({**turn, "occurred_at": 12}),
+        "timestamp_in_future": orjson.dumps({**turn, "occurred_at": now + 3 * 86_400_000}),
+    }
+    lines = [
+        orjson.dumps({"topic": "conversation-turns", "key": "c-1", "raw": raw.decode()})
+        for raw in invalid.values()
+    ]
+    lines.append(orjson.dumps({"topic": "conversation-turns", "value": turn}))
+    trace = tmp_path / "bad.jsonl"
+    trace.write_bytes(b"\n".join(lines) + b"\n")
+    worker = WorkerProcess(tmp_path, prefix, store=f"chdb://{tmp_path / 'store'}").start()
+    workers.append(worker)
+    assert (
+        cli(
+            "produce", str(trace), "--topic-prefix", prefix, "--bootstrap", BOOTSTRAP, cwd=tmp_path
+        ).returncode
+        == 0
+    )
+
+    async def read_letters() -> list[dict[str, object]]:
+        consumer = AIOKafkaConsumer(
+            f"{prefix}billing-dead-letters",
+            bootstrap_servers=BOOTSTRAP,
+            auto_offset_reset="earliest",
+            group_id=f"{prefix}check",
+        )
+        await consumer.start()
+        letters: list[dict[str, object]] = []
+        try:
+            deadline = time.monotonic() + 60
+            while len(letters) < len(invalid) and time.monotonic() < deadline:
+                for records in (await consumer.getmany(timeout_ms=1000)).values():
+                    letters += [orjson.loads(r.value) for r in records]
+        finally:
+            await consumer.stop()
+        return letters
+
+    letters = asyncio.run(read_letters())
+    assert sorted(str(letter["reason_code"]) for letter in letters) == sorted(invalid)
+    for letter in letters:
+        assert letter["source_topic"] == "conversation-turns"
+        assert letter["source"] == "kafka"
+        assert isinstance(letter["offset"], int)
+        assert str(letter["reason"]).strip()
+        raw = invalid[str(letter["reason_code"])]
+        assert letter["raw"] == raw.decode()
+    wait_for(lambda: totals(worker.get("/api/usage?range=24h")) == (1, 0, 0), 60, worker.tail)
 
 
 def produce_in_background(trace: Path, prefix: str, cwd: Path) -> subprocess.Popen[str]:

@@ -105,6 +105,14 @@ class WorkerProcess:
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return None
 
+    def status(self, path: str) -> tuple[int, Any]:
+        """HTTP status and JSON body (errors included)."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=10) as r:
+                return r.status, orjson.loads(r.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, orjson.loads(exc.read())
+
     def kill(self) -> None:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The main job on this machine: local Kafka, one worker on embedded ClickHouse, a generated day
+# of traffic produced to Kafka, and the usage report read from the running worker.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BM=.venv/bin/billing-meter
+PORT=${BILLING_WEB_PORT:-6066}
+EVENTS=${DEMO_EVENTS:-200000}
+mkdir -p billing-data
+
+deploy/kafka/local.sh start
+$BM generate billing-data/demo-events.jsonl --events "$EVENTS"
+$BM worker --web-port "$PORT" > billing-data/worker.log 2>&1 &
+WORKER=$!
+trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null || true' EXIT
+for _ in $(seq 1 60); do
+  curl -sf "http://127.0.0.1:$PORT/api/health" >/dev/null && break
+  kill -0 $WORKER 2>/dev/null || { echo "worker exited; see billing-data/worker.log" >&2; exit 1; }
+  sleep 1
+done
+$BM produce billing-data/demo-events.jsonl
+echo "waiting for the worker to catch up..."
+last=""; same=0
+for _ in $(seq 1 300); do
+  now=$(curl -sf "http://127.0.0.1:$PORT/api/usage?range=24h&all_apps=1" || true)
+  if [ -n "$now" ] && [ "$now" != "[]" ] && [ "$now" = "$last" ]; then
+    same=$((same + 1)); [ $same -ge 3 ] && break
+  else
+    same=0
+  fi
+  last=$now; sleep 2
+done
+$BM usage --api "http://127.0.0.1:$PORT" --range 24h --all-apps
