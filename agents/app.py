@@ -15,6 +15,7 @@ from faust.types import TP
 from agents import web
 from agents.batching import run_batches
 from agents.meter import CONVERSATION_TOPICS, Incoming, Meter
+from agents.produce import SEQ_HEADER
 from agents.settings import OUTPUT_TOPICS, WorkerSettings
 from agents.sink import SinkRole
 from agents.stores import FaustTable
@@ -87,30 +88,51 @@ def _incoming(worker: Worker, event: Any) -> Incoming:
         round((message.timestamp or 0.0) * 1000),
         message.key,
         message.value,
+        _seq(message.headers),
     )
+
+
+def _seq(headers: Any) -> int:
+    """The producer's ``billing-seq`` header (8-byte big-endian), 0 without it."""
+    items = headers.items() if isinstance(headers, dict) else headers or ()
+    for name, value in items:
+        if name == SEQ_HEADER and isinstance(value, bytes) and len(value) == 8:
+            return int.from_bytes(value, "big")
+    return 0
 
 
 def _wire_meter(worker: Worker) -> None:
     app, settings = worker.app, worker.settings
     outputs = {name: app.topic(settings.topic(name), **RAW) for name in OUTPUT_TOPICS}
 
-    async def send(topic: str, key: bytes | None, value: bytes) -> Any:
-        return await outputs[topic].send(key=key, value=value)
+    async def send(topic: str, key: bytes | None, value: bytes, ts_ms: int | None) -> Any:
+        stamp = None if ts_ms is None else ts_ms / 1000
+        return await outputs[topic].send(key=key, value=value, timestamp=stamp)
+
+    positions: dict[TP, int] = {}
+
+    async def refresh_positions() -> None:
+        """Timer, outside the meter's lock: where the consumer is, for topics not yet read."""
+        for tp in list(app.consumer.assignment()):
+            if (tp.topic, tp.partition) in worker.last_offsets:
+                continue
+            try:
+                position = await asyncio.wait_for(app.consumer.position(tp), timeout=1.0)
+            except (KeyError, AssertionError, IllegalStateError, TimeoutError):
+                continue
+            if position is not None:
+                positions[tp] = position
+
+    app.timer(settings.max_hold_s / 2, name="meter-positions")(refresh_positions)
 
     async def caught_up(topic: str, partition: int) -> bool:
         full = settings.topic(topic)
         tp = TP(full, partition)
         last = worker.last_offsets.get((full, partition))
+        position = last + 1 if last is not None else positions.get(tp)
         try:
             high = app.consumer.highwater(tp)
-            # never block here: position() can wait for a rebalance, which waits for the
-            # meter's in-flight records, which wait for the meter's lock (held by the caller)
-            position = (
-                last + 1
-                if last is not None
-                else await asyncio.wait_for(app.consumer.position(tp), timeout=0.05)
-            )
-        except (KeyError, AssertionError, AttributeError, IllegalStateError, TimeoutError):
+        except (KeyError, AssertionError, AttributeError, IllegalStateError):
             return False
         return high is not None and position is not None and position >= high
 
@@ -184,7 +206,10 @@ def _wire_web(worker: Worker) -> None:
 
     @app.page("/api/health")
     async def health(view: Any, _request: Any) -> Any:
-        return view.json({"status": "ok", "roles": sorted(worker.settings.roles)})
+        body: dict[str, object] = {"status": "ok", "roles": sorted(worker.settings.roles)}
+        if worker.sink is not None:
+            body["sink"] = worker.sink.stats()
+        return view.json(body)
 
     @app.page("/api/usage")
     async def usage(view: Any, request: Any) -> Any:

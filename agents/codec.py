@@ -70,6 +70,7 @@ def encode_held(records: list[Held]) -> bytes:
         [
             [
                 r.ts_ms,
+                r.seq,
                 r.rank,
                 r.offset,
                 r.partition,
@@ -87,6 +88,7 @@ def decode_held(raw: bytes, now_s: float) -> list[Held]:
     return [
         Held(
             ts,
+            seq,
             rank,
             offset,
             partition,
@@ -95,5 +97,5 @@ def decode_held(raw: bytes, now_s: float) -> list[Held]:
             base64.b64decode(value),
             now_s,
         )
-        for ts, rank, offset, partition, topic, key, value in orjson.loads(raw)
+        for ts, seq, rank, offset, partition, topic, key, value in orjson.loads(raw)
     ]

@@ -54,7 +54,8 @@ from schemas.dead_letter import DeadLetter
 from schemas.fields import ValidationError
 
 CONVERSATION_TOPICS = (conversation_turn.TOPIC, agent_transfer.TOPIC)
-Send = Callable[[str, bytes | None, bytes], Awaitable[Awaitable[Any]]]
+#: (topic, key, value, timestamp ms or None): returns the delivery future
+Send = Callable[[str, bytes | None, bytes, int | None], Awaitable[Awaitable[Any]]]
 CaughtUp = Callable[[str, int], Awaitable[bool]]
 Assigned = Callable[[], set[int] | None]  # partitions owned, None while rebalancing/recovering
 
@@ -68,6 +69,7 @@ class Incoming(NamedTuple):
     ts_ms: int
     key: bytes | None
     value: bytes
+    seq: int = 0  # the producer's ``billing-seq`` header, 0 without it
 
 
 @dataclass(slots=True)
@@ -78,7 +80,7 @@ class Batch:
     seen: SeenOverlay = field(default_factory=SeenOverlay)
     partition_of: dict[str, int] = field(default_factory=dict)
     alerts_touched: dict[str, int] = field(default_factory=dict)
-    outputs: list[tuple[str, bytes | None, bytes]] = field(default_factory=list)
+    outputs: list[tuple[str, bytes | None, bytes, int | None]] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     invalid: list[DeadLetter] = field(default_factory=list)
 
@@ -136,6 +138,7 @@ class Meter:
                     self.merger.add(
                         Held(
                             r.ts_ms,
+                            r.seq,
                             self.merger.rank(r.topic),
                             r.offset,
                             r.partition,
@@ -184,7 +187,7 @@ class Meter:
                 [t for t in CONVERSATION_TOPICS if await self.caught_up(t, partition)]
             )
             released += [
-                Incoming(h.topic, h.partition, h.offset, h.ts_ms, h.key, h.value)
+                Incoming(h.topic, h.partition, h.offset, h.ts_ms, h.key, h.value, h.seq)
                 for h in self.merger.release(partition, caught, now)
             ]
         if direct or released:
@@ -201,7 +204,7 @@ class Meter:
         now_ms = int(self.clock() * 1000)
         for record in records:
             self._apply(batch, record, now_ms)
-        futures = [await self.send(topic, key, value) for topic, key, value in batch.outputs]
+        futures = [await self.send(*output) for output in batch.outputs]
         await asyncio.gather(*futures)  # acknowledged by the broker before state is written
         self._write_state(batch)
 
@@ -217,7 +220,9 @@ class Meter:
                 offset=record.offset,
                 raw=record.value,
             )
-            batch.outputs.append((dead_letter.TOPIC, record.key, dead_letter.encode(letter)))
+            batch.outputs.append(
+                (dead_letter.TOPIC, record.key, dead_letter.encode(letter), record.ts_ms)
+            )
             self.on_invalid(letter)
             return
         if isinstance(event, alert_delivery.AlertDelivery):
@@ -237,23 +242,32 @@ class Meter:
         if not outcome.duplicate:
             self.stream_ms = max(self.stream_ms, event.occurred_at_ms)
             self.stream_wall = self.clock()
-        self._collect(batch, outcome)
+        self._collect(batch, outcome, record.ts_ms)
 
     @staticmethod
-    def _collect(batch: Batch, outcome: Outcome) -> None:
+    def _collect(batch: Batch, outcome: Outcome, ts_ms: int) -> None:
+        """Outputs keyed by app id, stamped with the input record's timestamp."""
         out = batch.outputs
         for session in outcome.sessions:
             out.append(
-                (billing_session.TOPIC, session.app_id.encode(), billing_session.encode(session))
+                (
+                    billing_session.TOPIC,
+                    session.app_id.encode(),
+                    billing_session.encode(session),
+                    ts_ms,
+                )
             )
         for agent in outcome.agents:
-            out.append((agent_activity.TOPIC, agent.app_id.encode(), agent_activity.encode(agent)))
+            out.append(
+                (agent_activity.TOPIC, agent.app_id.encode(), agent_activity.encode(agent), ts_ms)
+            )
         for summary in outcome.summaries:
             out.append(
                 (
                     conversation_summary.TOPIC,
                     summary.app_id.encode(),
                     conversation_summary.encode(summary),
+                    ts_ms,
                 )
             )
 
@@ -289,7 +303,7 @@ class Meter:
         result = sweep_conversations([(k, r.state) for k, r in records.items()], now_ms, self.cfg)
         futures = [
             await self.send(
-                conversation_summary.TOPIC, s.app_id.encode(), conversation_summary.encode(s)
+                conversation_summary.TOPIC, s.app_id.encode(), conversation_summary.encode(s), None
             )
             for s in result.summaries
         ]

@@ -4,10 +4,11 @@
 partition count), but a consumer receives their records in no defined order
 across the two topics. A conversation's clocks depend on the order of its turns
 and transfers, so the meter merges partition p of both topics by Kafka timestamp
-(ties: topic rank, then offset), as Kafka Streams does. A record is released once
-every other topic of the partition has delivered a record at least as late (its
-*frontier*), or once it has been held ``max_hold_s`` while the topics behind it
-are caught up with their log end (idle). "Caught up" alone is not enough: a
+(ties: the producer's ``billing-seq`` header if any, topic rank, then offset),
+as Kafka Streams does. A record is released once every other topic of the
+partition has delivered a record at least as late (its *frontier*), or once it
+has been held ``max_hold_s`` while the topics behind it are caught up with their
+log end (idle). "Caught up" alone is not enough: a
 producer's batch for one topic can reach the broker after a later batch for the
 other, so a topic can look caught up while earlier records are still in flight.
 """
@@ -23,6 +24,7 @@ class Held(NamedTuple):
     """A record waiting in the merge: sort key first, then what the meter needs."""
 
     ts_ms: int
+    seq: int  # producer's sequence (``billing-seq`` header) for ties within a millisecond; 0
     rank: int
     offset: int
     partition: int

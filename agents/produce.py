@@ -1,8 +1,9 @@
 """``billing-meter produce``: publish an event file (SPEC section 7) to the input topics.
 
-Messages keep file order per partition (idempotent producer) and carry strictly
-increasing CreateTime timestamps in file order, so the meter's merge of the two
-conversation topics (:mod:`agents.ordering`) restores the file's order exactly.
+Messages keep file order per partition (idempotent producer) and carry the wall
+clock as CreateTime (never backwards) plus a ``billing-seq`` header numbering them
+in file order, so the meter's merge of the two conversation topics
+(:mod:`agents.ordering`) restores the file's order exactly.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from agents.admin import KafkaUnavailableError, ensure_topics
 from agents.settings import WorkerSettings
 from pipeline.eventfile import FileMessage
 
+#: Orders messages stamped in the same millisecond (the meter's merge reads it).
+SEQ_HEADER = "billing-seq"
 WINDOW = 20_000  # sends in flight before waiting for their acks
 
 
@@ -43,13 +46,15 @@ async def produce(
     pending: list[asyncio.Future[object]] = []
     try:
         for message in messages:
-            stamp = max(int(time.time() * 1000), stamp + 1)
+            stamp = max(int(time.time() * 1000), stamp)  # wall clock, never backwards
+            headers = [(SEQ_HEADER, (count + 1).to_bytes(8, "big"))]
             pending.append(
                 await producer.send(
                     settings.topic(message.topic),
                     message.value,
                     key=message.key,
                     timestamp_ms=stamp,
+                    headers=headers,
                 )
             )
             count += 1

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 from agents.meter import Incoming
@@ -30,6 +31,7 @@ DECODERS: dict[str, Callable[[bytes], Record]] = {
     dead_letter.TOPIC: dead_letter.decode,
 }
 MAX_BACKOFF_S = 30.0
+LATENCY_SAMPLES = 20_000  # most recent sessions kept for percentiles
 
 
 class SinkRole:
@@ -42,6 +44,7 @@ class SinkRole:
         self.on_flush: Callable[[dict[str, int], float], None] = _ignore_flush
         self.on_error: Callable[[Exception], None] = _ignore_error
         self.undecodable = 0
+        self.latency: deque[float] = deque(maxlen=LATENCY_SAMPLES)
 
     async def on_records(self, records: list[Incoming]) -> None:
         """Buffer a consumed batch and write it before returning (then Faust acks it)."""
@@ -58,6 +61,28 @@ class SinkRole:
                     error.reason,
                 )
         await self.flush()
+        done_ms = time.time() * 1000
+        self.latency.extend(
+            (done_ms - r.ts_ms) / 1000
+            for r in records
+            if r.topic == billing_session.TOPIC and r.ts_ms > 0
+        )
+
+    def stats(self) -> dict[str, object]:
+        """Rows written and event-to-ClickHouse latency percentiles of recent sessions."""
+        ordered = sorted(self.latency)
+
+        def pct(q: float) -> float | None:
+            return (
+                round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 4) if ordered else None
+            )
+
+        return {
+            "rows_written": dict(self.sink.rows_written),
+            "latency_samples": len(ordered),
+            "event_to_sink_p50_s": pct(0.50),
+            "event_to_sink_p99_s": pct(0.99),
+        }
 
     async def flush(self) -> None:
         """Write everything buffered, retrying with backoff until it succeeds."""

@@ -172,10 +172,13 @@ def _cmd_produce(args: argparse.Namespace) -> int:
     from agents.produce import produce  # noqa: PLC0415 - see above
 
     settings = _worker_settings(args)
-    path = Path(args.path)
-    with open_event_file(path) as stream:
-        progress = _progress(path, stream.tell)
-        count = asyncio.run(produce(read_messages(stream, f"{path}: "), settings, progress))
+    if args.path == "-":  # standard input: as lines arrive (paced producers, pipes)
+        count = asyncio.run(produce(read_messages(sys.stdin.buffer, "stdin: "), settings))
+    else:
+        path = Path(args.path)
+        with open_event_file(path) as stream:
+            progress = _progress(path, stream.tell)
+            count = asyncio.run(produce(read_messages(stream, f"{path}: "), settings, progress))
     if sys.stderr.isatty():
         sys.stderr.write("\r\033[K")
     print(f"produced {count} messages to {settings.bootstrap}")
@@ -253,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(run=_cmd_worker)
 
     producer = commands.add_parser("produce", help="publish an event file to Kafka")
-    producer.add_argument("path", help="event file (JSON Lines, SPEC section 7)")
+    producer.add_argument("path", help="event file (JSON Lines, SPEC section 7), - for stdin")
     _kafka_options(producer)
     producer.set_defaults(run=_cmd_produce)
 

@@ -37,7 +37,7 @@ def test_record_round_trips_with_its_seen_ids() -> None:
 def test_alert_and_held_round_trip() -> None:
     assert decode_alert(encode_alert(2, 99)) == (2, 99)
     held = [
-        Held(5, 0, 7, 3, "conversation-turns", b"k\xff", b"v\x00", 1.0),
-        Held(6, 1, 8, 3, "agent-transfers", None, b"", 1.0),
+        Held(5, 0, 0, 7, 3, "conversation-turns", b"k\xff", b"v\x00", 1.0),
+        Held(6, 9, 1, 8, 3, "agent-transfers", None, b"", 1.0),
     ]
     assert decode_held(encode_held(held), now_s=9.0) == [h._replace(held_since=9.0) for h in held]

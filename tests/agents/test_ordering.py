@@ -7,8 +7,10 @@ from agents.ordering import Held, Merger
 TOPICS = ("conversation-turns", "agent-transfers")
 
 
-def rec(topic: str, ts: int, offset: int, partition: int = 0, since: float = 0.0) -> Held:
-    return Held(ts, TOPICS.index(topic), offset, partition, topic, None, b"", since)
+def rec(
+    topic: str, ts: int, offset: int, *, partition: int = 0, since: float = 0.0, seq: int = 0
+) -> Held:
+    return Held(ts, seq, TOPICS.index(topic), offset, partition, topic, None, b"", since)
 
 
 def test_releases_up_to_the_slower_topics_frontier() -> None:
@@ -50,3 +52,11 @@ def test_ties_by_topic_rank_then_offset_and_partitions_are_separate() -> None:
     assert merger.partitions() == [1]
     merger.drop(1)
     assert merger.partitions() == []
+
+
+def test_producer_sequence_orders_records_of_one_millisecond() -> None:
+    merger = Merger(TOPICS)
+    merger.add(rec("conversation-turns", 10, 0, seq=2))
+    merger.add(rec("agent-transfers", 10, 0, seq=1))
+    released = merger.release(0, frozenset(TOPICS), 0.0)
+    assert [r.topic for r in released] == ["agent-transfers", "conversation-turns"]

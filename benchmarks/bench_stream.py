@@ -1,0 +1,150 @@
+"""End to end through one worker on the real broker (issue: streaming, performance).
+
+1. Generates N events and produces them to fresh topics (prefix per run).
+2. Baseline, same run, same data: a plain aiokafka consumer that only reads and
+   ``orjson.loads`` every message of the input topics (the floor for any Python consumer).
+3. Throughput: starts ``billing-meter worker`` (all roles, embedded ClickHouse) on the
+   backlog and times it until ClickHouse holds every session of one clean offline pass.
+4. Latency: with that worker caught up, produces a second trace at ``--rate`` messages/s
+   and reads the event-to-ClickHouse percentiles from ``/api/health`` (input CreateTime to
+   rows committed, measured by the sink over the sessions of this phase).
+
+    python benchmarks/bench_stream.py [--events 1000000] [--rate 5000] [--repeats 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaConsumer
+
+from agents.settings import INPUT_TOPICS
+from tests.integration.workers import (
+    BOOTSTRAP,
+    WorkerProcess,
+    cli,
+    exe,
+    totals,
+    wait_for,
+    write_trace,
+)
+
+
+async def baseline(prefix: str, count: int) -> float:
+    consumer = AIOKafkaConsumer(
+        *(prefix + t for t in INPUT_TOPICS),
+        bootstrap_servers=BOOTSTRAP,
+        auto_offset_reset="earliest",
+        group_id=f"{prefix}baseline",
+        max_partition_fetch_bytes=4 << 20,
+    )
+    await consumer.start()
+    seen = 0
+    started = 0.0
+    try:
+        while seen < count:
+            for records in (await consumer.getmany(timeout_ms=1000, max_records=10_000)).values():
+                started = started or time.perf_counter()
+                for record in records:
+                    try:
+                        orjson.loads(record.value)
+                    except orjson.JSONDecodeError:
+                        pass
+                seen += len(records)
+    finally:
+        await consumer.stop()
+    return seen / (time.perf_counter() - started)
+
+
+def produce(path: Path, prefix: str, cwd: Path) -> int:
+    out = cli("produce", str(path), "--topic-prefix", prefix, "--bootstrap", BOOTSTRAP, cwd=cwd)
+    assert out.returncode == 0, out.stderr
+    return int(out.stdout.split()[1])
+
+
+def throughput(work: Path, events: int) -> tuple[float, float, int]:
+    prefix = f"bench{uuid.uuid4().hex[:8]}."
+    trace = work / f"{prefix}jsonl"
+    expected = write_trace(trace, events=events, seed=5)
+    count = produce(trace, prefix, work)
+    base = asyncio.run(baseline(prefix, count))
+    worker = WorkerProcess(work, prefix, store=f"chdb://{work / prefix}").start()
+    started = time.perf_counter()
+    want = (expected.sessions["usage"], expected.sessions["voice"], expected.sessions["alert"])
+    try:
+        wait_for(
+            lambda: totals(worker.get("/api/usage?by=day&range=7d&all_apps=1")) == want,
+            3600,
+            worker.tail,
+        )
+        rate = count / (time.perf_counter() - started)
+    finally:
+        worker.stop()
+    return base, rate, count
+
+
+def latency(work: Path, rate: int, seconds: int) -> dict[str, object]:
+    prefix = f"lat{uuid.uuid4().hex[:8]}."
+    worker = WorkerProcess(work, prefix, store=f"chdb://{work / prefix}").start()
+    try:
+        trace = work / f"{prefix}jsonl"
+        write_trace(trace, events=rate * seconds, seed=6)
+        lines = trace.read_bytes().splitlines(keepends=True)
+        paced = subprocess.Popen(
+            [exe(), "produce", "-", "--topic-prefix", prefix, "--bootstrap", BOOTSTRAP],
+            stdin=subprocess.PIPE,
+            cwd=work,
+        )
+        assert paced.stdin is not None
+        start = time.monotonic()
+        for n, line in enumerate(lines):
+            paced.stdin.write(line)
+            if n % 500 == 0:
+                paced.stdin.flush()
+                time.sleep(max(0.0, start + n / rate - time.monotonic()))
+        paced.stdin.close()
+        paced.wait(timeout=600)
+        time.sleep(5)
+        return dict(worker.get("/api/health")["sink"])
+    finally:
+        worker.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--rate", type=int, default=5_000, help="messages/s in the latency phase")
+    parser.add_argument("--seconds", type=int, default=30, help="length of the latency phase")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        runs = [throughput(work, args.events) for _ in range(args.repeats)]
+        base = statistics.median(r[0] for r in runs)
+        worker = statistics.median(r[1] for r in runs)
+        print(f"messages per run: {runs[0][2]}  (median of {args.repeats} run(s))")
+        print(f"baseline: plain aiokafka consumer + orjson.loads: {base:>10,.0f} msgs/s")
+        print(
+            f"one worker (meter+sink+web) into chdb:           {worker:>10,.0f} msgs/s  "
+            f"ratio {worker / base:.3f}  (targets: >= 25,000 msgs/s, ratio >= 0.3)"
+        )
+        lat = latency(work, args.rate, args.seconds)
+        print(
+            f"latency at {args.rate} msgs/s for {args.seconds}s: p50 "
+            f"{lat['event_to_sink_p50_s']}s  p99 {lat['event_to_sink_p99_s']}s "
+            f"({lat['latency_samples']} sessions)"
+        )
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
