@@ -41,10 +41,13 @@ test: $(VENV) kafka-start ## Lint, then every test (unit + integration against K
 	$(MAKE) lint
 	$(PY) -m pytest
 
-bench: $(VENV) ## Benchmarks: core and replay throughput (prints medians and ratios)
+bench: $(VENV) ## Benchmark: core and replay throughput (prints medians and ratios)
 	$(PY) benchmarks/bench_core.py
+
+bench-stream: $(VENV) kafka-start ## Benchmark: one worker end to end on the local broker
+	PYTHONPATH=. $(PY) benchmarks/bench_stream.py
 
 clean: ## Remove the venv, caches and the embedded store
 	rm -rf .venv billing-data .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-.PHONY: help install demo demo-offline kafka-start kafka-stop lint test bench clean
+.PHONY: help install demo demo-offline kafka-start kafka-stop lint test bench bench-stream clean

@@ -64,38 +64,38 @@ def decode_alert(raw: bytes) -> tuple[int, int]:
     return partition, seen_at_ms
 
 
-def encode_held(records: list[Held]) -> bytes:
-    """Records held in the merge of one partition (survive the batch's ack)."""
+def held_key(held: Held) -> str:
+    """The ``pending`` table key of one held record: partition, topic, offset."""
+    return f"{held.partition}\x1f{held.topic}\x1f{held.offset}"
+
+
+def encode_held(held: Held) -> bytes:
+    """One record held in the merge (kept in the ``pending`` table until released)."""
     return orjson.dumps(
         [
-            [
-                r.ts_ms,
-                r.seq,
-                r.rank,
-                r.offset,
-                r.partition,
-                r.topic,
-                None if r.key is None else base64.b64encode(r.key).decode(),
-                base64.b64encode(r.value).decode(),
-            ]
-            for r in records
+            held.ts_ms,
+            held.seq,
+            held.rank,
+            held.offset,
+            held.partition,
+            held.topic,
+            None if held.key is None else base64.b64encode(held.key).decode(),
+            base64.b64encode(held.value).decode(),
         ]
     )
 
 
-def decode_held(raw: bytes, now_s: float) -> list[Held]:
+def decode_held(raw: bytes, now_s: float) -> Held:
     """Inverse of :func:`encode_held`; the hold clock restarts at ``now_s``."""
-    return [
-        Held(
-            ts,
-            seq,
-            rank,
-            offset,
-            partition,
-            topic,
-            None if key is None else base64.b64decode(key),
-            base64.b64decode(value),
-            now_s,
-        )
-        for ts, seq, rank, offset, partition, topic, key, value in orjson.loads(raw)
-    ]
+    ts, seq, rank, offset, partition, topic, key, value = orjson.loads(raw)
+    return Held(
+        ts,
+        seq,
+        rank,
+        offset,
+        partition,
+        topic,
+        None if key is None else base64.b64decode(key),
+        base64.b64decode(value),
+        now_s,
+    )

@@ -26,6 +26,7 @@ from agents.codec import (
     encode_alert,
     encode_held,
     encode_record,
+    held_key,
 )
 from agents.ordering import Held, Merger
 from agents.settings import WorkerSettings
@@ -121,6 +122,7 @@ class Meter:
         self.merger = Merger(CONVERSATION_TOPICS, settings.max_hold_s)
         self.lock = asyncio.Lock()
         self.restored: set[int] = set()
+        self.persisted: set[str] = set()  # pending-table keys written and not yet deleted
         self.stream_ms = 0
         self.stream_wall = clock()
         self.on_outcome: Callable[[str, Outcome], None] = _ignore_outcome
@@ -131,25 +133,24 @@ class Meter:
         async with self.lock:
             now = self.clock()
             direct = [r for r in records if r.topic not in CONVERSATION_TOPICS]
-            partitions: set[int] = set()
+            added: list[Held] = []
             for r in records:
                 if r.topic in CONVERSATION_TOPICS:
                     self._restore(r.partition, now)
-                    self.merger.add(
-                        Held(
-                            r.ts_ms,
-                            r.seq,
-                            self.merger.rank(r.topic),
-                            r.offset,
-                            r.partition,
-                            r.topic,
-                            r.key,
-                            r.value,
-                            now,
-                        )
+                    held = Held(
+                        r.ts_ms,
+                        r.seq,
+                        self.merger.rank(r.topic),
+                        r.offset,
+                        r.partition,
+                        r.topic,
+                        r.key,
+                        r.value,
+                        now,
                     )
-                    partitions.add(r.partition)
-            await self._release_and_process(direct, partitions, now)
+                    self.merger.add(held)
+                    added.append(held)
+            await self._release_and_process(direct, added, now)
 
     async def tick_release(self) -> None:
         """Timer: restore held records of newly owned partitions, release those held long."""
@@ -157,7 +158,7 @@ class Meter:
             now = self.clock()
             for partition in sorted(self.assigned() or ()):
                 self._restore(partition, now)  # even if no new record ever comes for it
-            await self._release_and_process([], set(self.merger.partitions()), now)
+            await self._release_and_process([], [], now)
 
     async def tick(self) -> None:
         """Timer: report idle conversations and evict old state."""
@@ -169,35 +170,51 @@ class Meter:
         for partition in partitions:
             self.merger.drop(partition)
             self.restored.discard(partition)
+            prefix = f"{partition}{KEY_SEPARATOR}"
+            self.persisted = {key for key in self.persisted if not key.startswith(prefix)}
 
     def _restore(self, partition: int, now: float) -> None:
         if partition in self.restored:
             return
         self.restored.add(partition)
-        raw = self.pending.get(str(partition))
-        for held in decode_held(raw.encode(), now) if raw else []:
-            self.merger.add(held)
+        prefix = f"{partition}{KEY_SEPARATOR}"
+        for key, raw in self.pending.items():
+            if key.startswith(prefix):
+                self.merger.add(decode_held(raw.encode(), now))
+                self.persisted.add(key)
 
     async def _release_and_process(
-        self, direct: list[Incoming], partitions: set[int], now: float
+        self, direct: list[Incoming], added: list[Held], now: float
     ) -> None:
-        released: list[Incoming] = []
-        for partition in sorted(partitions | set(self.merger.partitions())):
+        released: list[Held] = []
+        for partition in sorted(self.merger.partitions()):
             caught = frozenset(
                 [t for t in CONVERSATION_TOPICS if await self.caught_up(t, partition)]
             )
-            released += [
-                Incoming(h.topic, h.partition, h.offset, h.ts_ms, h.key, h.value, h.seq)
-                for h in self.merger.release(partition, caught, now)
-            ]
+            released += self.merger.release(partition, caught, now)
         if direct or released:
-            await self._process(direct + released)
-        for partition in partitions:
-            held = self.merger.pending(partition)
-            if held:
-                self.pending.put(partition, str(partition), encode_held(held).decode())
-            elif self.pending.get(str(partition)) is not None:
-                self.pending.delete(partition, str(partition))
+            await self._process(
+                direct
+                + [
+                    Incoming(h.topic, h.partition, h.offset, h.ts_ms, h.key, h.value, h.seq)
+                    for h in released
+                ]
+            )
+        self._persist_held(added, released)
+
+    def _persist_held(self, added: list[Held], released: list[Held]) -> None:
+        """Keep the ``pending`` table equal to the records still held (changes only)."""
+        gone = {held_key(h) for h in released}
+        for held in released:
+            key = held_key(held)
+            if key in self.persisted:
+                self.pending.delete(held.partition, key)
+                self.persisted.discard(key)
+        for held in added:
+            key = held_key(held)
+            if key not in gone and key not in self.persisted:
+                self.pending.put(held.partition, key, encode_held(held).decode())
+                self.persisted.add(key)
 
     async def _process(self, records: list[Incoming]) -> None:
         batch = Batch()

@@ -12,6 +12,7 @@ from agents.codec import (
     encode_held,
     encode_record,
     encode_state,
+    held_key,
 )
 from agents.ordering import Held
 from pipeline.core.config import MeterConfig
@@ -36,8 +37,12 @@ def test_record_round_trips_with_its_seen_ids() -> None:
 
 def test_alert_and_held_round_trip() -> None:
     assert decode_alert(encode_alert(2, 99)) == (2, 99)
-    held = [
+    for held in (
         Held(5, 0, 0, 7, 3, "conversation-turns", b"k\xff", b"v\x00", 1.0),
         Held(6, 9, 1, 8, 3, "agent-transfers", None, b"", 1.0),
-    ]
-    assert decode_held(encode_held(held), now_s=9.0) == [h._replace(held_since=9.0) for h in held]
+    ):
+        assert decode_held(encode_held(held), now_s=9.0) == held._replace(held_since=9.0)
+    assert (
+        held_key(Held(6, 9, 1, 8, 3, "agent-transfers", None, b"", 1.0))
+        == "3\x1fagent-transfers\x1f8"
+    )
