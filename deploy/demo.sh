@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BM=.venv/bin/billing-meter
 PORT=${BILLING_WEB_PORT:-6066}
-EVENTS=${DEMO_EVENTS:-200000}
+EVENTS=${DEMO_EVENTS:-50000}
 mkdir -p billing-data
 
 deploy/kafka/local.sh start
