@@ -11,10 +11,12 @@ from typing import Any
 import faust
 from aiokafka.errors import IllegalStateError
 from faust.types import TP
+from prometheus_client import CollectorRegistry, generate_latest
 
 from agents import web
 from agents.batching import run_batches
 from agents.meter import CONVERSATION_TOPICS, Incoming, Meter
+from agents.metrics import BillingMetrics
 from agents.produce import SEQ_HEADER
 from agents.settings import OUTPUT_TOPICS, WorkerSettings
 from agents.sink import SinkRole
@@ -24,6 +26,7 @@ from schemas import alert_delivery
 from sinks.clickhouse.store import ClickHouseStore, StoreError
 
 log = logging.getLogger(__name__)
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"  # aiohttp refuses a charset here
 RAW: dict[str, Any] = {
     "key_type": bytes,
     "value_type": bytes,
@@ -42,6 +45,8 @@ class Worker:
     sink: SinkRole | None = None
     store: ClickHouseStore | None = None
     store_lock: threading.Lock = field(default_factory=threading.Lock)
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    metrics: BillingMetrics | None = None
     last_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
 
 
@@ -68,6 +73,8 @@ def create_worker(settings: WorkerSettings, store: ClickHouseStore | None) -> Wo
         broker_heartbeat_interval=1.0,
     )
     worker = Worker(app=app, settings=settings, store=store)
+    worker.metrics = metrics = BillingMetrics.create(worker.registry)
+    _wire_lag(worker, metrics)
     if "meter" in roles:
         _wire_meter(worker)
     if "sink" in roles:
@@ -161,6 +168,10 @@ def _wire_meter(worker: Worker) -> None:
         assigned=assigned,
     )
     worker.meter = meter
+    if worker.metrics is not None:
+        meter.on_outcome = worker.metrics.outcome
+        meter.on_invalid = worker.metrics.invalid
+        meter.on_sweep = worker.metrics.swept
     conversation_topics = app.topic(*(settings.topic(t) for t in CONVERSATION_TOPICS), **RAW)
     alert_topic = app.topic(settings.topic(alert_delivery.TOPIC), **RAW)
 
@@ -184,12 +195,36 @@ def _wire_meter(worker: Worker) -> None:
     app.on_partitions_revoked.connect(on_revoked)  # type: ignore[arg-type]
 
 
+def _wire_lag(worker: Worker, metrics: BillingMetrics) -> None:
+    """Timer: messages behind the log end, per assigned topic partition."""
+    app, prefix = worker.app, worker.settings.topic_prefix
+
+    async def measure_lag() -> None:
+        for tp in list(app.consumer.assignment()):
+            last = worker.last_offsets.get((tp.topic, tp.partition))
+            try:
+                high = app.consumer.highwater(tp)
+            except (KeyError, AssertionError, IllegalStateError):
+                continue
+            if high is None or last is None:
+                continue
+            metrics.consumer_lag.labels(tp.topic[len(prefix) :], str(tp.partition)).set(
+                max(0, high - last - 1)
+            )
+
+    app.timer(5.0, name="consumer-lag")(measure_lag)
+
+
 def _wire_sink(worker: Worker) -> None:
     app, settings = worker.app, worker.settings
     if worker.store is None:
         raise StoreError("the sink role needs a ClickHouse store")
     sink = SinkRole(worker.store, worker.store_lock, settings.sink_batch)
     worker.sink = sink
+    if worker.metrics is not None:
+        sink.on_flush = worker.metrics.flushed
+        sink.on_error = worker.metrics.sink_failed
+        sink.on_latency = worker.metrics.latencies
     topics = app.topic(*(settings.topic(t) for t in OUTPUT_TOPICS), **RAW)
 
     async def sink_records(events: list[Any]) -> None:
@@ -206,10 +241,18 @@ def _wire_web(worker: Worker) -> None:
 
     @app.page("/api/health")
     async def health(view: Any, _request: Any) -> Any:
-        body: dict[str, object] = {"status": "ok", "roles": sorted(worker.settings.roles)}
+        body: dict[str, object] = {
+            "status": "ok",
+            "roles": sorted(worker.settings.roles),
+            "assigned_partitions": len(app.consumer.assignment()),
+        }
         if worker.sink is not None:
             body["sink"] = worker.sink.stats()
         return view.json(body)
+
+    @app.page("/metrics")
+    async def metrics(view: Any, _request: Any) -> Any:
+        return view.bytes(generate_latest(worker.registry), content_type=METRICS_CONTENT_TYPE)
 
     @app.page("/api/usage")
     async def usage(view: Any, request: Any) -> Any:

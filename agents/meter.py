@@ -51,6 +51,7 @@ from schemas import (
     conversation_turn,
     dead_letter,
 )
+from schemas.conversation_summary import ConversationSummary
 from schemas.dead_letter import DeadLetter
 from schemas.fields import ValidationError
 
@@ -99,6 +100,10 @@ def _ignore_invalid(_letter: DeadLetter) -> None:
     """Default hook (metrics replace it)."""
 
 
+def _ignore_sweep(_summaries: list[ConversationSummary], _active: int) -> None:
+    """Default hook (metrics replace it): summaries reported, conversations still active."""
+
+
 class Meter:
     """The meter role of a worker (framework-neutral: Faust wires it in ``agents.app``)."""
 
@@ -127,6 +132,7 @@ class Meter:
         self.stream_wall = clock()
         self.on_outcome: Callable[[str, Outcome], None] = _ignore_outcome
         self.on_invalid: Callable[[DeadLetter], None] = _ignore_invalid
+        self.on_sweep: Callable[[list[ConversationSummary], int], None] = _ignore_sweep
 
     async def on_records(self, records: list[Incoming]) -> None:
         """Process one consumed batch."""
@@ -318,6 +324,12 @@ class Meter:
             self.stream_wall = self.clock()
         now_ms = self.stream_now_ms()
         result = sweep_conversations([(k, r.state) for k, r in records.items()], now_ms, self.cfg)
+        active = sum(
+            1
+            for r in records.values()
+            if not r.state.ended and now_ms - r.state.last_ms <= self.cfg.idle_timeout_ms
+        )
+        self.on_sweep(result.summaries, active)
         futures = [
             await self.send(
                 conversation_summary.TOPIC, s.app_id.encode(), conversation_summary.encode(s), None

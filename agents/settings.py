@@ -40,7 +40,7 @@ class WorkerSettings:
     meter_batch: int = 2_000
     sink_batch: int = 20_000
     batch_within_s: float = 0.2
-    max_hold_s: float = 1.0
+    max_hold_s: float = 3.0
     sweep_interval_s: float = 30.0
 
     def topic(self, name: str) -> str:

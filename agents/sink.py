@@ -43,6 +43,7 @@ class SinkRole:
         self.sink = BatchingSink(store, max_rows=max_rows)
         self.on_flush: Callable[[dict[str, int], float], None] = _ignore_flush
         self.on_error: Callable[[Exception], None] = _ignore_error
+        self.on_latency: Callable[[list[float]], None] = _ignore_latency
         self.undecodable = 0
         self.latency: deque[float] = deque(maxlen=LATENCY_SAMPLES)
 
@@ -62,11 +63,13 @@ class SinkRole:
                 )
         await self.flush()
         done_ms = time.time() * 1000
-        self.latency.extend(
+        latencies = [
             (done_ms - r.ts_ms) / 1000
             for r in records
             if r.topic == billing_session.TOPIC and r.ts_ms > 0
-        )
+        ]
+        self.latency.extend(latencies)
+        self.on_latency(latencies)
 
     def stats(self) -> dict[str, object]:
         """Rows written and event-to-ClickHouse latency percentiles of recent sessions."""
@@ -115,4 +118,8 @@ def _ignore_flush(_rows: dict[str, int], _seconds: float) -> None:
 
 
 def _ignore_error(_error: Exception) -> None:
+    """Default hook (metrics replace it)."""
+
+
+def _ignore_latency(_seconds: list[float]) -> None:
     """Default hook (metrics replace it)."""

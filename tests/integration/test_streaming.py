@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from pipeline.core.meter import Tally
 from tests.integration.workers import (
     BOOTSTRAP,
     WorkerProcess,
@@ -23,6 +25,7 @@ from tests.integration.workers import (
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 RANGE = "?by=hour&range=7d"  # hourly rows per app over the trace
+STARTUP_S = 8.0
 
 
 @pytest.fixture(autouse=True)
@@ -74,6 +77,10 @@ def test_produce_then_stream_equals_offline_replay(
     store = f"chdb://{tmp_path / 'store'}"
     worker = WorkerProcess(tmp_path, prefix, store=store).start()
     workers.append(worker)
+    # Known race (README, "Processing order"): right after brand-new topics are created, a
+    # stale "caught up" can let a held record overtake one of the other topic. Exactness is
+    # asserted in steady state: production starts once the consumer has been fetching.
+    time.sleep(STARTUP_S)
     produced = cli(
         "produce", str(trace), "--topic-prefix", prefix, "--bootstrap", BOOTSTRAP, cwd=tmp_path
     )
@@ -86,10 +93,64 @@ def test_produce_then_stream_equals_offline_replay(
     )
     streamed = worker.get(f"/api/usage{RANGE}")
     check_api(worker, tmp_path)
+    check_metrics(worker, trace, expected)
     worker.stop()
     assert streamed == offline_report(f"{store}?database=offline", tmp_path, trace)
     assert dead_letters(store, tmp_path) == dead_letters(f"{store}?database=offline", tmp_path)
     assert len(dead_letters(store, tmp_path)) == expected.invalid
+
+
+def samples(text: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {
+        tuple(sorted(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == name
+    }
+
+
+def check_metrics(worker: WorkerProcess, trace: Path, expected: Tally) -> None:
+    """Counters equal the file's counts; lag returns to 0."""
+    from collections import Counter
+
+    from pipeline.core.meter import decode_event
+    from pipeline.eventfile import read_messages
+    from schemas.fields import ValidationError
+
+    reasons: Counter[str] = Counter()
+    with trace.open("rb") as stream:
+        for message in read_messages(stream):
+            try:
+                decode_event(message.topic, message.value, int(time.time() * 1000))
+            except ValidationError as error:
+                reasons[error.code] += 1
+    text = worker.text("/metrics")
+    events = samples(text, "billing_events_total")
+    by_outcome: Counter[str] = Counter()
+    for labels, value in events.items():
+        by_outcome[dict(labels)["outcome"]] += int(value)
+    assert by_outcome == {
+        "accepted": expected.accepted,
+        "duplicate": expected.duplicates,
+        "invalid": expected.invalid,
+    }
+    letters: Counter[str] = Counter()
+    for labels, value in samples(text, "billing_dead_letters_total").items():
+        letters[dict(labels)["reason"]] += int(value)
+    assert letters == reasons
+    opened = {
+        dict(k)["kind"]: int(v) for k, v in samples(text, "billing_sessions_opened_total").items()
+    }
+    assert opened == expected.sessions
+    rows = {dict(k)["table"]: int(v) for k, v in samples(text, "billing_sink_rows_total").items()}
+    assert rows["sessions"] == sum(expected.sessions.values())
+    wait_for(
+        lambda: set(samples(worker.text("/metrics"), "billing_consumer_lag").values()) == {0.0},
+        30,
+        lambda: str(samples(worker.text("/metrics"), "billing_consumer_lag")),
+    )
 
 
 def check_api(worker: WorkerProcess, cwd: Path) -> None:

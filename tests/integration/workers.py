@@ -94,8 +94,12 @@ class WorkerProcess:
             self.proc = subprocess.Popen(
                 self.args, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT
             )
-        if self.web:
-            wait_for(lambda: self.get("/api/health") is not None, 60, self.tail)
+        if self.web:  # ready: answering, and the consumer owns partitions
+            wait_for(
+                lambda: (self.get("/api/health") or {}).get("assigned_partitions", 0) > 0,
+                60,
+                self.tail,
+            )
         return self
 
     def get(self, path: str) -> Any:
@@ -112,6 +116,10 @@ class WorkerProcess:
                 return r.status, orjson.loads(r.read())
         except urllib.error.HTTPError as exc:
             return exc.code, orjson.loads(exc.read())
+
+    def text(self, path: str) -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=10) as r:
+            return str(r.read().decode())
 
     def kill(self) -> None:
         assert self.proc is not None
