@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -116,32 +115,19 @@ def _wire_meter(worker: Worker) -> None:
         stamp = None if ts_ms is None else ts_ms / 1000
         return await outputs[topic].send(key=key, value=value, timestamp=stamp)
 
-    positions: dict[TP, int] = {}
-
-    async def refresh_positions() -> None:
-        """Timer, outside the meter's lock: where the consumer is, for topics not yet read."""
-        for tp in list(app.consumer.assignment()):
-            if (tp.topic, tp.partition) in worker.last_offsets:
-                continue
-            try:
-                position = await asyncio.wait_for(app.consumer.position(tp), timeout=1.0)
-            except (KeyError, AssertionError, IllegalStateError, TimeoutError):
-                continue
-            if position is not None:
-                positions[tp] = position
-
-    app.timer(settings.max_hold_s / 2, name="meter-positions")(refresh_positions)
-
     async def caught_up(topic: str, partition: int) -> bool:
         full = settings.topic(topic)
         tp = TP(full, partition)
         last = worker.last_offsets.get((full, partition))
-        position = last + 1 if last is not None else positions.get(tp)
+        # nothing read since (re)start: the consumer resumes at the committed offset (Faust
+        # seeks there after recovery); position() can block until a fetch, so it is not used
+        committed = app.consumer._committed_offset.get(tp)  # type: ignore[attr-defined]
+        position = last + 1 if last is not None else (committed or 0)
         try:
             high = app.consumer.highwater(tp)
         except (KeyError, AssertionError, AttributeError, IllegalStateError):
             return False
-        return high is not None and position is not None and position >= high
+        return high is not None and position >= high
 
     def table(name: str) -> FaustTable:
         return FaustTable(
