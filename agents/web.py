@@ -33,15 +33,7 @@ def usage_from_query(
         all_apps=all_apps in {"1", "true"},
     )
     with lock:
-        rows = store.usage_rows(
-            by=request.by,
-            source=request.source,
-            start_ms=request.start_ms,
-            end_ms=request.end_ms,
-            app_id=request.app_id,
-            sum_apps=request.all_apps,
-        )
-    return report.to_report(rows, request.by)
+        return report.fetch(store, request)
 
 
 async def usage_async(

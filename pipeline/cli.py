@@ -108,17 +108,9 @@ def _usage_from_store(
 ) -> list[dict[str, object]]:
     store = open_store(args.clickhouse or default_url())
     try:
-        rows = store.usage_rows(
-            by=request.by,
-            source=request.source,
-            start_ms=request.start_ms,
-            end_ms=request.end_ms,
-            app_id=request.app_id,
-            sum_apps=request.all_apps,
-        )
+        return report.fetch(store, request)
     finally:
         store.close()
-    return report.to_report(rows, request.by)
 
 
 def _usage_from_api(args: argparse.Namespace) -> list[dict[str, object]]:

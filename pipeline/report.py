@@ -10,7 +10,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -140,6 +140,36 @@ def _ceil(ms: int, by: str) -> int:
         if by == "month"
         else floor + _APPROX_MS[by]
     )
+
+
+class UsageStore(Protocol):
+    """What the report needs of a store (``sinks.clickhouse.store.ClickHouseStore``)."""
+
+    def usage_rows(
+        self,
+        *,
+        by: str,
+        source: str,
+        start_ms: int,
+        end_ms: int,
+        app_id: str | None,
+        sum_apps: bool,
+    ) -> list[tuple[Any, ...]]:
+        """Rows (period, app, usage, voice, alert, agents)."""
+        ...
+
+
+def fetch(store: UsageStore, request: ReportRequest) -> list[dict[str, Any]]:
+    """The SPEC section 6 objects for a resolved request."""
+    rows = store.usage_rows(
+        by=request.by,
+        source=request.source,
+        start_ms=request.start_ms,
+        end_ms=request.end_ms,
+        app_id=request.app_id,
+        sum_apps=request.all_apps,
+    )
+    return to_report(rows, request.by)
 
 
 def format_period(moment: datetime | date, by: str) -> str:
