@@ -53,9 +53,17 @@ class Merger:
         key = (record.topic, record.partition)
         self._frontier[key] = max(self._frontier.get(key, record.ts_ms), record.ts_ms)
 
-    def lagging(self, partition: int, ts_ms: int) -> list[str]:
-        """Topics of ``partition`` whose frontier is behind ``ts_ms``."""
-        return [t for t in self.topics if self._frontier.get((t, partition), -1) < ts_ms]
+    def lagging(self, partition: int, head: Held) -> list[str]:
+        """Other topics of ``partition`` that may still deliver a record ordered before ``head``.
+
+        Strict: a frontier equal to the head's timestamp is not enough, since records of the
+        same millisecond are ordered by ``billing-seq`` and one of them may still be on its way.
+        """
+        return [
+            t
+            for t in self.topics
+            if t != head.topic and self._frontier.get((t, partition), -1) <= head.ts_ms
+        ]
 
     def release(self, partition: int, caught_up: frozenset[str], now_s: float) -> list[Held]:
         """Records of ``partition`` that can be processed now, in merged order.
@@ -66,7 +74,7 @@ class Merger:
         released: list[Held] = []
         while heap:
             head = heap[0]
-            behind = self.lagging(partition, head.ts_ms)
+            behind = self.lagging(partition, head)
             waited = now_s - head.held_since >= self.max_hold_s
             if behind and not (waited and caught_up.issuperset(behind)):
                 break

@@ -44,7 +44,7 @@ def test_ties_by_topic_rank_then_offset_and_partitions_are_separate() -> None:
     merger.add(rec("conversation-turns", 10, 0))
     merger.add(rec("conversation-turns", 5, 0, partition=1))
     caught_up = frozenset(TOPICS)
-    assert [(r.topic, r.offset) for r in merger.release(0, caught_up, 0.0)] == [
+    assert [(r.topic, r.offset) for r in merger.release(0, caught_up, 5.0)] == [
         ("conversation-turns", 0),
         ("conversation-turns", 1),
         ("agent-transfers", 0),
@@ -58,5 +58,17 @@ def test_producer_sequence_orders_records_of_one_millisecond() -> None:
     merger = Merger(TOPICS)
     merger.add(rec("conversation-turns", 10, 0, seq=2))
     merger.add(rec("agent-transfers", 10, 0, seq=1))
-    released = merger.release(0, frozenset(TOPICS), 0.0)
+    assert merger.release(0, frozenset(), 0.0) == []  # a tie proves nothing: wait
+    released = merger.release(0, frozenset(TOPICS), 5.0)
     assert [r.topic for r in released] == ["agent-transfers", "conversation-turns"]
+
+
+def test_a_frontier_equal_to_the_timestamp_does_not_release() -> None:
+    merger = Merger(TOPICS)
+    merger.add(rec("conversation-turns", 10, 0, seq=5))
+    merger.add(rec("agent-transfers", 10, 0, seq=1))  # transfers frontier == 10
+    merger.add(rec("conversation-turns", 11, 1, seq=7))  # turns frontier == 11
+    released = merger.release(0, frozenset(), 0.0)
+    assert [(r.topic, r.seq) for r in released] == [("agent-transfers", 1)]
+    merger.add(rec("agent-transfers", 12, 1, seq=9))
+    assert [r.seq for r in merger.release(0, frozenset(), 0.0)] == [5, 7]
