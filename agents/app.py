@@ -10,22 +10,21 @@ from typing import Any
 import faust
 from aiokafka.errors import IllegalStateError
 from faust.types import TP
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
 
 from agents import web
 from agents.batching import run_batches
+from agents.guard import OffsetGuard
 from agents.meter import CONVERSATION_TOPICS, Incoming, Meter
 from agents.metrics import BillingMetrics
 from agents.produce import SEQ_HEADER
 from agents.settings import OUTPUT_TOPICS, WorkerSettings
 from agents.sink import SinkRole
 from agents.stores import FaustTable
-from pipeline.report import ReportError
 from schemas import alert_delivery
 from sinks.clickhouse.store import ClickHouseStore, StoreError
 
 log = logging.getLogger(__name__)
-METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"  # aiohttp refuses a charset here
 RAW: dict[str, Any] = {
     "key_type": bytes,
     "value_type": bytes,
@@ -40,6 +39,7 @@ class Worker:
 
     app: faust.App
     settings: WorkerSettings
+    guard: OffsetGuard
     meter: Meter | None = None
     sink: SinkRole | None = None
     store: ClickHouseStore | None = None
@@ -58,7 +58,11 @@ def create_worker(settings: WorkerSettings, store: ClickHouseStore | None) -> Wo
         store="memory://",
         topic_partitions=settings.partitions,
         topic_replication_factor=1,
-        web_enabled="web" in roles,
+        web_enabled=True,  # /metrics and /api/health on every worker
+        web_tables_enabled=False,  # Faust's /table pages would expose state
+        web_router_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
         web_bind=settings.web_host,
         web_port=settings.web_port,
         web_in_thread=False,
@@ -71,22 +75,33 @@ def create_worker(settings: WorkerSettings, store: ClickHouseStore | None) -> Wo
         broker_session_timeout=10.0,
         broker_heartbeat_interval=1.0,
     )
-    worker = Worker(app=app, settings=settings, store=store)
+    worker = Worker(app=app, settings=settings, store=store, guard=OffsetGuard(app))
     worker.metrics = metrics = BillingMetrics.create(worker.registry)
+
+    async def forget_positions(_app: Any, revoked: set[TP], **_: Any) -> None:
+        worker.guard.forget(revoked)
+        for tp in revoked:  # re-assigned partitions resume from the committed offset
+            worker.last_offsets.pop((tp.topic, tp.partition), None)
+
+    app.on_partitions_revoked.connect(forget_positions)  # type: ignore[arg-type]
     _wire_lag(worker, metrics)
     if "meter" in roles:
         _wire_meter(worker)
     if "sink" in roles:
         _wire_sink(worker)
+    web.wire_ops(app, worker.registry, lambda: _health(worker))
     if "web" in roles:
-        _wire_web(worker)
+        if store is None:
+            raise StoreError("the web role needs a ClickHouse store")
+        web.wire_api(app, web.Api(store, worker.store_lock, settings.api_token))
     return worker
 
 
 def _incoming(worker: Worker, event: Any) -> Incoming:
     message = event.message
     base = message.topic[len(worker.settings.topic_prefix) :]
-    worker.last_offsets[(message.topic, message.partition)] = message.offset
+    position = (message.topic, message.partition)
+    worker.last_offsets[position] = message.offset
     return Incoming(
         base,
         message.partition,
@@ -108,7 +123,7 @@ def _seq(headers: Any) -> int:
 
 
 def _wire_meter(worker: Worker) -> None:
-    app, settings = worker.app, worker.settings
+    app, settings, guard = worker.app, worker.settings, worker.guard
     outputs = {name: app.topic(settings.topic(name), **RAW) for name in OUTPUT_TOPICS}
 
     async def send(topic: str, key: bytes | None, value: bytes, ts_ms: int | None) -> Any:
@@ -165,10 +180,14 @@ def _wire_meter(worker: Worker) -> None:
         await meter.on_records([_incoming(worker, e) for e in events])
 
     async def meter_conversations(stream: Any) -> None:
-        await run_batches(stream, settings.meter_batch, settings.batch_within_s, meter_records)
+        await run_batches(
+            stream, settings.meter_batch, settings.batch_within_s, meter_records, guard.admit
+        )
 
     async def meter_alerts(stream: Any) -> None:
-        await run_batches(stream, settings.meter_batch, settings.batch_within_s, meter_records)
+        await run_batches(
+            stream, settings.meter_batch, settings.batch_within_s, meter_records, guard.admit
+        )
 
     app.agent(conversation_topics, name="meter-conversations")(meter_conversations)
     app.agent(alert_topic, name="meter-alerts")(meter_alerts)
@@ -202,7 +221,7 @@ def _wire_lag(worker: Worker, metrics: BillingMetrics) -> None:
 
 
 def _wire_sink(worker: Worker) -> None:
-    app, settings = worker.app, worker.settings
+    app, settings, guard = worker.app, worker.settings, worker.guard
     if worker.store is None:
         raise StoreError("the sink role needs a ClickHouse store")
     sink = SinkRole(worker.store, worker.store_lock, settings.sink_batch)
@@ -217,41 +236,19 @@ def _wire_sink(worker: Worker) -> None:
         await sink.on_records([_incoming(worker, e) for e in events])
 
     async def sink_agent(stream: Any) -> None:
-        await run_batches(stream, settings.sink_batch, settings.batch_within_s, sink_records)
+        await run_batches(
+            stream, settings.sink_batch, settings.batch_within_s, sink_records, guard.admit
+        )
 
     app.agent(topics, name="sink")(sink_agent)
 
 
-def _wire_web(worker: Worker) -> None:
-    app = worker.app
-
-    @app.page("/api/health")
-    async def health(view: Any, _request: Any) -> Any:
-        body: dict[str, object] = {
-            "status": "ok",
-            "roles": sorted(worker.settings.roles),
-            "assigned_partitions": len(app.consumer.assignment()),
-        }
-        if worker.sink is not None:
-            body["sink"] = worker.sink.stats()
-        return view.json(body)
-
-    @app.page("/metrics")
-    async def metrics(view: Any, _request: Any) -> Any:
-        return view.bytes(generate_latest(worker.registry), content_type=METRICS_CONTENT_TYPE)
-
-    @app.page("/api/usage")
-    async def usage(view: Any, request: Any) -> Any:
-        if worker.store is None:
-            return view.json({"error": "this worker has no ClickHouse store"}, status=503)
-        try:
-            data = await web.usage_async(worker.store, worker.store_lock, dict(request.query))
-        except ReportError as exc:
-            return view.json({"error": str(exc)}, status=400)
-        return view.json(data)
-
-    @app.page("/api/apps")
-    async def apps(view: Any, _request: Any) -> Any:
-        if worker.store is None:
-            return view.json({"error": "this worker has no ClickHouse store"}, status=503)
-        return view.json(await web.apps_async(worker.store, worker.store_lock))
+def _health(worker: Worker) -> dict[str, object]:
+    body: dict[str, object] = {
+        "status": "ok",
+        "roles": sorted(worker.settings.roles),
+        "assigned_partitions": len(worker.app.consumer.assignment()),
+    }
+    if worker.sink is not None:
+        body["sink"] = worker.sink.stats()
+    return body

@@ -20,13 +20,21 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 Handle = Callable[[list[Any]], Awaitable[None]]
+Admit = Callable[[Any], Awaitable[bool]]
+
+
+async def _admit_all(_event: Any) -> bool:
+    return True
 
 
 class Batcher:
     """Collects events; hands over at ``size`` events or ``within`` seconds, then acks."""
 
-    def __init__(self, stream: Any, size: int, within: float, handle: Handle) -> None:
+    def __init__(
+        self, stream: Any, size: int, within: float, handle: Handle, admit: Admit = _admit_all
+    ) -> None:
         self.stream = stream
+        self.admit = admit
         self.size = size
         self.within = within
         self.handle = handle
@@ -36,6 +44,8 @@ class Batcher:
 
     async def add(self, event: Any) -> None:
         """Buffer one event; hand over the batch when it is full."""
+        if not await self.admit(event):  # skipped by the consumer: it is read again
+            return
         if not self.buffer:
             self.first_at = time.monotonic()
         self.buffer.append(event)
@@ -51,8 +61,18 @@ class Batcher:
             try:
                 await self.handle(batch)
             except BaseException:
+                first = batch[0].message
                 log.critical(
-                    "a batch failed; stopping the worker so that it is read again", exc_info=True
+                    "a batch failed; stopping the worker so that it is read again",
+                    exc_info=True,
+                    extra={
+                        "context": {
+                            "topic": first.topic,
+                            "partition": first.partition,
+                            "offset": first.offset,
+                            "records": len(batch),
+                        }
+                    },
                 )
                 os.kill(os.getpid(), signal.SIGTERM)
                 raise
@@ -67,10 +87,12 @@ class Batcher:
                 await self.flush()
 
 
-async def run_batches(stream: Any, size: int, within: float, handle: Handle) -> None:
-    """Agent body: feed ``handle`` with batches of events of ``stream``."""
+async def run_batches(
+    stream: Any, size: int, within: float, handle: Handle, admit: Admit = _admit_all
+) -> None:
+    """Agent body: feed ``handle`` with batches of events of ``stream`` that ``admit`` accepts."""
     manual = stream.noack()
-    batcher = Batcher(manual, size, within, handle)
+    batcher = Batcher(manual, size, within, handle, admit)
     ticker = asyncio.create_task(batcher.flush_when_due())
     try:
         async for event in manual.events():

@@ -34,6 +34,7 @@ class WorkerSettings:
     roles: frozenset[str] = frozenset(ROLES)
     web_host: str = "127.0.0.1"
     web_port: int = 6066
+    api_token: str | None = field(default=None, repr=False)  # BILLING_API_TOKEN (a secret)
     partitions: int = 6
     topic_prefix: str = ""
     cfg: MeterConfig = field(default_factory=MeterConfig)

@@ -55,11 +55,9 @@ class SinkRole:
             except ValidationError as error:  # only a foreign producer could cause this
                 self.undecodable += 1
                 log.error(  # noqa: TRY400 - the reason is the whole story
-                    "undecodable record on %s[%d]@%d: %s",
-                    record.topic,
-                    record.partition,
-                    record.offset,
+                    "undecodable record: %s",
                     error.reason,
+                    extra={"context": _position(record)},
                 )
         await self.flush()
         done_ms = time.time() * 1000
@@ -97,9 +95,14 @@ class SinkRole:
             except Exception as exc:  # noqa: BLE001 - any store failure is retried
                 self.on_error(exc)
                 log.warning(
-                    "ClickHouse write failed (%s); retrying in %.1fs",
-                    str(exc).splitlines()[0][:200],
-                    delay,
+                    "ClickHouse write failed; retrying",
+                    extra={
+                        "context": {
+                            "error": type(exc).__name__,
+                            "detail": str(exc).splitlines()[0][:200],
+                            "retry_in_s": delay,
+                        }
+                    },
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF_S)
@@ -111,6 +114,10 @@ class SinkRole:
         with self.lock:
             self.sink.flush()
         return time.monotonic() - loop_time
+
+
+def _position(record: Incoming) -> dict[str, object]:
+    return {"topic": record.topic, "partition": record.partition, "offset": record.offset}
 
 
 def _ignore_flush(_rows: dict[str, int], _seconds: float) -> None:

@@ -31,3 +31,11 @@ for _ in $(seq 1 300); do
   last=$now; sleep 2
 done
 $BM usage --api "http://127.0.0.1:$PORT" --range 24h --all-apps
+echo
+curl -sf "http://127.0.0.1:$PORT/metrics" | grep -E '^billing_(events_total|sessions_opened_total)' || true
+if [ -n "${DEMO_SERVE:-}" ]; then
+  echo "Usage page: http://127.0.0.1:$PORT/usage  (metrics: /metrics; Ctrl-C stops the worker)"
+  wait $WORKER
+else
+  echo "DEMO_SERVE=1 make demo keeps the worker running for the Usage page at http://127.0.0.1:$PORT/usage"
+fi

@@ -126,8 +126,11 @@ def _usage_from_api(args: argparse.Namespace) -> list[dict[str, object]]:
     url = f"{args.api.rstrip('/')}/api/usage?" + urllib.parse.urlencode(
         {k: v for k, v in query.items() if v is not None}
     )
+    token = os.environ.get("BILLING_API_TOKEN")
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - user's URL
+        request = urllib.request.Request(url, headers=headers)  # noqa: S310 - user's URL
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             data: list[dict[str, object]] = orjson.loads(response.read())
     except urllib.error.HTTPError as exc:
         detail = orjson.loads(exc.read() or b"{}").get("error", exc.reason)
@@ -148,6 +151,7 @@ def _worker_settings(args: argparse.Namespace) -> WorkerSettings:
         roles=roles,
         web_host=getattr(args, "web_host", "127.0.0.1"),
         web_port=getattr(args, "web_port", 6066),
+        api_token=os.environ.get("BILLING_API_TOKEN") or None,
         partitions=partitions,
         topic_prefix=args.topic_prefix or "",
         cfg=config_from(args),

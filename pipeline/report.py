@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
@@ -103,6 +105,33 @@ def resolve(
         start_ms = end_ms - RANGES[range_]
         by = by or unit
     return _checked(ReportRequest(by, start_ms, end_ms, app_id, all_apps))
+
+
+QUERY_PARAMETERS = ("by", "from", "to", "range", "app", "all_apps")
+
+
+def from_query(query: Mapping[str, str], now_ms: int | None = None) -> ReportRequest:
+    """Resolve the HTTP API's query parameters (same rules and messages as the CLI)."""
+    unknown = sorted(set(query) - set(QUERY_PARAMETERS))
+    if unknown:
+        raise ReportError(f"unknown parameter: {', '.join(unknown)}")
+    all_apps = query.get("all_apps", "")
+    if all_apps not in {"", "0", "1", "true", "false"}:
+        raise ReportError("all_apps: use 1 or 0")
+    return resolve(
+        now_ms=int(time.time() * 1000) if now_ms is None else now_ms,
+        by=query.get("by") or None,
+        range_=query.get("range") or None,
+        start=query.get("from") or None,
+        end=query.get("to") or None,
+        app_id=query.get("app"),
+        all_apps=all_apps in {"1", "true"},
+    )
+
+
+def iso_ms(ms: int) -> str:
+    """Epoch ms to ``YYYY-MM-DDTHH:MM:SSZ``."""
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _checked(request: ReportRequest) -> ReportRequest:

@@ -353,7 +353,11 @@ def test_rebalance_after_a_meter_worker_dies_leaves_exact_totals(
     sink = WorkerProcess(tmp_path, prefix, roles="sink,web", store=store).start()
     meters = [WorkerProcess(tmp_path, prefix, roles="meter").start() for _ in range(2)]
     workers.extend([sink, *meters])
-    time.sleep(3)  # both meters in the group, partitions shared
+    wait_for(  # both meters in the group, partitions shared
+        lambda: all((m.get("/api/health") or {}).get("assigned_partitions") for m in meters),
+        60,
+        meters[0].tail,
+    )
     producer = produce_in_background(trace, prefix, tmp_path)
     time.sleep(2.5)
     meters[0].kill()  # its partitions move to the survivor, which recovers their tables
@@ -362,7 +366,11 @@ def test_rebalance_after_a_meter_worker_dies_leaves_exact_totals(
     wait_for(
         lambda: totals(sink.get(f"/api/usage{RANGE}")) == want,
         240,
-        lambda: f"{totals(sink.get(f'/api/usage{RANGE}'))} != {want}\n{meters[1].tail()}",
+        lambda: (
+            f"{totals(sink.get(f'/api/usage{RANGE}'))} != {want}\n"
+            f"survivor: {meters[1].get('/api/health')}\n{meters[1].tail(6000)}\n"
+            f"sink: {sink.get('/api/health')}\n{sink.tail()}"
+        ),
     )
     streamed = sink.get(f"/api/usage{RANGE}")
     sink.stop()

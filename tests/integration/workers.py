@@ -67,7 +67,12 @@ class WorkerProcess:
     """``billing-meter worker`` as a child process."""
 
     def __init__(
-        self, workdir: Path, prefix: str, roles: str = "meter,sink,web", store: str | None = None
+        self,
+        workdir: Path,
+        prefix: str,
+        roles: str = "meter,sink,web",
+        store: str | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.port = free_port()
         self.args = [
@@ -87,19 +92,19 @@ class WorkerProcess:
         self.log = workdir / f"worker-{uuid.uuid4().hex[:6]}.log"
         self.workdir = workdir
         self.proc: subprocess.Popen[bytes] | None = None
-        self.web = "web" in roles
+        self.env = {**os.environ, **(env or {})}
 
     def start(self) -> WorkerProcess:
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                self.args, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT
+                self.args, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT, env=self.env
             )
-        if self.web:  # ready: answering, and the consumer owns partitions
-            wait_for(
-                lambda: (self.get("/api/health") or {}).get("assigned_partitions", 0) > 0,
-                60,
-                self.tail,
-            )
+        # ready: answering, and the consumer owns partitions
+        wait_for(
+            lambda: (self.get("/api/health") or {}).get("assigned_partitions", 0) > 0,
+            60,
+            self.tail,
+        )
         return self
 
     def get(self, path: str) -> Any:
@@ -135,8 +140,8 @@ class WorkerProcess:
         except subprocess.TimeoutExpired:
             self.kill()
 
-    def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:]
+    def tail(self, chars: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-chars:]
 
 
 def wait_for(check: Callable[[], bool], timeout: float, describe: Callable[[], str]) -> None:

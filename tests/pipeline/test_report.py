@@ -95,3 +95,55 @@ def test_table_and_csv() -> None:
     assert table[0].split() == ["period", "app", "billing", "usage", "alert", "voice", "agents"]
     assert table[-1].split() == ["total", "13", "11", "2", "5"]
     assert report.render_csv(data).splitlines()[2] == "2025-11-25,b,10,10,0,5,3"
+
+
+@pytest.mark.parametrize(
+    ("query", "want"),
+    [
+        ({}, ("day", "2025-11-20T00:00:00Z", "2025-11-27T00:00:00Z", None, False)),
+        ({"range": "24h"}, ("hour", "2025-11-25T13:00:00Z", "2025-11-26T13:00:00Z", None, False)),
+        (
+            {"range": "30d", "by": "week"},
+            ("week", "2025-10-28T00:00:00Z", "2025-11-27T00:00:00Z", None, False),
+        ),
+        ({"app": "app-1"}, ("day", "2025-11-20T00:00:00Z", "2025-11-27T00:00:00Z", "app-1", False)),
+        ({"all_apps": "1"}, ("day", "2025-11-20T00:00:00Z", "2025-11-27T00:00:00Z", None, True)),
+        ({"all_apps": "0"}, ("day", "2025-11-20T00:00:00Z", "2025-11-27T00:00:00Z", None, False)),
+        (
+            {"from": "2025-11-01", "to": "2026-01-01", "by": "month"},
+            ("month", "2025-11-01T00:00:00Z", "2026-01-01T00:00:00Z", None, False),
+        ),
+        (
+            {"from": "2025-11-26T10:00:00Z", "by": "hour"},
+            ("hour", "2025-11-26T10:00:00Z", "2025-11-26T13:00:00Z", None, False),
+        ),
+    ],
+)
+def test_every_api_filter_resolves(query: dict[str, str], want: tuple[object, ...]) -> None:
+    request = report.from_query(query, now_ms=NOW)
+    got = (
+        request.by,
+        report.iso_ms(request.start_ms),
+        report.iso_ms(request.end_ms),
+        request.app_id,
+        request.all_apps,
+    )
+    assert got == want
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"bogus": "1"}, "unknown parameter: bogus"),
+        ({"all_apps": "yes"}, "all_apps: use 1 or 0"),
+        ({"app": ""}, "app: must not be empty"),
+        ({"by": "year"}, "by: 'year' is not one of"),
+        ({"range": "1y"}, "range: '1y' is not one of"),
+        ({"from": "2000-01-01", "to": "2026-01-01", "by": "hour"}, "at most 2000 periods"),
+        ({"from": "yesterday"}, "from: 'yesterday' is not an ISO date"),
+        ({"to": "2025-11-01"}, "to needs from"),
+    ],
+)
+def test_bad_api_queries_are_refused_with_a_message(query: dict[str, str], message: str) -> None:
+    with pytest.raises(ReportError, match=message):
+        report.from_query(query, now_ms=NOW)
