@@ -41,6 +41,9 @@ test: $(VENV) kafka-start ## Lint, then every test (unit + integration against K
 	$(MAKE) lint
 	$(PY) -m pytest
 
+test-containers: $(VENV) ## The Kafka tests against Kafka and ClickHouse containers (needs Docker)
+	BILLING_TEST_BACKEND=containers $(PY) -m pytest -m kafka
+
 bench: $(VENV) ## Benchmark: core and replay throughput (prints medians and ratios)
 	$(PY) benchmarks/bench_core.py
 
@@ -50,4 +53,4 @@ bench-stream: $(VENV) kafka-start ## Benchmark: one worker end to end on the loc
 clean: ## Remove the venv, caches and the embedded store
 	rm -rf .venv billing-data .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-.PHONY: help install demo demo-offline kafka-start kafka-stop lint test bench bench-stream clean
+.PHONY: help install demo demo-offline kafka-start kafka-stop lint test test-containers bench bench-stream clean

@@ -6,47 +6,56 @@ are never processed, and Faust's gap bookkeeping even lets their offsets be
 committed. A rebalance test lost 87 records of one partition this way. The
 input topics are written without transactions or compaction, so their offsets
 are dense and any jump is such a skip. The guard drops the record that jumped
-(unacknowledged), seeks the partition back to the expected offset, and removes
-the jump from Faust's gap list, so the skipped records are read and processed
-before anything past them is committed.
+(unacknowledged), seeks the partition back to the expected offset (again after a
+second if the stream has not come back), and removes the jump from Faust's gap
+list, so the skipped records are read and processed before anything past them
+is committed.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
 _END = 2**62
+RESEEK_AFTER_S = 1.0
 
 
 class OffsetGuard:
     """Tracks the next offset of every partition a worker reads."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, clock: Callable[[], float] = time.monotonic) -> None:
         self.app = app
         self.expected: dict[Any, int] = {}
-        self.rewinding: set[Any] = set()
+        self.rewinding: dict[Any, float] = {}  # partition -> when it was last sought back
         self.rewinds = 0
+        self.clock = clock
 
     def forget(self, tps: set[Any]) -> None:
-        """Partitions revoked: a new owner resumes from the committed offset."""
+        """Partitions revoked: when assigned again, reading resumes at the committed offset."""
         for tp in tps:
             self.expected.pop(tp, None)
-            self.rewinding.discard(tp)
+            self.rewinding.pop(tp, None)
 
     async def admit(self, event: Any) -> bool:
         """True to process ``event``; False for a record past a skip (dropped, read again)."""
         message = event.message
         tp, offset = message.tp, message.offset
         want = self.expected.get(tp)
+        if want is None:  # first record since the assignment: the group's committed offset
+            want = self.app.consumer._committed_offset.get(tp)  # Faust's copy of it
         if want is None or offset <= want:  # first read, in order, or read again after a seek
             self.expected[tp] = offset + 1
-            self.rewinding.discard(tp)
+            self.rewinding.pop(tp, None)
             return True
         self._drop(message)
+        now = self.clock()
+        if tp in self.rewinding and now - self.rewinding[tp] < RESEEK_AFTER_S:
+            return False
         if tp not in self.rewinding:
-            self.rewinding.add(tp)
             self.rewinds += 1
             log.warning(
                 "the consumer skipped records; reading them again",
@@ -59,7 +68,10 @@ class OffsetGuard:
                     }
                 },
             )
-            await self._rewind(tp, want)
+        # Again if the stream did not come back: the consumer's fetch loop may have moved
+        # Faust's read offset past the seek while it handed out the rest of a batch.
+        self.rewinding[tp] = now
+        await self._rewind(tp, want)
         return False
 
     def _drop(self, message: Any) -> None:

@@ -35,6 +35,7 @@ class Event:
 class Consumer:
     _unacked_messages: set[Message] = field(default_factory=set)
     _gap: dict[TP, IntervalTree] = field(default_factory=dict)
+    _committed_offset: dict[TP, int] = field(default_factory=dict)
     seeks: list[tuple[TP, int]] = field(default_factory=list)
 
     async def seek(self, tp: TP, offset: int) -> None:
@@ -96,6 +97,26 @@ def test_partitions_are_independent_and_forgotten_on_revoke() -> None:
     assert deliver(guard, app, TURNS, [90, 91]) == [90, 91]
     assert deliver(guard, app, other, [45]) == []
     assert app.consumer.seeks == [(other, 42)]
+
+
+def test_the_first_record_after_an_assignment_is_checked_against_the_committed_offset() -> None:
+    app = App()
+    app.consumer._committed_offset[TURNS] = 39
+    guard = OffsetGuard(app)
+    assert deliver(guard, app, TURNS, [40, 41, 39, 40]) == [39, 40]
+    assert app.consumer.seeks == [(TURNS, 39)]
+
+
+def test_the_seek_is_repeated_when_the_stream_does_not_come_back() -> None:
+    app = App()
+    now = [0.0]
+    guard = OffsetGuard(app, clock=lambda: now[0])
+    deliver(guard, app, TURNS, [38, 40, 41])  # the consumer loop overwrote the seek
+    assert app.consumer.seeks == [(TURNS, 39)]
+    now[0] = 1.5
+    assert deliver(guard, app, TURNS, [82, 39, 40]) == [39, 40]
+    assert app.consumer.seeks == [(TURNS, 39), (TURNS, 39)]
+    assert guard.rewinds == 1  # one skip, sought twice
 
 
 def test_refused_messages_are_marked_so_faust_never_acks_them() -> None:

@@ -6,8 +6,6 @@ engine for testcontainers. Skipped with the reason otherwise (this machine has n
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import uuid
 from collections.abc import Iterator
 
@@ -18,19 +16,10 @@ from schemas.billing_session import BillingSession
 from sinks.base import BatchingSink
 from sinks.clickhouse.store import ClickHouseStore, open_store
 from tests.conftest import server_url
+from tests.integration.backends import docker_available
 
 pytestmark = [pytest.mark.integration, pytest.mark.server]
 MONDAY = 1_763_942_400_000
-
-
-def _docker_available() -> bool:
-    docker = shutil.which("docker")
-    if docker is None:
-        return False
-    return (
-        subprocess.run([docker, "info"], capture_output=True, check=False, timeout=20).returncode
-        == 0
-    )
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +28,7 @@ def base_url() -> Iterator[str]:
     if url is not None:
         yield url.rstrip("/").rsplit("/", 1)[0] if url.count("/") > 2 else url
         return
-    if not _docker_available():
+    if not docker_available():
         pytest.skip(
             "no ClickHouse server: set CLICKHOUSE_URL=http://user:pass@host:8123 or run "
             "where a Docker engine is available (testcontainers)"

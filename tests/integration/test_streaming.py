@@ -13,8 +13,8 @@ import orjson
 import pytest
 
 from pipeline.core.meter import Tally
+from tests.integration.backends import bootstrap, store_url
 from tests.integration.workers import (
-    BOOTSTRAP,
     WorkerProcess,
     cli,
     kafka_reachable,
@@ -28,7 +28,7 @@ RANGE = "?by=hour&range=7d"  # hourly rows per app over the trace
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _kafka() -> None:
+def _kafka(kafka_backend: None) -> None:
     """The broker is up, and its group coordinator too (a fresh broker creates
     ``__consumer_offsets`` on the first group join, as no running cluster needs to)."""
     import asyncio
@@ -36,12 +36,12 @@ def _kafka() -> None:
     from aiokafka import AIOKafkaConsumer
     from aiokafka.errors import KafkaError
 
-    assert kafka_reachable(), f"no Kafka at {BOOTSTRAP}: run deploy/kafka/local.sh start"
+    assert kafka_reachable(), f"no Kafka at {bootstrap()}: run deploy/kafka/local.sh start"
 
     async def warm_up() -> None:
         for _ in range(30):
             consumer = AIOKafkaConsumer(
-                "__warm_up", bootstrap_servers=BOOTSTRAP, group_id="billing-meter-warm-up"
+                "__warm_up", bootstrap_servers=bootstrap(), group_id="billing-meter-warm-up"
             )
             try:
                 await consumer.start()
@@ -98,12 +98,12 @@ def test_produce_then_stream_equals_offline_replay(
 ) -> None:
     trace = tmp_path / "events.jsonl"
     expected = write_trace(trace, events=4_000, seed=11)
-    store = f"chdb://{tmp_path / 'store'}"
+    store = store_url(tmp_path, prefix)
     # Known race (README, "Known defect"): while production runs concurrently, a stale
     # "caught up" can let a held record overtake one of the other topic. This test asserts
     # exact equality on a backlog: the file is produced first, then the worker starts.
     produced = cli(
-        "produce", str(trace), "--topic-prefix", prefix, "--bootstrap", BOOTSTRAP, cwd=tmp_path
+        "produce", str(trace), "--topic-prefix", prefix, "--bootstrap", bootstrap(), cwd=tmp_path
     )
     assert produced.returncode == 0, produced.stderr
     worker = WorkerProcess(tmp_path, prefix, store=store).start()
@@ -118,8 +118,10 @@ def test_produce_then_stream_equals_offline_replay(
     check_api(worker, tmp_path)
     check_metrics(worker, trace, expected)
     worker.stop()
-    assert streamed == offline_report(f"{store}?database=offline", tmp_path, trace)
-    assert dead_letters(store, tmp_path) == dead_letters(f"{store}?database=offline", tmp_path)
+    assert streamed == offline_report(store_url(tmp_path, prefix, "offline"), tmp_path, trace)
+    assert dead_letters(store, tmp_path) == dead_letters(
+        store_url(tmp_path, prefix, "offline"), tmp_path
+    )
     assert len(dead_letters(store, tmp_path)) == expected.invalid
 
 
@@ -254,11 +256,17 @@ def test_each_kind_of_invalid_input_is_dead_lettered_with_its_reason(
     lines.append(orjson.dumps({"topic": "conversation-turns", "value": turn}))
     trace = tmp_path / "bad.jsonl"
     trace.write_bytes(b"\n".join(lines) + b"\n")
-    worker = WorkerProcess(tmp_path, prefix, store=f"chdb://{tmp_path / 'store'}").start()
+    worker = WorkerProcess(tmp_path, prefix, store=store_url(tmp_path, prefix)).start()
     workers.append(worker)
     assert (
         cli(
-            "produce", str(trace), "--topic-prefix", prefix, "--bootstrap", BOOTSTRAP, cwd=tmp_path
+            "produce",
+            str(trace),
+            "--topic-prefix",
+            prefix,
+            "--bootstrap",
+            bootstrap(),
+            cwd=tmp_path,
         ).returncode
         == 0
     )
@@ -266,7 +274,7 @@ def test_each_kind_of_invalid_input_is_dead_lettered_with_its_reason(
     async def read_letters() -> list[dict[str, object]]:
         consumer = AIOKafkaConsumer(
             f"{prefix}billing-dead-letters",
-            bootstrap_servers=BOOTSTRAP,
+            bootstrap_servers=bootstrap(),
             auto_offset_reset="earliest",
             group_id=f"{prefix}check",
         )
@@ -297,7 +305,7 @@ def produce_in_background(trace: Path, prefix: str, cwd: Path) -> subprocess.Pop
     from tests.integration.workers import exe
 
     return subprocess.Popen(
-        [exe(), "produce", str(trace), "--topic-prefix", prefix, "--bootstrap", BOOTSTRAP],
+        [exe(), "produce", str(trace), "--topic-prefix", prefix, "--bootstrap", bootstrap()],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -318,7 +326,7 @@ def test_sigkill_mid_stream_twice_leaves_exact_totals(
     rnd = random.Random(prefix)  # noqa: S311 - test timing, not security
     trace = tmp_path / "events.jsonl"
     expected = write_trace(trace, events=30_000, seed=12)
-    store = f"chdb://{tmp_path / 'store'}"
+    store = store_url(tmp_path, prefix)
     worker = WorkerProcess(tmp_path, prefix, store=store).start()
     workers.append(worker)
     producer = produce_in_background(trace, prefix, tmp_path)
@@ -338,8 +346,10 @@ def test_sigkill_mid_stream_twice_leaves_exact_totals(
     )
     streamed = worker.get(f"/api/usage{RANGE}")
     worker.stop()
-    assert streamed == offline_report(f"{store}?database=offline", tmp_path, trace)
-    assert dead_letters(store, tmp_path) == dead_letters(f"{store}?database=offline", tmp_path)
+    assert streamed == offline_report(store_url(tmp_path, prefix, "offline"), tmp_path, trace)
+    assert dead_letters(store, tmp_path) == dead_letters(
+        store_url(tmp_path, prefix, "offline"), tmp_path
+    )
 
 
 def test_rebalance_after_a_meter_worker_dies_leaves_exact_totals(
@@ -349,7 +359,7 @@ def test_rebalance_after_a_meter_worker_dies_leaves_exact_totals(
 
     trace = tmp_path / "events.jsonl"
     expected = write_trace(trace, events=30_000, seed=13)
-    store = f"chdb://{tmp_path / 'store'}"
+    store = store_url(tmp_path, prefix)
     sink = WorkerProcess(tmp_path, prefix, roles="sink,web", store=store).start()
     meters = [WorkerProcess(tmp_path, prefix, roles="meter").start() for _ in range(2)]
     workers.extend([sink, *meters])
@@ -375,4 +385,4 @@ def test_rebalance_after_a_meter_worker_dies_leaves_exact_totals(
     streamed = sink.get(f"/api/usage{RANGE}")
     sink.stop()
     meters[1].stop()
-    assert streamed == offline_report(f"{store}?database=offline", tmp_path, trace)
+    assert streamed == offline_report(store_url(tmp_path, prefix, "offline"), tmp_path, trace)

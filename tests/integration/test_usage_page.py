@@ -13,26 +13,27 @@ from typing import Any
 import orjson
 import pytest
 
+from tests.integration.backends import bootstrap, store_url
 from tests.integration.browser import ARTIFACTS, chrome
 from tests.integration.test_streaming import _kafka  # noqa: F401 - broker warm-up fixture
-from tests.integration.workers import BOOTSTRAP, WorkerProcess, cli, totals, wait_for, write_trace
+from tests.integration.workers import WorkerProcess, cli, totals, wait_for, write_trace
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 COLUMNS = ("billing_sessions", "usage_sessions", "alert_sessions", "voice_sessions", "agents")
 
 
 @pytest.fixture(scope="module")
-def fed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
+def fed(tmp_path_factory: pytest.TempPathFactory, kafka_backend: None) -> Iterator[WorkerProcess]:
     """One worker on embedded ClickHouse that has metered a known file."""
     workdir = tmp_path_factory.mktemp("usage-page")
     prefix = f"t{uuid.uuid4().hex[:10]}."
     trace = workdir / "events.jsonl"
     expected = write_trace(trace, events=3_000, seed=21)
     produced = cli(
-        "produce", str(trace), "--topic-prefix", prefix, "--bootstrap", BOOTSTRAP, cwd=workdir
+        "produce", str(trace), "--topic-prefix", prefix, "--bootstrap", bootstrap(), cwd=workdir
     )
     assert produced.returncode == 0, produced.stderr
-    worker = WorkerProcess(workdir, prefix, store=f"chdb://{workdir / 'store'}").start()
+    worker = WorkerProcess(workdir, prefix, store=store_url(workdir, prefix)).start()
     want = (expected.sessions["usage"], expected.sessions["voice"], expected.sessions["alert"])
     try:
         wait_for(
@@ -262,7 +263,7 @@ def test_token_protects_the_api_and_the_page(tmp_path: Path, browser: Any) -> No
         tmp_path,
         prefix,
         roles="sink,web",
-        store=f"chdb://{tmp_path / 'store'}",
+        store=store_url(tmp_path, prefix),
         env={"BILLING_API_TOKEN": "s3cret-token"},
     ).start()
     try:

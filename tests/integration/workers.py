@@ -24,8 +24,7 @@ from pipeline.eventfile import parse_line
 from pipeline.replay import replay
 from pipeline.tracegen import TraceSpec, generate
 from sinks.base import Batch, BatchingSink
-
-BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+from tests.integration.backends import bootstrap
 
 
 def exe() -> str:
@@ -35,7 +34,7 @@ def exe() -> str:
 
 
 def kafka_reachable() -> bool:
-    host, port = BOOTSTRAP.rsplit(":", 1)
+    host, port = bootstrap().rsplit(":", 1)
     try:
         with socket.create_connection((host, int(port)), timeout=2):
             return True
@@ -83,7 +82,7 @@ class WorkerProcess:
             "--topic-prefix",
             prefix,
             "--bootstrap",
-            BOOTSTRAP,
+            bootstrap(),
             "--web-port",
             str(self.port),
         ]
