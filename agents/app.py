@@ -84,6 +84,7 @@ def create_worker(settings: WorkerSettings, store: ClickHouseStore | None) -> Wo
             worker.last_offsets.pop((tp.topic, tp.partition), None)
 
     app.on_partitions_revoked.connect(forget_positions)  # type: ignore[arg-type]
+    app.timer(1.0, name="offset-guard")(worker.guard.retry)
     _wire_lag(worker, metrics)
     if "meter" in roles:
         _wire_meter(worker)

@@ -74,6 +74,14 @@ class OffsetGuard:
         await self._rewind(tp, want)
         return False
 
+    async def retry(self) -> None:
+        """Timer: seek again where the stream has not come back (also when nothing arrives)."""
+        now = self.clock()
+        for tp, since in list(self.rewinding.items()):
+            if now - since >= RESEEK_AFTER_S and tp in self.expected:
+                self.rewinding[tp] = now
+                await self._rewind(tp, self.expected[tp])
+
     def _drop(self, message: Any) -> None:
         message.acked = True  # never acknowledged: no commit past it, no wait for it
         self.app.consumer._unacked_messages.discard(message)  # Faust's bookkeeping

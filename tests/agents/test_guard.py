@@ -119,6 +119,22 @@ def test_the_seek_is_repeated_when_the_stream_does_not_come_back() -> None:
     assert guard.rewinds == 1  # one skip, sought twice
 
 
+def test_the_timer_seeks_again_when_nothing_more_arrives() -> None:
+    app = App()
+    now = [0.0]
+    guard = OffsetGuard(app, clock=lambda: now[0])
+    deliver(guard, app, TURNS, [38, 40])
+    asyncio.run(guard.retry())
+    assert app.consumer.seeks == [(TURNS, 39)]  # not yet: the first seek may still work
+    now[0] = 1.0
+    asyncio.run(guard.retry())
+    assert app.consumer.seeks == [(TURNS, 39), (TURNS, 39)]
+    assert deliver(guard, app, TURNS, [39]) == [39]
+    now[0] = 5.0
+    asyncio.run(guard.retry())
+    assert len(app.consumer.seeks) == 2  # back in order: nothing to do
+
+
 def test_refused_messages_are_marked_so_faust_never_acks_them() -> None:
     app = App()
     guard = OffsetGuard(app)
