@@ -1,0 +1,65 @@
+"""The Usage page's files: self-contained (no CDN), small, and readable (WCAG AA contrast)."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+
+import pytest
+
+from agents.web import ASSETS, asset
+
+PAGES = ("usage.html", "login.html", *ASSETS)
+
+
+def luminance(color: str) -> float:
+    channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def css_variables() -> dict[str, str]:
+    css = asset("usage.css").decode()
+    return dict(re.findall(r"--([a-z]+):\s*(#[0-9a-fA-F]{6})", css))
+
+
+@pytest.mark.parametrize(
+    ("foreground", "background"),
+    [
+        ("fg", "bg"),
+        ("muted", "bg"),
+        ("muted", "panel"),
+        ("billing", "bg"),
+        ("voice", "bg"),
+        ("agents", "bg"),
+        ("error", "bg"),
+        ("focus", "bg"),
+    ],
+)
+def test_colors_meet_wcag_aa(foreground: str, background: str) -> None:
+    colors = css_variables()
+    assert contrast(colors[foreground], colors[background]) >= 4.5
+
+
+def test_the_page_loads_nothing_from_other_hosts() -> None:
+    for name in PAGES:
+        text = asset(name).decode()
+        assert not re.search(r"(src|href)=\"(https?:)?//", text), name
+        assert "@import" not in text, name
+
+
+def test_the_page_is_small() -> None:
+    total = sum(len(asset(name)) for name in PAGES)
+    assert total < 40_000, total
+
+
+def test_every_asset_the_page_names_is_served() -> None:
+    html = asset("usage.html").decode()
+    named = set(re.findall(r'(?:src|href)="/([^"]+)"', html))
+    assert named <= set(ASSETS)
+    assert resources.files("agents").joinpath("static", "usage.html").is_file()
