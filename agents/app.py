@@ -131,19 +131,22 @@ def _wire_meter(worker: Worker) -> None:
         stamp = None if ts_ms is None else ts_ms / 1000
         return await outputs[topic].send(key=key, value=value, timestamp=stamp)
 
-    async def caught_up(topic: str, partition: int) -> bool:
-        full = settings.topic(topic)
-        tp = TP(full, partition)
-        last = worker.last_offsets.get((full, partition))
+    async def caught_up(topic: str, partition: int) -> float | None:
+        """When a fetch response showed this partition read to its log end (s), else None."""
+        tp = TP(settings.topic(topic), partition)
+        last = worker.last_offsets.get((tp.topic, partition))
         # nothing read since (re)start: the consumer resumes at the committed offset (Faust
         # seeks there after recovery); position() can block until a fetch, so it is not used
         committed = app.consumer._committed_offset.get(tp)  # type: ignore[attr-defined]
         position = last + 1 if last is not None else (committed or 0)
         try:
             high = app.consumer.highwater(tp)
+            fetched_ms = app.consumer._thread._ensure_consumer().last_poll_timestamp(tp)  # type: ignore[attr-defined]
         except (KeyError, AssertionError, AttributeError, IllegalStateError):
-            return False
-        return high is not None and position >= high
+            return None
+        if high is None or fetched_ms is None or position < high:
+            return None
+        return float(fetched_ms) / 1000
 
     def table(name: str) -> FaustTable:
         return FaustTable(

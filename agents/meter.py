@@ -58,7 +58,8 @@ from schemas.fields import ValidationError
 CONVERSATION_TOPICS = (conversation_turn.TOPIC, agent_transfer.TOPIC)
 #: (topic, key, value, timestamp ms or None): returns the delivery future
 Send = Callable[[str, bytes | None, bytes, int | None], Awaitable[Awaitable[Any]]]
-CaughtUp = Callable[[str, int], Awaitable[bool]]
+#: (topic, partition): when a fetch response showed it read to its log end (s), else None
+CaughtUp = Callable[[str, int], Awaitable[float | None]]
 Assigned = Callable[[], set[int] | None]  # partitions owned, None while rebalancing/recovering
 
 
@@ -194,10 +195,12 @@ class Meter:
     ) -> None:
         released: list[Held] = []
         for partition in sorted(self.merger.partitions()):
-            caught = frozenset(
-                [t for t in CONVERSATION_TOPICS if await self.caught_up(t, partition)]
-            )
-            released += self.merger.release(partition, caught, now)
+            idle = {}
+            for topic in CONVERSATION_TOPICS:
+                fetched = await self.caught_up(topic, partition)
+                if fetched is not None:
+                    idle[topic] = fetched
+            released += self.merger.release(partition, idle, now)
         if direct or released:
             await self._process(
                 direct

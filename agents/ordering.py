@@ -6,16 +6,18 @@ across the two topics. A conversation's clocks depend on the order of its turns
 and transfers, so the meter merges partition p of both topics by Kafka timestamp
 (ties: the producer's ``billing-seq`` header if any, topic rank, then offset),
 as Kafka Streams does. A record is released once every other topic of the
-partition has delivered a record at least as late (its *frontier*), or once it
-has been held ``max_hold_s`` while the topics behind it are caught up with their
-log end (idle). "Caught up" alone is not enough: a
-producer's batch for one topic can reach the broker after a later batch for the
-other, so a topic can look caught up while earlier records are still in flight.
+partition has delivered a record at least as late (its *frontier*), or when the
+topics behind it are idle: read to their log end as of a fetch response that came
+at least ``max_hold_s`` after the record was held. "Caught up" on its own is not
+enough: a producer's batch for one topic can reach the broker after a later batch
+for the other, and a highwater from an older fetch can be stale, so a topic can
+look caught up while earlier records are still in flight.
 """
 
 from __future__ import annotations
 
 import heapq
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -65,18 +67,21 @@ class Merger:
             if t != head.topic and self._frontier.get((t, partition), -1) <= head.ts_ms
         ]
 
-    def release(self, partition: int, caught_up: frozenset[str], now_s: float) -> list[Held]:
+    def release(self, partition: int, idle: Mapping[str, float], now_s: float) -> list[Held]:
         """Records of ``partition`` that can be processed now, in merged order.
 
-        ``caught_up``: the topics whose consumer has read up to the log end.
+        ``idle``: for each topic read up to its log end, when the fetch response that showed
+        it arrived (seconds, the same clock as ``held_since``).
         """
         heap = self._heaps.get(partition, [])
         released: list[Held] = []
         while heap:
             head = heap[0]
+            settled = head.held_since + self.max_hold_s
             behind = self.lagging(partition, head)
-            waited = now_s - head.held_since >= self.max_hold_s
-            if behind and not (waited and caught_up.issuperset(behind)):
+            if behind and not (
+                now_s >= settled and all(idle.get(t, -1.0) >= settled for t in behind)
+            ):
                 break
             released.append(heapq.heappop(heap))
         return released

@@ -60,8 +60,8 @@ def meter(
         future.set_result(None)
         return future
 
-    async def caught_up(topic: str, partition: int) -> bool:
-        return False
+    async def caught_up(topic: str, partition: int) -> float | None:
+        return None
 
     return Meter(
         WorkerSettings(max_hold_s=1.0),

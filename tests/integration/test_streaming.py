@@ -99,9 +99,8 @@ def test_produce_then_stream_equals_offline_replay(
     trace = tmp_path / "events.jsonl"
     expected = write_trace(trace, events=4_000, seed=11)
     store = store_url(tmp_path, prefix)
-    # Known race (README, "Known defect"): while production runs concurrently, a stale
-    # "caught up" can let a held record overtake one of the other topic. This test asserts
-    # exact equality on a backlog: the file is produced first, then the worker starts.
+    # On a backlog: the file is produced first, then the worker starts (the next test
+    # produces while the worker runs on brand-new topics).
     produced = cli(
         "produce", str(trace), "--topic-prefix", prefix, "--bootstrap", bootstrap(), cwd=tmp_path
     )
@@ -123,6 +122,29 @@ def test_produce_then_stream_equals_offline_replay(
         store_url(tmp_path, prefix, "offline"), tmp_path
     )
     assert len(dead_letters(store, tmp_path)) == expected.invalid
+
+
+def test_produce_while_streaming_on_new_topics_equals_offline_replay(
+    tmp_path: Path, prefix: str, workers: list[WorkerProcess]
+) -> None:
+    """The scenario of the stale-highwater race: the worker creates the topics and starts,
+    then the file is produced while it runs. A held record may only be released by
+    "idle" as of a fetch response that came at least the hold after it."""
+    trace = tmp_path / "events.jsonl"
+    expected = write_trace(trace, events=4_000, seed=14)
+    store = store_url(tmp_path, prefix)
+    worker = WorkerProcess(tmp_path, prefix, store=store).start()
+    workers.append(worker)
+    finish(produce_in_background(trace, prefix, tmp_path))
+    want = (expected.sessions["usage"], expected.sessions["voice"], expected.sessions["alert"])
+    wait_for(
+        lambda: totals(worker.get(f"/api/usage{RANGE}")) == want,
+        120,
+        lambda: f"{totals(worker.get(f'/api/usage{RANGE}'))} != {want}\n{worker.tail()}",
+    )
+    streamed = worker.get(f"/api/usage{RANGE}")
+    worker.stop()
+    assert streamed == offline_report(store_url(tmp_path, prefix, "offline"), tmp_path, trace)
 
 
 def samples(text: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
