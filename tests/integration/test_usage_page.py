@@ -232,6 +232,31 @@ def test_empty_and_error_states_say_what_is_going_on(browser: Any, fed: WorkerPr
     assert "must not be before" in apply(browser)
 
 
+def test_a_slow_api_shows_loading_then_the_data(browser: Any, fed: WorkerProcess) -> None:
+    import time
+
+    open_page(browser, fed)
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 2500, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    try:
+        browser.find_element("id", "apply").click()
+        time.sleep(0.5)
+        status = browser.find_element("id", "status")
+        assert status.text == "Loading usage…"
+        assert browser.execute_script("return document.body.getAttribute('aria-busy')") == "true"
+        assert browser.find_element("id", "app").is_enabled()  # filters stay usable
+        assert "Showing all apps" in settled(browser)
+    finally:
+        browser.execute_cdp_cmd(
+            "Network.emulateNetworkConditions",
+            {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+        )
+    assert_table_equals_api(browser, fed.get("/api/usage?range=7d&by=day&all_apps=1"))
+
+
 @pytest.mark.parametrize(
     ("query", "by"),
     [
