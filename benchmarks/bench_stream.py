@@ -28,8 +28,8 @@ import orjson
 from aiokafka import AIOKafkaConsumer
 
 from agents.settings import INPUT_TOPICS
+from tests.integration.backends import bootstrap
 from tests.integration.workers import (
-    BOOTSTRAP,
     WorkerProcess,
     cli,
     exe,
@@ -42,7 +42,7 @@ from tests.integration.workers import (
 async def baseline(prefix: str, count: int) -> float:
     consumer = AIOKafkaConsumer(
         *(prefix + t for t in INPUT_TOPICS),
-        bootstrap_servers=BOOTSTRAP,
+        bootstrap_servers=bootstrap(),
         auto_offset_reset="earliest",
         group_id=f"{prefix}baseline",
         max_partition_fetch_bytes=4 << 20,
@@ -66,7 +66,7 @@ async def baseline(prefix: str, count: int) -> float:
 
 
 def produce(path: Path, prefix: str, cwd: Path) -> int:
-    out = cli("produce", str(path), "--topic-prefix", prefix, "--bootstrap", BOOTSTRAP, cwd=cwd)
+    out = cli("produce", str(path), "--topic-prefix", prefix, "--bootstrap", bootstrap(), cwd=cwd)
     assert out.returncode == 0, out.stderr
     return int(out.stdout.split()[1])
 
@@ -100,7 +100,7 @@ def latency(work: Path, rate: int, seconds: int) -> dict[str, object]:
         write_trace(trace, events=rate * seconds, seed=6)
         lines = trace.read_bytes().splitlines(keepends=True)
         paced = subprocess.Popen(
-            [exe(), "produce", "-", "--topic-prefix", prefix, "--bootstrap", BOOTSTRAP],
+            [exe(), "produce", "-", "--topic-prefix", prefix, "--bootstrap", bootstrap()],
             stdin=subprocess.PIPE,
             cwd=work,
         )

@@ -1,0 +1,30 @@
+"""The benchmark scripts stay runnable (they are not timed here: figures come from real runs)."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_stream_benchmark_imports() -> None:
+    module = importlib.import_module("benchmarks.bench_stream")
+    assert callable(module.main)
+
+
+def test_the_core_benchmark_prints_rates_and_ratios_on_a_small_trace() -> None:
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_core.py", "--events", "2000", "--repeats", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"baseline .* events/s", result.stdout)
+    assert len(re.findall(r"ratio \d+\.\d{3}", result.stdout)) == 2
