@@ -77,6 +77,8 @@ def create_worker(settings: WorkerSettings, store: ClickHouseStore | None) -> Wo
     )
     worker = Worker(app=app, settings=settings, store=store, guard=OffsetGuard(app))
     worker.metrics = metrics = BillingMetrics.create(worker.registry)
+    prefix = settings.topic_prefix
+    worker.guard.on_rewind = lambda topic: metrics.rewound(topic[len(prefix) :])
 
     async def forget_positions(_app: Any, revoked: set[TP], **_: Any) -> None:
         worker.guard.forget(revoked)

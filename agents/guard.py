@@ -24,6 +24,10 @@ _END = 2**62
 RESEEK_AFTER_S = 1.0
 
 
+def _ignore_rewind(_topic: str) -> None:
+    """Default hook (metrics replace it)."""
+
+
 class OffsetGuard:
     """Tracks the next offset of every partition a worker reads."""
 
@@ -33,6 +37,7 @@ class OffsetGuard:
         self.rewinding: dict[Any, float] = {}  # partition -> when it was last sought back
         self.rewinds = 0
         self.clock = clock
+        self.on_rewind: Callable[[str], None] = _ignore_rewind
 
     def forget(self, tps: set[Any]) -> None:
         """Partitions revoked: when assigned again, reading resumes at the committed offset."""
@@ -57,6 +62,7 @@ class OffsetGuard:
             return False
         if tp not in self.rewinding:
             self.rewinds += 1
+            self.on_rewind(tp.topic)
             log.warning(
                 "the consumer skipped records; reading them again",
                 extra={

@@ -34,6 +34,7 @@ class BillingMetrics:
     sink_retries: Counter
     consumer_lag: Gauge
     event_to_sink_seconds: Histogram
+    consumer_rewinds: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> BillingMetrics:
@@ -101,6 +102,12 @@ class BillingMetrics:
                 buckets=LATENCY_BUCKETS,
                 registry=registry,
             ),
+            consumer_rewinds=Counter(
+                "billing_consumer_rewinds_total",
+                "Partitions sought back after the consumer skipped records (agents/guard.py)",
+                ["topic"],
+                registry=registry,
+            ),
         )
 
     def outcome(self, topic: str, outcome: Outcome) -> None:
@@ -140,6 +147,10 @@ class BillingMetrics:
         for table, count in rows.items():
             if count:
                 self.sink_rows.labels(table).inc(count)
+
+    def rewound(self, topic: str) -> None:
+        """Count one skip the offset guard caught (its hook)."""
+        self.consumer_rewinds.labels(topic).inc()
 
     def sink_failed(self, error: Exception) -> None:
         """Count one failed flush; it is retried (the sink's hook)."""

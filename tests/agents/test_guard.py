@@ -86,6 +86,15 @@ def test_a_skip_is_refused_and_the_partition_read_again_from_the_expected_offset
     assert guard.rewinds == 1
 
 
+def test_each_skip_is_reported_once_to_the_hook() -> None:
+    app = App()
+    guard = OffsetGuard(app)
+    seen: list[str] = []
+    guard.on_rewind = seen.append
+    deliver(guard, app, TURNS, [1, 3, 4, 2, 3, 9])
+    assert seen == ["conversation-turns", "conversation-turns"]
+
+
 def test_partitions_are_independent_and_forgotten_on_revoke() -> None:
     app = App()
     guard = OffsetGuard(app)

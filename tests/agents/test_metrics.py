@@ -56,3 +56,11 @@ def test_two_registries_do_not_collide() -> None:
     BillingMetrics.create(second)
     assert value(first, "billing_conversations_active") == 3
     assert value(second, "billing_conversations_active") == 0
+
+
+def test_counts_rewinds_by_topic() -> None:
+    registry = CollectorRegistry()
+    metrics = BillingMetrics.create(registry)
+    metrics.rewound("agent-transfers")
+    metrics.rewound("agent-transfers")
+    assert value(registry, "billing_consumer_rewinds_total", topic="agent-transfers") == 2
