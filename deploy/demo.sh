@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # The main job on this machine: local Kafka, one worker on embedded ClickHouse, a generated day
 # of traffic produced to Kafka, and the usage report read from the running worker.
+# Each run starts clean: its own topics (a fresh prefix) and its own store (billing-data/demo),
+# so a second run does not see the first run's event ids as duplicates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BM=.venv/bin/billing-meter
 PORT=${BILLING_WEB_PORT:-6066}
 EVENTS=${DEMO_EVENTS:-50000}
-mkdir -p billing-data
+PREFIX="demo-$(date +%s)."
+STORE="chdb://billing-data/demo/chdb"
+rm -rf billing-data/demo
+mkdir -p billing-data/demo
 
 deploy/kafka/local.sh start
 $BM generate billing-data/demo-events.jsonl --events "$EVENTS"
-$BM worker --web-port "$PORT" > billing-data/worker.log 2>&1 &
+$BM worker --web-port "$PORT" --topic-prefix "$PREFIX" --clickhouse "$STORE" \
+  > billing-data/worker.log 2>&1 &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null || true' EXIT
 for _ in $(seq 1 60); do
@@ -18,7 +24,7 @@ for _ in $(seq 1 60); do
   kill -0 $WORKER 2>/dev/null || { echo "worker exited; see billing-data/worker.log" >&2; exit 1; }
   sleep 1
 done
-$BM produce billing-data/demo-events.jsonl
+$BM produce billing-data/demo-events.jsonl --topic-prefix "$PREFIX"
 echo "waiting for the worker to catch up..."
 last=""; same=0
 for _ in $(seq 1 300); do
@@ -39,3 +45,4 @@ if [ -n "${DEMO_SERVE:-}" ]; then
 else
   echo "DEMO_SERVE=1 make demo keeps the worker running for the Usage page at http://127.0.0.1:$PORT/usage"
 fi
+echo "The store stays in billing-data/demo: billing-meter usage --clickhouse $STORE --all-apps"
