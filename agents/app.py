@@ -40,12 +40,12 @@ class Worker:
     app: faust.App
     settings: WorkerSettings
     guard: OffsetGuard
+    registry: CollectorRegistry
+    metrics: BillingMetrics
     meter: Meter | None = None
     sink: SinkRole | None = None
     store: ClickHouseStore | None = None
     store_lock: threading.Lock = field(default_factory=threading.Lock)
-    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
-    metrics: BillingMetrics | None = None
     last_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
 
 
@@ -75,8 +75,9 @@ def create_worker(settings: WorkerSettings, store: ClickHouseStore | None) -> Wo
         broker_session_timeout=10.0,
         broker_heartbeat_interval=1.0,
     )
-    worker = Worker(app=app, settings=settings, store=store, guard=OffsetGuard(app))
-    worker.metrics = metrics = BillingMetrics.create(worker.registry)
+    registry = CollectorRegistry()
+    metrics = BillingMetrics.create(registry)
+    worker = Worker(app, settings, OffsetGuard(app), registry, metrics, store=store)
     prefix = settings.topic_prefix
     worker.guard.on_rewind = lambda topic: metrics.rewound(topic[len(prefix) :])
 
@@ -87,7 +88,7 @@ def create_worker(settings: WorkerSettings, store: ClickHouseStore | None) -> Wo
 
     app.on_partitions_revoked.connect(forget_positions)  # type: ignore[arg-type]
     app.timer(1.0, name="offset-guard")(worker.guard.retry)
-    _wire_lag(worker, metrics)
+    _wire_lag(worker)
     if "meter" in roles:
         _wire_meter(worker)
     if "sink" in roles:
@@ -103,8 +104,7 @@ def create_worker(settings: WorkerSettings, store: ClickHouseStore | None) -> Wo
 def _incoming(worker: Worker, event: Any) -> Incoming:
     message = event.message
     base = message.topic[len(worker.settings.topic_prefix) :]
-    position = (message.topic, message.partition)
-    worker.last_offsets[position] = message.offset
+    worker.last_offsets[(message.topic, message.partition)] = message.offset
     return Incoming(
         base,
         message.partition,
@@ -175,28 +175,22 @@ def _wire_meter(worker: Worker) -> None:
         assigned=assigned,
     )
     worker.meter = meter
-    if worker.metrics is not None:
-        meter.on_outcome = worker.metrics.outcome
-        meter.on_invalid = worker.metrics.invalid
-        meter.on_sweep = worker.metrics.swept
+    meter.on_outcome = worker.metrics.outcome
+    meter.on_invalid = worker.metrics.invalid
+    meter.on_sweep = worker.metrics.swept
     conversation_topics = app.topic(*(settings.topic(t) for t in CONVERSATION_TOPICS), **RAW)
     alert_topic = app.topic(settings.topic(alert_delivery.TOPIC), **RAW)
 
     async def meter_records(events: list[Any]) -> None:
         await meter.on_records([_incoming(worker, e) for e in events])
 
-    async def meter_conversations(stream: Any) -> None:
+    async def meter_agent(stream: Any) -> None:
         await run_batches(
             stream, settings.meter_batch, settings.batch_within_s, meter_records, guard.admit
         )
 
-    async def meter_alerts(stream: Any) -> None:
-        await run_batches(
-            stream, settings.meter_batch, settings.batch_within_s, meter_records, guard.admit
-        )
-
-    app.agent(conversation_topics, name="meter-conversations")(meter_conversations)
-    app.agent(alert_topic, name="meter-alerts")(meter_alerts)
+    app.agent(conversation_topics, name="meter-conversations")(meter_agent)
+    app.agent(alert_topic, name="meter-alerts")(meter_agent)
     app.timer(settings.max_hold_s / 2, name="meter-release")(meter.tick_release)
     app.timer(settings.sweep_interval_s, name="meter-sweep")(meter.tick)
 
@@ -206,9 +200,9 @@ def _wire_meter(worker: Worker) -> None:
     app.on_partitions_revoked.connect(on_revoked)  # type: ignore[arg-type]
 
 
-def _wire_lag(worker: Worker, metrics: BillingMetrics) -> None:
+def _wire_lag(worker: Worker) -> None:
     """Timer: messages behind the log end, per assigned topic partition."""
-    app, prefix = worker.app, worker.settings.topic_prefix
+    app, prefix, metrics = worker.app, worker.settings.topic_prefix, worker.metrics
 
     async def measure_lag() -> None:
         for tp in list(app.consumer.assignment()):
@@ -232,10 +226,9 @@ def _wire_sink(worker: Worker) -> None:
         raise StoreError("the sink role needs a ClickHouse store")
     sink = SinkRole(worker.store, worker.store_lock, settings.sink_batch)
     worker.sink = sink
-    if worker.metrics is not None:
-        sink.on_flush = worker.metrics.flushed
-        sink.on_error = worker.metrics.sink_failed
-        sink.on_latency = worker.metrics.latencies
+    sink.on_flush = worker.metrics.flushed
+    sink.on_error = worker.metrics.sink_failed
+    sink.on_latency = worker.metrics.latencies
     topics = app.topic(*(settings.topic(t) for t in OUTPUT_TOPICS), **RAW)
 
     async def sink_records(events: list[Any]) -> None:

@@ -131,7 +131,6 @@ def range_headers(request: report.ReportRequest) -> dict[str, str]:
         "X-Usage-From": report.iso_ms(request.start_ms),
         "X-Usage-To": report.iso_ms(request.end_ms),
         "X-Usage-By": request.by,
-        "Access-Control-Expose-Headers": "X-Usage-From, X-Usage-To, X-Usage-By",
     }
 
 

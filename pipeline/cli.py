@@ -87,17 +87,23 @@ def _progress(path: Path, tell: Callable[[], int]) -> Callable[[int], None] | No
     return show
 
 
+def _report_query(args: argparse.Namespace) -> dict[str, str]:
+    """The usage options as the HTTP API's query parameters (one set of rules for both)."""
+    query = {
+        "by": args.by,
+        "range": args.range,
+        "from": args.start,
+        "to": args.end,
+        "app": args.app,
+        "all_apps": "1" if args.all_apps else None,
+    }
+    return {name: value for name, value in query.items() if value is not None}
+
+
 def _cmd_usage(args: argparse.Namespace) -> int:
-    request = report.resolve(
-        now_ms=int(time.time() * 1000),
-        by=args.by,
-        range_=args.range,
-        start=args.start,
-        end=args.end,
-        app_id=args.app,
-        all_apps=args.all_apps,
-    )
-    data = _usage_from_api(args) if args.api else _usage_from_store(args, request)
+    query = _report_query(args)
+    request = report.from_query(query)  # validated here, whichever source answers
+    data = _usage_from_api(args, query) if args.api else _usage_from_store(args, request)
     renderers = {"json": report.render_json, "csv": report.render_csv, "table": report.render_table}
     sys.stdout.write(renderers[args.format](data).rstrip("\n") + "\n")
     return 0
@@ -113,19 +119,9 @@ def _usage_from_store(
         store.close()
 
 
-def _usage_from_api(args: argparse.Namespace) -> list[dict[str, object]]:
+def _usage_from_api(args: argparse.Namespace, query: dict[str, str]) -> list[dict[str, object]]:
     """The same report from a running worker (``GET /api/usage``)."""
-    query = {
-        "by": args.by,
-        "range": args.range,
-        "from": args.start,
-        "to": args.end,
-        "app": args.app,
-        "all_apps": "1" if args.all_apps else None,
-    }
-    url = f"{args.api.rstrip('/')}/api/usage?" + urllib.parse.urlencode(
-        {k: v for k, v in query.items() if v is not None}
-    )
+    url = f"{args.api.rstrip('/')}/api/usage?" + urllib.parse.urlencode(query)
     token = os.environ.get("BILLING_API_TOKEN")
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:

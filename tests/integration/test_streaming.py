@@ -18,13 +18,13 @@ from tests.integration.workers import (
     WorkerProcess,
     cli,
     kafka_reachable,
+    settled_report,
     totals,
     wait_for,
     write_trace,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
-RANGE = "?by=hour&range=7d"  # hourly rows per app over the trace
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -107,13 +107,7 @@ def test_produce_then_stream_equals_offline_replay(
     assert produced.returncode == 0, produced.stderr
     worker = WorkerProcess(tmp_path, prefix, store=store).start()
     workers.append(worker)
-    want = (expected.sessions["usage"], expected.sessions["voice"], expected.sessions["alert"])
-    wait_for(
-        lambda: totals(worker.get(f"/api/usage{RANGE}")) == want,
-        120,
-        lambda: f"{totals(worker.get(f'/api/usage{RANGE}'))} != {want}\n{worker.tail()}",
-    )
-    streamed = worker.get(f"/api/usage{RANGE}")
+    streamed = settled_report(worker, expected, 120)
     check_api(worker, tmp_path)
     check_metrics(worker, trace, expected)
     worker.stop()
@@ -136,13 +130,7 @@ def test_produce_while_streaming_on_new_topics_equals_offline_replay(
     worker = WorkerProcess(tmp_path, prefix, store=store).start()
     workers.append(worker)
     finish(produce_in_background(trace, prefix, tmp_path))
-    want = (expected.sessions["usage"], expected.sessions["voice"], expected.sessions["alert"])
-    wait_for(
-        lambda: totals(worker.get(f"/api/usage{RANGE}")) == want,
-        120,
-        lambda: f"{totals(worker.get(f'/api/usage{RANGE}'))} != {want}\n{worker.tail()}",
-    )
-    streamed = worker.get(f"/api/usage{RANGE}")
+    streamed = settled_report(worker, expected, 120)
     worker.stop()
     assert streamed == offline_report(store_url(tmp_path, prefix, "offline"), tmp_path, trace)
 
@@ -360,13 +348,7 @@ def test_sigkill_mid_stream_twice_leaves_exact_totals(
         worker = WorkerProcess(tmp_path, prefix, store=store).start()
         workers.append(worker)
     finish(producer)
-    want = (expected.sessions["usage"], expected.sessions["voice"], expected.sessions["alert"])
-    wait_for(
-        lambda: totals(worker.get(f"/api/usage{RANGE}")) == want,
-        180,
-        lambda: f"{totals(worker.get(f'/api/usage{RANGE}'))} != {want}\n{worker.tail()}",
-    )
-    streamed = worker.get(f"/api/usage{RANGE}")
+    streamed = settled_report(worker, expected, 180)
     worker.stop()
     assert streamed == offline_report(store_url(tmp_path, prefix, "offline"), tmp_path, trace)
     assert dead_letters(store, tmp_path) == dead_letters(
@@ -394,17 +376,15 @@ def test_rebalance_after_a_meter_worker_dies_leaves_exact_totals(
     time.sleep(2.5)
     meters[0].kill()  # its partitions move to the survivor, which recovers their tables
     finish(producer)
-    want = (expected.sessions["usage"], expected.sessions["voice"], expected.sessions["alert"])
-    wait_for(
-        lambda: totals(sink.get(f"/api/usage{RANGE}")) == want,
+    streamed = settled_report(
+        sink,
+        expected,
         240,
         lambda: (
-            f"{totals(sink.get(f'/api/usage{RANGE}'))} != {want}\n"
             f"survivor: {meters[1].get('/api/health')}\n{meters[1].tail(6000)}\n"
             f"sink: {sink.get('/api/health')}\n{sink.tail()}"
         ),
     )
-    streamed = sink.get(f"/api/usage{RANGE}")
     sink.stop()
     meters[1].stop()
     assert streamed == offline_report(store_url(tmp_path, prefix, "offline"), tmp_path, trace)

@@ -16,7 +16,13 @@ import pytest
 from tests.integration.backends import bootstrap, store_url
 from tests.integration.browser import ARTIFACTS, chrome
 from tests.integration.test_streaming import _kafka  # noqa: F401 - broker warm-up fixture
-from tests.integration.workers import WorkerProcess, cli, totals, wait_for, write_trace
+from tests.integration.workers import (
+    WorkerProcess,
+    cli,
+    settled_report,
+    wait_for,
+    write_trace,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 COLUMNS = ("billing_sessions", "usage_sessions", "alert_sessions", "voice_sessions", "agents")
@@ -34,15 +40,8 @@ def fed(tmp_path_factory: pytest.TempPathFactory, kafka_backend: None) -> Iterat
     )
     assert produced.returncode == 0, produced.stderr
     worker = WorkerProcess(workdir, prefix, store=store_url(workdir, prefix)).start()
-    want = (expected.sessions["usage"], expected.sessions["voice"], expected.sessions["alert"])
     try:
-        wait_for(
-            lambda: totals(worker.get("/api/usage?by=hour&range=7d")) == want,
-            120,
-            lambda: (
-                f"{totals(worker.get('/api/usage?by=hour&range=7d'))} != {want}\n{worker.tail()}"
-            ),
-        )
+        settled_report(worker, expected, 120)
         yield worker
     finally:
         worker.stop()

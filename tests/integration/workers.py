@@ -152,6 +152,25 @@ def wait_for(check: Callable[[], bool], timeout: float, describe: Callable[[], s
     raise AssertionError(f"timed out after {timeout}s; {describe()}")
 
 
+HOURLY = "/api/usage?by=hour&range=7d"  # hourly rows per app over a trace
+
+
+def settled_report(
+    worker: WorkerProcess,
+    expected: Tally,
+    timeout: float,
+    describe: Callable[[], str] | None = None,
+) -> list[dict[str, Any]]:
+    """Wait until the worker's hourly report has the trace's session totals; that report."""
+    want = (expected.sessions["usage"], expected.sessions["voice"], expected.sessions["alert"])
+    wait_for(
+        lambda: totals(worker.get(HOURLY)) == want,
+        timeout,
+        lambda: f"{totals(worker.get(HOURLY))} != {want}\n{(describe or worker.tail)()}",
+    )
+    return list(worker.get(HOURLY))
+
+
 def totals(report: list[dict[str, Any]] | None) -> tuple[int, int, int]:
     report = report or []
     return (
