@@ -18,9 +18,10 @@ from agents.guard import OffsetGuard
 from agents.meter import CONVERSATION_TOPICS, Incoming, Meter
 from agents.metrics import BillingMetrics
 from agents.produce import SEQ_HEADER
-from agents.settings import OUTPUT_TOPICS, WorkerSettings
+from agents.settings import INPUT_TOPICS, OUTPUT_TOPICS, WorkerSettings
 from agents.sink import SinkRole
 from agents.stores import FaustTable
+from agents.watchdog import FetchWatchdog
 from schemas import alert_delivery
 from sinks.clickhouse.store import ClickHouseStore, StoreError
 
@@ -88,6 +89,10 @@ def create_worker(settings: WorkerSettings, store: ClickHouseStore | None) -> Wo
 
     app.on_partitions_revoked.connect(forget_positions)  # type: ignore[arg-type]
     app.timer(1.0, name="offset-guard")(worker.guard.retry)
+    read = {settings.topic(t) for t in (*INPUT_TOPICS, *OUTPUT_TOPICS)}
+    watchdog = FetchWatchdog(app, worker.guard, lambda tp: tp.topic in read)
+    watchdog.on_wake = lambda topic: metrics.woken(topic[len(prefix) :])
+    app.timer(5.0, name="fetch-watchdog")(watchdog.check)
     _wire_lag(worker)
     if "meter" in roles:
         _wire_meter(worker)
@@ -130,8 +135,10 @@ def _wire_meter(worker: Worker) -> None:
     outputs = {name: app.topic(settings.topic(name), **RAW) for name in OUTPUT_TOPICS}
 
     async def send(topic: str, key: bytes | None, value: bytes, ts_ms: int | None) -> Any:
+        """Straight to the producer: Faust's per-message topic machinery costs more than this."""
         stamp = None if ts_ms is None else ts_ms / 1000
-        return await outputs[topic].send(key=key, value=value, timestamp=stamp)
+        name = outputs[topic].get_topic_name()
+        return await app.producer.send(name, key, value, None, stamp, None)
 
     async def caught_up(topic: str, partition: int) -> float | None:
         """When a fetch response showed this partition read to its log end (s), else None."""

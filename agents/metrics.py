@@ -35,6 +35,7 @@ class BillingMetrics:
     consumer_lag: Gauge
     event_to_sink_seconds: Histogram
     consumer_rewinds: Counter
+    consumer_wakes: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> BillingMetrics:
@@ -108,6 +109,12 @@ class BillingMetrics:
                 ["topic"],
                 registry=registry,
             ),
+            consumer_wakes=Counter(
+                "billing_consumer_wakes_total",
+                "Stalled partitions woken: records waiting, none fetched (agents/watchdog.py)",
+                ["topic"],
+                registry=registry,
+            ),
         )
 
     def outcome(self, topic: str, outcome: Outcome) -> None:
@@ -151,6 +158,10 @@ class BillingMetrics:
     def rewound(self, topic: str) -> None:
         """Count one skip the offset guard caught (its hook)."""
         self.consumer_rewinds.labels(topic).inc()
+
+    def woken(self, topic: str) -> None:
+        """Count one stalled partition the watchdog woke (its hook)."""
+        self.consumer_wakes.labels(topic).inc()
 
     def sink_failed(self, error: Exception) -> None:
         """Count one failed flush; it is retried (the sink's hook)."""

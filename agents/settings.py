@@ -38,7 +38,7 @@ class WorkerSettings:
     partitions: int = 6
     topic_prefix: str = ""
     cfg: MeterConfig = field(default_factory=MeterConfig)
-    meter_batch: int = 2_000
+    meter_batch: int = 10_000  # 2,000 measured 20% slower (fewer changelog writes per event)
     sink_batch: int = 20_000
     batch_within_s: float = 0.2
     max_hold_s: float = 3.0

@@ -2,6 +2,8 @@
 
 Prints, as medians of --repeats runs, in events/s:
   baseline  orjson.loads of every message value (the floor of any Python decoder)
+  shapes    orjson.loads + building the frozen event dataclass, no checks, no rules (the
+            floor of any decoder that returns the schema's objects)
   core      decode + validation + session rules, single process (pipeline.core)
   replay    billing-meter replay end to end into embedded ClickHouse (fresh chdb database)
 and each one's ratio to the baseline measured in the same run.
@@ -18,6 +20,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import orjson
 
@@ -26,6 +29,7 @@ from pipeline.core.meter import Stores, apply_event, decode_event
 from pipeline.eventfile import FileMessage, parse_line
 from pipeline.replay import replay
 from pipeline.tracegen import TraceSpec, generate
+from schemas import agent_transfer, alert_delivery, conversation_turn
 from schemas.fields import ValidationError
 from sinks.base import BatchingSink
 from sinks.clickhouse.store import open_store
@@ -35,6 +39,45 @@ def baseline(messages: list[FileMessage]) -> None:
     for message in messages:
         with contextlib.suppress(orjson.JSONDecodeError):
             orjson.loads(message.value)
+
+
+def _turn(o: dict[str, Any]) -> object:
+    g = o.get
+    return conversation_turn.ConversationTurn(
+        g("event_id"), g("app_id"), g("conversation_id"), g("channel"), g("actor"),
+        g("agent_id"), g("occurred_at"), g("ends_conversation"),
+    )  # fmt: skip
+
+
+def _transfer(o: dict[str, Any]) -> object:
+    g = o.get
+    return agent_transfer.AgentTransfer(
+        g("event_id"), g("app_id"), g("conversation_id"), g("channel"), g("direction"),
+        g("agent_id"), g("occurred_at"),
+    )  # fmt: skip
+
+
+def _alert(o: dict[str, Any]) -> object:
+    g = o.get
+    return alert_delivery.AlertDelivery(
+        g("event_id"), g("app_id"), g("alert_id"), g("user_id"), g("occurred_at")
+    )
+
+
+SHAPES = {
+    conversation_turn.TOPIC: _turn,
+    agent_transfer.TOPIC: _transfer,
+    alert_delivery.TOPIC: _alert,
+}
+
+
+def shapes(messages: list[FileMessage]) -> None:
+    """Decode and build each event's dataclass from its fields as they are: no validation."""
+    for message in messages:
+        try:
+            SHAPES[message.topic](orjson.loads(message.value))
+        except (orjson.JSONDecodeError, AttributeError):
+            continue
 
 
 def core(messages: list[FileMessage], now_ms: int) -> None:
@@ -67,6 +110,7 @@ def main() -> None:
     count = len(messages)
     print(f"trace: {count} messages ({args.events} valid events + duplicates + garbage)")
     base = median_rate(lambda: baseline(messages), count, args.repeats)
+    shape_rate = median_rate(lambda: shapes(messages), count, args.repeats)
     core_rate = median_rate(lambda: core(messages, spec.end_ms), count, args.repeats)
     with tempfile.TemporaryDirectory() as path:
         url = f"chdb://{path}?database=bench"
@@ -85,6 +129,10 @@ def main() -> None:
         replay_rate = median_rate(run_replay, count, args.repeats)
         store.close()
     print(f"baseline (orjson.loads only): {base:>12,.0f} events/s")
+    print(
+        f"shapes (loads + dataclass):   {shape_rate:>12,.0f} events/s  "
+        f"ratio {shape_rate / base:.3f}"
+    )
     print(
         f"core (decode+rules):          {core_rate:>12,.0f} events/s  "
         f"ratio {core_rate / base:.3f}  target >= 300,000"

@@ -1,8 +1,10 @@
 """End to end through one worker on the real broker (issue: streaming, performance).
 
 1. Generates N events and produces them to fresh topics (prefix per run).
-2. Baseline, same run, same data: a plain aiokafka consumer that only reads and
-   ``orjson.loads`` every message of the input topics (the floor for any Python consumer).
+2. Baselines, same run, same data: a plain aiokafka consumer that only reads and
+   ``orjson.loads`` every message of the input topics (the floor for any Python consumer),
+   and a Faust agent that only iterates and acks them (``faust_floor.py``: the most any
+   Faust agent does here).
 3. Throughput: starts ``billing-meter worker`` (all roles, embedded ClickHouse) on the
    backlog and times it until ClickHouse holds every session of one clean offline pass.
 4. Latency: with that worker caught up, produces a second trace at ``--rate`` messages/s
@@ -16,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import re
 import statistics
 import subprocess
 import sys
@@ -65,18 +69,39 @@ async def baseline(prefix: str, count: int) -> float:
     return seen / (time.perf_counter() - started)
 
 
+def faust_floor(prefix: str, count: int, cwd: Path) -> float:
+    """Rate of a Faust agent that only iterates the same records (a child process)."""
+    script = Path(__file__).with_name("faust_floor.py")
+    env = {**os.environ, "FLOOR_PREFIX": prefix, "FLOOR_COUNT": str(count)}
+    env["KAFKA_BOOTSTRAP"] = bootstrap()
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    out = subprocess.run(
+        [sys.executable, str(script), "worker", "-l", "warn", "--without-web"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    found = re.search(r"faust-floor (\d+) ([\d.]+)", out.stdout + out.stderr)  # Faust logs prints
+    assert found is not None, out.stdout[-2000:] + out.stderr[-2000:]
+    return int(found[1]) / float(found[2])
+
+
 def produce(path: Path, prefix: str, cwd: Path) -> int:
     out = cli("produce", str(path), "--topic-prefix", prefix, "--bootstrap", bootstrap(), cwd=cwd)
     assert out.returncode == 0, out.stderr
     return int(out.stdout.split()[1])
 
 
-def throughput(work: Path, events: int) -> tuple[float, float, int]:
+def throughput(work: Path, events: int) -> tuple[float, float, float, int]:
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     trace = work / f"{prefix}jsonl"
     expected = write_trace(trace, events=events, seed=5)
     count = produce(trace, prefix, work)
     base = asyncio.run(baseline(prefix, count))
+    floor = faust_floor(prefix, count, work)
     worker = WorkerProcess(work, prefix, store=f"chdb://{work / prefix}").start()
     started = time.perf_counter()
     want = (expected.sessions["usage"], expected.sessions["voice"], expected.sessions["alert"])
@@ -89,7 +114,7 @@ def throughput(work: Path, events: int) -> tuple[float, float, int]:
         rate = count / (time.perf_counter() - started)
     finally:
         worker.stop()
-    return base, rate, count
+    return base, floor, rate, count
 
 
 def latency(work: Path, rate: int, seconds: int) -> dict[str, object]:
@@ -130,12 +155,18 @@ def main() -> None:
         work = Path(tmp)
         runs = [throughput(work, args.events) for _ in range(args.repeats)]
         base = statistics.median(r[0] for r in runs)
-        worker = statistics.median(r[1] for r in runs)
-        print(f"messages per run: {runs[0][2]}  (median of {args.repeats} run(s))")
+        floor = statistics.median(r[1] for r in runs)
+        worker = statistics.median(r[2] for r in runs)
+        print(f"messages per run: {runs[0][3]}  (median of {args.repeats} run(s))")
         print(f"baseline: plain aiokafka consumer + orjson.loads: {base:>10,.0f} msgs/s")
         print(
+            f"Faust floor: an agent that only iterates + acks: {floor:>10,.0f} msgs/s  "
+            f"ratio {floor / base:.3f}"
+        )
+        print(
             f"one worker (meter+sink+web) into chdb:           {worker:>10,.0f} msgs/s  "
-            f"ratio {worker / base:.3f}  (targets: >= 25,000 msgs/s, ratio >= 0.3)"
+            f"ratio {worker / base:.3f}  (targets: >= 25,000 msgs/s, ratio >= 0.3); "
+            f"{worker / floor:.3f} of the Faust floor"
         )
         lat = latency(work, args.rate, args.seconds)
         print(

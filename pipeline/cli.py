@@ -15,7 +15,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import orjson
 
@@ -28,6 +28,8 @@ from pipeline.settings import add_rule_options, config_from
 from pipeline.tracegen import TraceSpec, generate
 from sinks.base import BatchingSink
 from sinks.clickhouse.store import StoreError, default_url, open_store
+
+Number = TypeVar("Number", int, float)
 
 
 class UserError(Exception):
@@ -141,6 +143,7 @@ def _worker_settings(args: argparse.Namespace) -> WorkerSettings:
     partitions = int(os.environ.get("BILLING_PARTITIONS", "0") or 0) or args.partitions
     if partitions <= 0:
         raise UserError("--partitions must be positive")
+    defaults = WorkerSettings()
     return WorkerSettings(
         bootstrap=args.bootstrap or os.environ.get("KAFKA_BOOTSTRAP") or "127.0.0.1:9092",
         clickhouse_url=getattr(args, "clickhouse", None) or default_url(),
@@ -151,7 +154,25 @@ def _worker_settings(args: argparse.Namespace) -> WorkerSettings:
         partitions=partitions,
         topic_prefix=args.topic_prefix or "",
         cfg=config_from(args),
+        meter_batch=_env_number("BILLING_METER_BATCH", defaults.meter_batch, int),
+        sink_batch=_env_number("BILLING_SINK_BATCH", defaults.sink_batch, int),
+        batch_within_s=_env_number("BILLING_BATCH_WITHIN", defaults.batch_within_s, float),
     )
+
+
+def _env_number(name: str, default: Number, kind: type[Number]) -> Number:
+    """A positive number from the environment, else ``default``; raises ``UserError``."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        expected = "an integer" if kind is int else "a number"
+        raise UserError(f"{name}: {text!r} is not {expected}") from None
+    if value <= 0:
+        raise UserError(f"{name} must be positive, got {text}")
+    return value
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:

@@ -7,7 +7,17 @@ from typing import Final
 
 import orjson
 
-from schemas.fields import format_ms, opt_id, parse_object, req_enum, req_id, req_timestamp
+from schemas.fields import (
+    Obj,
+    fast_timestamp,
+    format_ms,
+    opt_id,
+    parse_object,
+    plain_id,
+    req_enum,
+    req_id,
+    req_timestamp,
+)
 
 TOPIC: Final = "agent-transfers"
 DIRECTIONS: Final = frozenset({"to_agent", "to_bot"})
@@ -27,8 +37,33 @@ class AgentTransfer:
 
 
 def decode(raw: bytes | str, *, now_ms: int) -> AgentTransfer:
-    """Decode and validate one message value (SPEC section 1)."""
+    """Decode and validate one message value (SPEC section 1).
+
+    The common case is checked in one expression; anything it does not accept takes
+    the field-by-field path, which decides and names the reason.
+    """
     obj = parse_object(raw)
+    get = obj.get
+    event_id, app_id, conversation_id = get("event_id"), get("app_id"), get("conversation_id")
+    channel, direction, agent_id = get("channel"), get("direction"), get("agent_id")
+    occurred_at_ms = fast_timestamp(get("occurred_at"), now_ms)
+    if (
+        occurred_at_ms is not None
+        and plain_id(event_id)
+        and plain_id(app_id)
+        and plain_id(conversation_id)
+        and plain_id(channel)
+        and type(direction) is str
+        and direction in DIRECTIONS
+        and ((agent_id is None and direction != "to_agent") or plain_id(agent_id))
+    ):
+        return AgentTransfer(
+            event_id, app_id, conversation_id, channel, direction, agent_id, occurred_at_ms
+        )
+    return _checked(obj, now_ms)
+
+
+def _checked(obj: Obj, now_ms: int) -> AgentTransfer:
     direction = req_enum(obj, "direction", DIRECTIONS)
     to_agent = direction == "to_agent"
     return AgentTransfer(

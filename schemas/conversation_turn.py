@@ -8,10 +8,13 @@ from typing import Final, Literal
 import orjson
 
 from schemas.fields import (
+    Obj,
+    fast_timestamp,
     format_ms,
     opt_bool,
     opt_id,
     parse_object,
+    plain_id,
     req_enum,
     req_id,
     req_timestamp,
@@ -37,8 +40,42 @@ class ConversationTurn:
 
 
 def decode(raw: bytes | str, *, now_ms: int) -> ConversationTurn:
-    """Decode and validate one message value (SPEC section 1)."""
+    """Decode and validate one message value (SPEC section 1).
+
+    The common case is checked in one expression; anything it does not accept takes
+    the field-by-field path, which decides and names the reason.
+    """
     obj = parse_object(raw)
+    get = obj.get
+    event_id, app_id, conversation_id = get("event_id"), get("app_id"), get("conversation_id")
+    channel, actor, agent_id = get("channel"), get("actor"), get("agent_id")
+    ends = get("ends_conversation")
+    occurred_at_ms = fast_timestamp(get("occurred_at"), now_ms)
+    if (
+        occurred_at_ms is not None
+        and plain_id(event_id)
+        and plain_id(app_id)
+        and plain_id(conversation_id)
+        and plain_id(channel)
+        and type(actor) is str
+        and actor in ACTORS
+        and ((agent_id is None and actor != "agent") or plain_id(agent_id))
+        and (ends is None or type(ends) is bool)
+    ):
+        return ConversationTurn(
+            event_id,
+            app_id,
+            conversation_id,
+            channel,
+            actor,
+            agent_id,
+            occurred_at_ms,
+            ends is True,
+        )
+    return _checked(obj, now_ms)
+
+
+def _checked(obj: Obj, now_ms: int) -> ConversationTurn:
     actor = req_enum(obj, "actor", ACTORS)
     agent_id = req_id(obj, "agent_id") if actor == "agent" else opt_id(obj, "agent_id")
     return ConversationTurn(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 import orjson
 
@@ -139,6 +139,38 @@ def req_timestamp(obj: Obj, name: str, now_ms: int) -> int:
             name, "timestamp_in_future", "is more than 24h after the worker clock"
         )
     return ms
+
+
+def fast_timestamp(value: object, now_ms: int) -> int | None:
+    """The epoch ms of a valid timestamp in a common form, else None (then use the checked path).
+
+    The common forms are an integer in range and the encoders' RFC 3339 UTC text
+    (``2026-11-26T12:00:00.250Z``). Anything else, valid or not, gives None, so that
+    :func:`req_timestamp` decides it and names the reason.
+    """
+    if type(value) is int:
+        return value if MIN_TIMESTAMP_MS <= value <= now_ms + MAX_FUTURE_MS else None
+    if not (
+        type(value) is str
+        and len(value) == 24  # the canonical form: 2026-11-26T12:00:00.250Z
+        and value[23] == "Z"
+        and value[19] == "."
+        and value[10] == "T"
+        and value[4] == value[7] == "-"
+        and value[:4].isdigit()
+        and value[20:23].isdigit()
+    ):
+        return None
+    try:
+        ms = (datetime.fromisoformat(value) - _EPOCH) // _ONE_MS
+    except ValueError:
+        return None
+    return ms if MIN_TIMESTAMP_MS <= ms <= now_ms + MAX_FUTURE_MS else None
+
+
+def plain_id(value: object) -> TypeGuard[str]:
+    """True for an id that passes :func:`req_id` without a closer look."""
+    return type(value) is str and 0 < len(value) <= MAX_ID_LENGTH and value.isprintable()
 
 
 def parse_rfc3339_ms(name: str, text: str) -> int:

@@ -65,6 +65,7 @@ class Outcome(NamedTuple):
 
 
 DUPLICATE = Outcome(duplicate=True, out_of_order=False)
+ACCEPTED = Outcome(duplicate=False, out_of_order=False)
 
 
 @dataclass(slots=True)
@@ -83,18 +84,21 @@ class Stores:
 
 def apply_event(event: Event, stores: Stores, cfg: MeterConfig) -> Outcome:
     """Apply one valid event to the stores and return what it produced."""
-    if type(event) is AlertDelivery:
+    if isinstance(event, AlertDelivery):
         return _apply_alert(event, stores.alerts, cfg)
-    assert not isinstance(event, AlertDelivery)  # noqa: S101 - narrows the type for mypy
     key = f"{event.app_id}{KEY_SEPARATOR}{event.conversation_id}"
     seen_key = f"{key}{KEY_SEPARATOR}{event.event_id}"
     seen_at = stores.seen.get(seen_key)
     if seen_at is not None and event.occurred_at_ms - seen_at <= cfg.state_retention_ms:
         return DUPLICATE  # processed within STATE_RETENTION, in any segment
-    step = step_conversation(stores.conversations.get(key), event, cfg)
-    stores.conversations[key] = step.state
-    stores.seen[seen_key] = step.state.last_ms
-    return Outcome(False, step.out_of_order, step.sessions, step.agents, step.summaries)
+    state, out_of_order, sessions, agents, summaries = step_conversation(
+        stores.conversations.get(key), event, cfg
+    )
+    stores.conversations[key] = state
+    stores.seen[seen_key] = state.last_ms
+    if out_of_order or sessions or agents or summaries:
+        return Outcome(False, out_of_order, sessions, agents, summaries)
+    return ACCEPTED  # most events: one shared value
 
 
 def _apply_alert(

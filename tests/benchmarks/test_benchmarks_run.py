@@ -27,4 +27,4 @@ def test_the_core_benchmark_prints_rates_and_ratios_on_a_small_trace() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert re.search(r"baseline .* events/s", result.stdout)
-    assert len(re.findall(r"ratio \d+\.\d{3}", result.stdout)) == 2
+    assert len(re.findall(r"ratio \d+\.\d{3}", result.stdout)) == 3  # shapes, core, replay

@@ -125,6 +125,22 @@ def test_bad_arguments_give_one_line_and_exit_2(tmp_path: Path, args: list[str])
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("BILLING_METER_BATCH", "lots", "BILLING_METER_BATCH: 'lots' is not an integer"),
+        ("BILLING_BATCH_WITHIN", "-1", "BILLING_BATCH_WITHIN must be positive, got -1"),
+    ],
+)
+def test_bad_batch_setting_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    result = cli("worker", "--bootstrap", "127.0.0.1:1", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == f"billing-meter: error: {message}\n"
+
+
 def test_malformed_event_file_line_is_one_line_error(tmp_path: Path) -> None:
     (tmp_path / "bad.jsonl").write_text('{"topic": "conversation-turns", "raw": "x"}\nnope\n')
     result = cli("replay", "bad.jsonl", cwd=tmp_path)
