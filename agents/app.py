@@ -132,13 +132,12 @@ def _seq(headers: Any) -> int:
 
 def _wire_meter(worker: Worker) -> None:
     app, settings, guard = worker.app, worker.settings, worker.guard
-    outputs = {name: app.topic(settings.topic(name), **RAW) for name in OUTPUT_TOPICS}
 
     async def send(topic: str, key: bytes | None, value: bytes, ts_ms: int | None) -> Any:
-        """Straight to the producer: Faust's per-message topic machinery costs more than this."""
+        """Straight to the producer (``ensure_topics`` created the topic): Faust's per-message
+        topic machinery costs more than this."""
         stamp = None if ts_ms is None else ts_ms / 1000
-        name = outputs[topic].get_topic_name()
-        return await app.producer.send(name, key, value, None, stamp, None)
+        return await app.producer.send(settings.topic(topic), key, value, None, stamp, None)
 
     async def caught_up(topic: str, partition: int) -> float | None:
         """When a fetch response showed this partition read to its log end (s), else None."""

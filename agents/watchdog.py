@@ -45,7 +45,6 @@ class FetchWatchdog:
         self.app, self.guard, self.watch, self.clock = app, guard, watch, clock
         self.stall_after_s = stall_after_s
         self.since: dict[Any, tuple[int, float]] = {}  # partition -> (next offset, since when)
-        self.wakes = 0
         self.on_wake: Callable[[str], None] = _ignore_wake
 
     def _settled(self) -> bool:
@@ -87,7 +86,6 @@ class FetchWatchdog:
                     await self._wake(tp, offset, ends[tp], now)
 
     async def _wake(self, tp: Any, offset: int, end: int, now: float) -> None:
-        self.wakes += 1
         self.on_wake(tp.topic)
         self.since[tp] = (offset, now)
         log.warning(

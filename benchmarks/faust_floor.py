@@ -1,8 +1,9 @@
 """The Faust floor: a Faust agent that only iterates the input topics and acks each record.
 
-Same app settings, raw codecs and ``noack`` + ack-per-record stream as the meter, no
-work per record. Its rate is the most any Faust agent can do on this machine, so the
-worker's rate is compared with it as well as with the plain aiokafka consumer.
+The same raw codecs and ``noack`` + ack-per-record stream as the meter, Faust's default
+settings otherwise, no work per record. Its rate is the most any Faust agent can do on
+this machine, so the worker's rate is compared with it as well as with the plain
+aiokafka consumer.
 
     FLOOR_PREFIX=p. FLOOR_COUNT=N python benchmarks/faust_floor.py worker -l warn
 

@@ -87,8 +87,8 @@ def _check_id(name: str, value: Any) -> str:
 def req_id(obj: Obj, name: str) -> str:
     """A required id: a non-empty string, at most 256 characters, no control characters."""
     value = obj.get(name)
-    if type(value) is str and 0 < len(value) <= MAX_ID_LENGTH and value.isprintable():
-        return value  # the common case, checked in one expression
+    if plain_id(value):
+        return value
     return _check_id(name, _present(obj, name))
 
 
