@@ -1,47 +1,30 @@
-"""The meter: Kafka records in, session-boundary events out, around the pure core.
+"""The meter: input records to session-boundary events, as a spine of small steps.
 
-Per batch: merge the conversation topics back into one order per partition
-(:mod:`agents.ordering`), apply the released records to an in-memory overlay
-of the tables with the core, **send every output and wait for the broker's
-acks, then** write the changed state (one record per conversation, atomic). A
-crash between the two re-processes the batch from the old state and re-emits
-the same deterministic sessions, which the sink de-duplicates; state is never
-ahead of the outputs. Records still held by the merge are written to the
-``pending`` table, because Faust acknowledges a whole batch at once.
+Per owned partition and per poll: **admit** (offset continuity, then decode,
+validation and lateness, which the apply step decides with the core), **merge**
+(the cross-topic order of :mod:`agents.ordering`), **apply** (the pure core on
+the partition's :class:`~pipeline.core.state.PartitionState`), **emit** (outputs
+and changelog records) and **commit** (one Kafka transaction with the consumed
+offsets, :meth:`agents.kafka.meter_link.MeterLink.checkpoint`). Offsets are those
+of released records only: a record still held by the merge stays uncommitted, so
+after a crash Kafka delivers it again. Metrics are counted after the commit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
 
-from agents.codec import (
-    ConversationRecord,
-    decode_alert,
-    decode_held,
-    decode_record,
-    encode_alert,
-    encode_held,
-    encode_record,
-    held_key,
-)
-from agents.ordering import Held, Merger
+from agents import changelog
+from agents.kafka.records import Delivery, MeterPort, Opened, Output, Record, StaleError
+from agents.metrics import BatchCounts, BillingMetrics
+from agents.ordering import Merger
 from agents.settings import WorkerSettings
-from agents.stores import SeenOverlay, TableStore, load_conversation
-from pipeline.core.conversation import ConversationState
-from pipeline.core.meter import (
-    KEY_SEPARATOR,
-    Outcome,
-    Stores,
-    alert_key,
-    apply_event,
-    decode_event,
-    sweep_alerts,
-    sweep_conversations,
-)
+from pipeline.core.meter import apply_event, decode_event, late_error, sweep
+from pipeline.core.state import PartitionState
 from schemas import (
     agent_activity,
     agent_transfer,
@@ -55,298 +38,199 @@ from schemas.conversation_summary import ConversationSummary
 from schemas.dead_letter import DeadLetter
 from schemas.fields import ValidationError
 
+log = logging.getLogger(__name__)
 CONVERSATION_TOPICS = (conversation_turn.TOPIC, agent_transfer.TOPIC)
-#: (topic, key, value, timestamp ms or None): returns the delivery future
-Send = Callable[[str, bytes | None, bytes, int | None], Awaitable[Awaitable[Any]]]
-#: (topic, partition): when a fetch response showed it read to its log end (s), else None
-CaughtUp = Callable[[str, int], Awaitable[float | None]]
-Assigned = Callable[[], set[int] | None]  # partitions owned, None while rebalancing/recovering
-
-
-class Incoming(NamedTuple):
-    """A consumed record; ``topic`` is the base name (without the prefix)."""
-
-    topic: str
-    partition: int
-    offset: int
-    ts_ms: int
-    key: bytes | None
-    value: bytes
-    seq: int = 0  # the producer's ``billing-seq`` header, 0 without it
+INPUTS = (*CONVERSATION_TOPICS, alert_delivery.TOPIC)
 
 
 @dataclass(slots=True)
-class Batch:
-    """The overlay of one batch and what it produced."""
+class PartitionTask:
+    """One owned partition: its state, its merge, and the offsets it has taken in."""
 
-    stores: Stores = field(default_factory=Stores)
-    seen: SeenOverlay = field(default_factory=SeenOverlay)
-    partition_of: dict[str, int] = field(default_factory=dict)
-    alerts_touched: dict[str, int] = field(default_factory=dict)
-    outputs: list[tuple[str, bytes | None, bytes, int | None]] = field(default_factory=list)
-    outcomes: list[Outcome] = field(default_factory=list)
-    invalid: list[DeadLetter] = field(default_factory=list)
+    partition: int
+    epoch: int
+    state: PartitionState
+    merger: Merger
+    next_offsets: dict[str, int]
 
-    def __post_init__(self) -> None:
-        self.stores.seen = self.seen
-        self.stores.conversations = {}
-        self.stores.alerts = {}
+    def admit(self, records: list[Record]) -> list[Record]:
+        """Records not taken in before (a re-delivery is below the next offset)."""
+        admitted = []
+        for record in records:
+            if record.offset >= self.next_offsets.get(record.topic, 0):
+                admitted.append(record)
+                self.next_offsets[record.topic] = record.offset + 1
+        return admitted
+
+    def offsets(self) -> dict[str, int]:
+        """What to commit: up to the first record still held, per topic."""
+        committed = dict(self.next_offsets)
+        for topic in CONVERSATION_TOPICS:
+            first = self.merger.first_held(topic)
+            if first is not None:
+                committed[topic] = first
+        return committed
 
 
-def _ignore_outcome(_topic: str, _outcome: Outcome) -> None:
-    """Default hook (metrics replace it)."""
+@dataclass(slots=True)
+class Applied:
+    """What applying a batch of released records produced."""
 
-
-def _ignore_invalid(_letter: DeadLetter) -> None:
-    """Default hook (metrics replace it)."""
-
-
-def _ignore_sweep(_summaries: list[ConversationSummary], _active: int) -> None:
-    """Default hook (metrics replace it): summaries reported, conversations still active."""
+    outputs: list[Output] = field(default_factory=list)
+    counts: BatchCounts = field(default_factory=BatchCounts)
 
 
 class Meter:
-    """The meter role of a worker (framework-neutral: Faust wires it in ``agents.app``)."""
+    """The meter role: drives the link and the spine's steps for every owned partition."""
 
     def __init__(
         self,
         settings: WorkerSettings,
-        *,
-        conversations: TableStore,
-        alerts: TableStore,
-        pending: TableStore,
-        send: Send,
-        caught_up: CaughtUp,
-        assigned: Assigned,
+        link: MeterPort,
+        metrics: BillingMetrics,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.settings = settings
-        self.cfg = settings.cfg
-        self.conversations, self.alerts, self.pending = conversations, alerts, pending
-        self.send, self.caught_up, self.clock = send, caught_up, clock
-        self.assigned = assigned
-        self.merger = Merger(CONVERSATION_TOPICS, settings.max_hold_s)
-        self.lock = asyncio.Lock()
-        self.restored: set[int] = set()
-        self.persisted: set[str] = set()  # pending-table keys written and not yet deleted
-        self.stream_ms = 0
-        self.stream_wall = clock()
-        self.on_outcome: Callable[[str, Outcome], None] = _ignore_outcome
-        self.on_invalid: Callable[[DeadLetter], None] = _ignore_invalid
-        self.on_sweep: Callable[[list[ConversationSummary], int], None] = _ignore_sweep
+        self.settings, self.cfg = settings, settings.cfg
+        self.link, self.metrics, self.clock = link, metrics, clock
+        self.tasks: dict[int, PartitionTask] = {}
+        self.last_sweep = clock()
 
-    async def on_records(self, records: list[Incoming]) -> None:
-        """Process one consumed batch."""
-        async with self.lock:
-            now = self.clock()
-            direct = [r for r in records if r.topic not in CONVERSATION_TOPICS]
-            added: list[Held] = []
-            for r in records:
-                if r.topic in CONVERSATION_TOPICS:
-                    self._restore(r.partition, now)
-                    held = Held(
-                        r.ts_ms,
-                        r.seq,
-                        self.merger.rank(r.topic),
-                        r.offset,
-                        r.partition,
-                        r.topic,
-                        r.key,
-                        r.value,
-                        now,
-                    )
-                    self.merger.add(held)
-                    added.append(held)
-            await self._release_and_process(direct, added, now)
-
-    async def tick_release(self) -> None:
-        """Timer: restore held records of newly owned partitions, release those held long."""
-        async with self.lock:
-            now = self.clock()
-            for partition in sorted(self.assigned() or ()):
-                self._restore(partition, now)  # even if no new record ever comes for it
-            await self._release_and_process([], [], now)
-
-    async def tick(self) -> None:
-        """Timer: report idle conversations and evict old state."""
-        async with self.lock:
-            await self._sweep()
-
-    def revoke(self, partitions: set[int]) -> None:
-        """Partitions moved away: forget their merge buffers (the pending table keeps them)."""
+    def revoked(self, partitions: set[int]) -> None:
+        """The link's revocation callback: drop the tasks (their state is in Kafka)."""
         for partition in partitions:
-            self.merger.drop(partition)
-            self.restored.discard(partition)
-            prefix = f"{partition}{KEY_SEPARATOR}"
-            self.persisted = {key for key in self.persisted if not key.startswith(prefix)}
+            self.tasks.pop(partition, None)
+        self.metrics.forget_partitions(partitions)
 
-    def _restore(self, partition: int, now: float) -> None:
-        if partition in self.restored:
-            return
-        self.restored.add(partition)
-        prefix = f"{partition}{KEY_SEPARATOR}"
-        for key, raw in self.pending.items():
-            if key.startswith(prefix):
-                self.merger.add(decode_held(raw.encode(), now))
-                self.persisted.add(key)
+    def open(self, opened: Opened) -> None:
+        """Build the task of a newly opened partition from its changelog."""
+        self.tasks[opened.partition] = PartitionTask(
+            opened.partition,
+            opened.epoch,
+            changelog.restore(opened.changelog),
+            Merger(CONVERSATION_TOPICS, self.settings.max_hold_s),
+            dict(opened.committed),
+        )
 
-    async def _release_and_process(
-        self, direct: list[Incoming], added: list[Held], now: float
-    ) -> None:
-        released: list[Held] = []
-        for partition in sorted(self.merger.partitions()):
-            idle = {}
-            for topic in CONVERSATION_TOPICS:
-                fetched = await self.caught_up(topic, partition)
-                if fetched is not None:
-                    idle[topic] = fetched
-            released += self.merger.release(partition, idle, now)
-        if direct or released:
-            await self._process(
-                direct
-                + [
-                    Incoming(h.topic, h.partition, h.offset, h.ts_ms, h.key, h.value, h.seq)
-                    for h in released
-                ]
-            )
-        self._persist_held(added, released)
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll, process and checkpoint until ``stop`` is set."""
+        while not stop.is_set():
+            delivery, opened = await self.link.poll(self.settings.batch_within_s)
+            for item in opened:
+                if self.link.epoch(item.partition) == item.epoch:
+                    self.open(item)
+            await self.process(delivery)
+            if self.clock() - self.last_sweep >= self.settings.sweep_interval_s:
+                await self.sweep()
 
-    def _persist_held(self, added: list[Held], released: list[Held]) -> None:
-        """Keep the ``pending`` table equal to the records still held (changes only)."""
-        gone = {held_key(h) for h in released}
-        for held in released:
-            key = held_key(held)
-            if key in self.persisted:
-                self.pending.delete(held.partition, key)
-                self.persisted.discard(key)
-        for held in added:
-            key = held_key(held)
-            if key not in gone and key not in self.persisted:
-                self.pending.put(held.partition, key, encode_held(held).decode())
-                self.persisted.add(key)
+    async def process(self, delivery: Delivery) -> None:
+        """Admit, merge, apply, emit and commit each partition of one delivery."""
+        now = self.clock()
+        for partition, task in list(self.tasks.items()):
+            if delivery.epochs.get(partition, task.epoch) != task.epoch:
+                continue  # fetched in an epoch that ended: Kafka delivers them again
+            released = self.merge(task, task.admit(delivery.records.get(partition, [])), now)
+            if released:
+                await self.commit(task, self.apply(task, released, now))
 
-    async def _process(self, records: list[Incoming]) -> None:
-        batch = Batch()
-        now_ms = int(self.clock() * 1000)
+    def merge(self, task: PartitionTask, records: list[Record], now: float) -> list[Record]:
+        """Queue conversation records in the merge; alerts need no merge."""
+        released = [r for r in records if r.topic not in CONVERSATION_TOPICS]
+        for r in records:
+            if r.topic in CONVERSATION_TOPICS:
+                task.merger.add(r.topic, r.ts_ms, r.seq, r.offset, r, now)
+        idle = {}
+        for topic in CONVERSATION_TOPICS:
+            fetched = self.link.caught_up_at(topic, task.partition)
+            if fetched is not None:
+                idle[topic] = fetched
+        released += task.merger.release(idle, now)  # type: ignore[arg-type]
+        return released
+
+    def apply(self, task: PartitionTask, records: list[Record], now: float) -> Applied:
+        """Decode and apply each record with the core; collect outputs and counts."""
+        applied = Applied()
+        now_ms = int(now * 1000)
         for record in records:
-            self._apply(batch, record, now_ms)
-        futures = [await self.send(*output) for output in batch.outputs]
-        await asyncio.gather(*futures)  # acknowledged by the broker before state is written
-        self._write_state(batch)
-
-    def _apply(self, batch: Batch, record: Incoming, now_ms: int) -> None:
-        try:
-            event = decode_event(record.topic, record.value, now_ms)
-        except ValidationError as error:
-            letter = DeadLetter.from_error(
-                error,
-                source="kafka",
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                raw=record.value,
-            )
-            batch.outputs.append(
-                (dead_letter.TOPIC, record.key, dead_letter.encode(letter), record.ts_ms)
-            )
-            self.on_invalid(letter)
-            return
-        if isinstance(event, alert_delivery.AlertDelivery):
-            key = alert_key(event.app_id, event.event_id)
-            if key not in batch.stores.alerts:
-                raw = self.alerts.get(key)
-                if raw is not None:
-                    batch.stores.alerts[key] = decode_alert(raw.encode())[1]
-            batch.alerts_touched[key] = record.partition
-        else:
-            key = f"{event.app_id}{KEY_SEPARATOR}{event.conversation_id}"
-            conversations: dict[str, ConversationState] = batch.stores.conversations  # type: ignore[assignment]
-            load_conversation(self.conversations, key, conversations, batch.seen)
-            batch.partition_of[key] = record.partition
-        outcome = apply_event(event, batch.stores, self.cfg)
-        self.on_outcome(record.topic, outcome)
-        if not outcome.duplicate:
-            self.stream_ms = max(self.stream_ms, event.occurred_at_ms)
-            self.stream_wall = self.clock()
-        self._collect(batch, outcome, record.ts_ms)
+            try:
+                event = decode_event(record.topic, record.value, now_ms)
+            except ValidationError as error:
+                self._dead_letter(applied, record, error)
+                continue
+            outcome = apply_event(task.state, event, now_ms, self.cfg)
+            if outcome.late:
+                self._dead_letter(applied, record, late_error(self.cfg))
+                continue
+            applied.counts.outcome(record.topic, outcome)
+            emit_all(applied.outputs, outcome.sessions, outcome.agents, outcome.summaries, record)
+        return applied
 
     @staticmethod
-    def _collect(batch: Batch, outcome: Outcome, ts_ms: int) -> None:
-        """Outputs keyed by app id, stamped with the input record's timestamp."""
-        out = batch.outputs
-        for session in outcome.sessions:
-            out.append(
-                (
-                    billing_session.TOPIC,
-                    session.app_id.encode(),
-                    billing_session.encode(session),
-                    ts_ms,
-                )
-            )
-        for agent in outcome.agents:
-            out.append(
-                (agent_activity.TOPIC, agent.app_id.encode(), agent_activity.encode(agent), ts_ms)
-            )
-        for summary in outcome.summaries:
-            out.append(
-                (
-                    conversation_summary.TOPIC,
-                    summary.app_id.encode(),
-                    conversation_summary.encode(summary),
-                    ts_ms,
-                )
-            )
-
-    def _write_state(self, batch: Batch) -> None:
-        horizon = self.cfg.state_retention_ms + self.cfg.eviction_grace_ms
-        for key, partition in batch.partition_of.items():
-            state = batch.stores.conversations.get(key)
-            if state is None:
-                continue
-            seen = {
-                e: t
-                for e, t in batch.seen.by_conversation.get(key, {}).items()
-                if state.last_ms - t <= horizon
-            }
-            self.conversations.put(
-                partition, key, encode_record(ConversationRecord(partition, state, seen)).decode()
-            )
-        for key, partition in batch.alerts_touched.items():
-            seen_at = batch.stores.alerts.get(key)
-            if seen_at is not None:
-                self.alerts.put(partition, key, encode_alert(partition, seen_at).decode())
-
-    def stream_now_ms(self) -> int:
-        """Stream time: the latest ``occurred_at`` processed, advanced by wall time since."""
-        return self.stream_ms + int((self.clock() - self.stream_wall) * 1000)
-
-    async def _sweep(self) -> None:
-        records = {key: decode_record(raw.encode()) for key, raw in self.conversations.items()}
-        if not self.stream_ms and records:
-            self.stream_ms = max(r.state.last_ms for r in records.values())
-            self.stream_wall = self.clock()
-        now_ms = self.stream_now_ms()
-        result = sweep_conversations([(k, r.state) for k, r in records.items()], now_ms, self.cfg)
-        active = sum(
-            1
-            for r in records.values()
-            if not r.state.ended and now_ms - r.state.last_ms <= self.cfg.idle_timeout_ms
+    def _dead_letter(applied: Applied, record: Record, error: ValidationError) -> None:
+        letter = DeadLetter.from_error(
+            error,
+            source="kafka",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            raw=record.value,
         )
-        self.on_sweep(result.summaries, active)
-        futures = [
-            await self.send(
-                conversation_summary.TOPIC, s.app_id.encode(), conversation_summary.encode(s), None
+        applied.counts.invalid(letter)
+        applied.outputs.append(
+            Output(dead_letter.TOPIC, record.key, dead_letter.encode(letter), record.ts_ms)
+        )
+
+    async def commit(self, task: PartitionTask, applied: Applied) -> None:
+        """The changelog with the outputs and offsets, in one transaction; then metrics."""
+        outputs = applied.outputs + changelog.changes(task.state, task.partition)
+        try:
+            await self.link.checkpoint(task.partition, task.epoch, outputs, task.offsets())
+        except StaleError:
+            return  # revoked meanwhile: the new owner starts from the last checkpoint
+        except Exception:
+            log.exception("checkpoint failed; reopening the partition from Kafka",
+                          extra={"context": {"partition": task.partition}})
+            self.tasks.pop(task.partition, None)
+            await self.link.reset(task.partition)
+            return
+        self.metrics.record(applied.counts)
+        self.metrics.conversations_active.set(
+            sum(len(t.state.conversations) for t in self.tasks.values())
+        )
+
+    async def sweep(self) -> None:
+        """Free forgotten state and report idle segments in every owned partition."""
+        self.last_sweep = self.clock()
+        for task in list(self.tasks.values()):
+            summaries = sweep(task.state, self.cfg)
+            applied = Applied()
+            emit_all(applied.outputs, (), (), tuple(summaries), None)
+            applied.counts.closed(summaries)
+            await self.commit(task, applied)
+
+
+def emit_all(
+    out: list[Output],
+    sessions: tuple[billing_session.BillingSession, ...],
+    agents: tuple[agent_activity.AgentActivity, ...],
+    summaries: tuple[ConversationSummary, ...],
+    record: Record | None,
+) -> None:
+    """Outputs keyed by app id, stamped with the input record's timestamp."""
+    ts_ms = None if record is None else record.ts_ms
+    for session in sessions:
+        out.append(
+            Output(billing_session.TOPIC, session.app_id.encode(), billing_session.encode(session), ts_ms)
+        )
+    for agent in agents:
+        out.append(
+            Output(agent_activity.TOPIC, agent.app_id.encode(), agent_activity.encode(agent), ts_ms)
+        )
+    for summary in summaries:
+        out.append(
+            Output(
+                conversation_summary.TOPIC,
+                summary.app_id.encode(),
+                conversation_summary.encode(summary),
+                ts_ms,
             )
-            for s in result.summaries
-        ]
-        await asyncio.gather(*futures)
-        for key, state in result.updates.items():
-            record = records[key]
-            self.conversations.put(
-                record.partition, key, encode_record(record._replace(state=state)).decode()
-            )
-        for key in result.evictions:
-            self.conversations.delete(records[key].partition, key)
-        alerts = {key: decode_alert(raw.encode()) for key, raw in self.alerts.items()}
-        for key in sweep_alerts([(k, v[1]) for k, v in alerts.items()], now_ms, self.cfg):
-            self.alerts.delete(alerts[key][0], key)
+        )

@@ -7,7 +7,8 @@ labels are topics, outcomes, reason codes, kinds, tables and partitions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter as Tally
+from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -34,8 +35,10 @@ class BillingMetrics:
     sink_retries: Counter
     consumer_lag: Gauge
     event_to_sink_seconds: Histogram
-    consumer_rewinds: Counter
-    consumer_wakes: Counter
+    checkpoints: Counter
+    checkpoint_seconds: Histogram
+
+    _lag_labels: set[tuple[str, str]] = field(default_factory=set)
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> BillingMetrics:
@@ -103,50 +106,52 @@ class BillingMetrics:
                 buckets=LATENCY_BUCKETS,
                 registry=registry,
             ),
-            consumer_rewinds=Counter(
-                "billing_consumer_rewinds_total",
-                "Partitions sought back after the consumer skipped records (agents/guard.py)",
-                ["topic"],
+            checkpoints=Counter(
+                "billing_checkpoints_total",
+                "Meter checkpoints (one Kafka transaction each) by result",
+                ["result"],
                 registry=registry,
             ),
-            consumer_wakes=Counter(
-                "billing_consumer_wakes_total",
-                "Stalled partitions woken: records waiting, none fetched (agents/watchdog.py)",
-                ["topic"],
+            checkpoint_seconds=Histogram(
+                "billing_checkpoint_seconds",
+                "Duration of one meter checkpoint transaction",
                 registry=registry,
             ),
         )
 
-    def outcome(self, topic: str, outcome: Outcome) -> None:
-        """Count one valid event (the meter's hook)."""
-        self.events.labels(topic, "duplicate" if outcome.duplicate else "accepted").inc()
-        if outcome.out_of_order:
-            self.out_of_order.labels(topic).inc()
-        for session in outcome.sessions:
-            self.sessions_opened.labels(session.kind).inc()
-        self.summaries(outcome.summaries)
+    def record(self, counts: BatchCounts) -> None:
+        """Add one committed batch's counts (counted only once it is committed)."""
+        for (topic, outcome), n in counts.events.items():
+            self.events.labels(topic, outcome).inc(n)
+        for topic, n in counts.out_of_order.items():
+            self.out_of_order.labels(topic).inc(n)
+        for (topic, reason), n in counts.dead_letters.items():
+            self.dead_letters.labels(topic, reason).inc(n)
+        for kind, n in counts.sessions.items():
+            self.sessions_opened.labels(kind).inc(n)
+        for cause, n in counts.closed_by.items():
+            self.conversations_closed.labels(cause).inc(n)
 
-    def summaries(
-        self, summaries: tuple[ConversationSummary, ...] | list[ConversationSummary]
-    ) -> None:
-        """Count closed segments."""
-        for summary in summaries:
-            self.conversations_closed.labels(summary.cause).inc()
+    def lag(self, lag: dict[tuple[str, int], int]) -> None:
+        """Set the lag of every owned partition; drop the label sets of the others."""
+        current = {(topic, str(partition)) for topic, partition in lag}
+        for labels in self._lag_labels - current:
+            self.consumer_lag.remove(*labels)
+        self._lag_labels.clear()
+        self._lag_labels.update(current)
+        for (topic, partition), value in lag.items():
+            self.consumer_lag.labels(topic, str(partition)).set(value)
 
-    def swept(self, summaries: list[ConversationSummary], active: int) -> None:
-        """A sweep's idle reports and the conversations still active (the meter's hook)."""
-        self.summaries(summaries)
-        self.conversations_active.set(active)
+    def forget_partitions(self, partitions: set[int]) -> None:
+        """Revoked partitions: their lag is another worker's to report."""
+        for labels in [x for x in self._lag_labels if int(x[1]) in partitions]:
+            self.consumer_lag.remove(*labels)
+            self._lag_labels.discard(labels)
 
     def latencies(self, seconds: list[float]) -> None:
         """Event-to-ClickHouse latencies of the sessions just committed (the sink's hook)."""
         for value in seconds:
             self.event_to_sink_seconds.observe(value)
-
-    def invalid(self, letter: DeadLetter) -> None:
-        """Count one invalid event (the meter's hook)."""
-        self.events.labels(letter.source_topic, "invalid").inc()
-        self.dead_letters.labels(letter.source_topic, letter.reason_code).inc()
 
     def flushed(self, rows: dict[str, int], seconds: float) -> None:
         """Count one successful flush (the sink's hook)."""
@@ -155,15 +160,38 @@ class BillingMetrics:
             if count:
                 self.sink_rows.labels(table).inc(count)
 
-    def rewound(self, topic: str) -> None:
-        """Count one skip the offset guard caught (its hook)."""
-        self.consumer_rewinds.labels(topic).inc()
-
-    def woken(self, topic: str) -> None:
-        """Count one stalled partition the watchdog woke (its hook)."""
-        self.consumer_wakes.labels(topic).inc()
-
     def sink_failed(self, error: Exception) -> None:
         """Count one failed flush; it is retried (the sink's hook)."""
         self.sink_errors.labels(type(error).__name__).inc()
         self.sink_retries.inc()
+
+
+@dataclass(slots=True)
+class BatchCounts:
+    """Counts of one batch, added to the metrics only once its checkpoint committed."""
+
+    events: Tally[tuple[str, str]] = field(default_factory=Tally)
+    out_of_order: Tally[str] = field(default_factory=Tally)
+    dead_letters: Tally[tuple[str, str]] = field(default_factory=Tally)
+    sessions: Tally[str] = field(default_factory=Tally)
+    closed_by: Tally[str] = field(default_factory=Tally)
+
+    def outcome(self, topic: str, outcome: Outcome) -> None:
+        """Count one accepted or duplicate event and what it produced."""
+        self.events[(topic, "duplicate" if outcome.duplicate else "accepted")] += 1
+        if outcome.out_of_order:
+            self.out_of_order[topic] += 1
+        for session in outcome.sessions:
+            self.sessions[session.kind] += 1
+        self.closed(outcome.summaries)
+
+    def invalid(self, letter: DeadLetter) -> None:
+        """Count one dead letter: an invalid event, or a late one (SPEC 2a)."""
+        outcome = "late" if letter.reason_code == "late" else "invalid"
+        self.events[(letter.source_topic, outcome)] += 1
+        self.dead_letters[(letter.source_topic, letter.reason_code)] += 1
+
+    def closed(self, summaries: tuple[ConversationSummary, ...] | list[ConversationSummary]) -> None:
+        """Count closed segments."""
+        for summary in summaries:
+            self.closed_by[summary.cause] += 1

@@ -1,22 +1,23 @@
 """Merging the conversation topics back into one order per partition (pure, no I/O).
 
-``conversation-turns`` and ``agent-transfers`` are co-partitioned (same key, same
-partition count), but a consumer receives their records in no defined order
-across the two topics. A conversation's clocks depend on the order of its turns
-and transfers, so the meter merges partition p of both topics by Kafka timestamp
-(ties: the producer's ``billing-seq`` header if any, topic rank, then offset),
-as Kafka Streams does. A record is released once every other topic of the
-partition has delivered a record at least as late (its *frontier*), or when the
-topics behind it are idle: read to their log end as of a fetch response that came
-at least ``max_hold_s`` after the record was held. "Caught up" on its own is not
-enough: a producer's batch for one topic can reach the broker after a later batch
-for the other, and a highwater from an older fetch can be stale, so a topic can
-look caught up while earlier records are still in flight.
+``conversation-turns`` and ``agent-transfers`` are co-partitioned, but a consumer
+receives their records in no defined order across the two topics. A conversation's
+clocks depend on the order of its turns and transfers, so the meter merges partition
+*p* of both topics as Kafka Streams does: each topic's records stay in offset order
+(one FIFO queue per topic), and the next record is the queue head with the smallest
+(timestamp, ``billing-seq``, topic rank, offset).
+
+A head is released when no other topic can still deliver a record ordered before
+it: each other topic either has a record waiting (then that record's position is
+known), or has already delivered one ordered after the head (its *frontier*), or is
+*idle*: read to its log end as of a fetch response that came at least ``max_hold_s``
+after the head was fetched. "Caught up" alone is not enough: a producer's batch for
+one topic can reach the broker after a later batch for the other.
 """
 
 from __future__ import annotations
 
-import heapq
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -26,76 +27,66 @@ class Held(NamedTuple):
     """A record waiting in the merge: sort key first, then what the meter needs."""
 
     ts_ms: int
-    seq: int  # producer's sequence (``billing-seq`` header) for ties within a millisecond; 0
+    seq: int  # producer's sequence (``billing-seq`` header) for ties within a millisecond
     rank: int
     offset: int
-    partition: int
     topic: str
-    key: bytes | None
-    value: bytes
+    record: object  # the consumed record, handed back on release
     held_since: float
 
 
 @dataclass(slots=True)
 class Merger:
-    """Per-partition merge buffers for the topics in ``topics`` (their order is their rank)."""
+    """The merge of one partition of the topics in ``topics`` (their order is their rank)."""
 
     topics: tuple[str, ...]
-    max_hold_s: float = 1.0
-    _heaps: dict[int, list[Held]] = field(default_factory=dict)
-    _frontier: dict[tuple[str, int], int] = field(default_factory=dict)
+    max_hold_s: float = 3.0
+    queues: dict[str, deque[Held]] = field(default_factory=dict)
+    frontier: dict[str, tuple[int, int]] = field(default_factory=dict)
 
-    def rank(self, topic: str) -> int:
-        """The tie-break rank of a topic."""
-        return self.topics.index(topic)
+    def __post_init__(self) -> None:
+        self.queues = {topic: deque() for topic in self.topics}
 
-    def add(self, record: Held) -> None:
-        """Buffer a record and move its topic's frontier."""
-        heapq.heappush(self._heaps.setdefault(record.partition, []), record)
-        key = (record.topic, record.partition)
-        self._frontier[key] = max(self._frontier.get(key, record.ts_ms), record.ts_ms)
+    def add(self, topic: str, ts_ms: int, seq: int, offset: int, record: object, now: float) -> None:
+        """Queue a record (records of one topic arrive in offset order)."""
+        self.queues[topic].append(
+            Held(ts_ms, seq, self.topics.index(topic), offset, topic, record, now)
+        )
+        self.frontier[topic] = max(self.frontier.get(topic, (ts_ms, seq)), (ts_ms, seq))
 
-    def lagging(self, partition: int, head: Held) -> list[str]:
-        """Other topics of ``partition`` that may still deliver a record ordered before ``head``.
+    def release(self, idle: Mapping[str, float], now_s: float) -> list[object]:
+        """Records that can be processed now, in merged order.
 
-        Strict: a frontier equal to the head's timestamp is not enough, since records of the
-        same millisecond are ordered by ``billing-seq`` and one of them may still be on its way.
+        ``idle``: for each topic read to its log end, when the fetch response that
+        showed it arrived (seconds, the clock of ``now_s``).
         """
-        return [
-            t
-            for t in self.topics
-            if t != head.topic and self._frontier.get((t, partition), -1) <= head.ts_ms
-        ]
+        released: list[object] = []
+        while True:
+            heads = [queue[0] for queue in self.queues.values() if queue]
+            if not heads:
+                return released
+            head = min(heads)
+            if not self._may_release(head, idle, now_s):
+                return released
+            released.append(self.queues[head.topic].popleft().record)
 
-    def release(self, partition: int, idle: Mapping[str, float], now_s: float) -> list[Held]:
-        """Records of ``partition`` that can be processed now, in merged order.
+    def _may_release(self, head: Held, idle: Mapping[str, float], now_s: float) -> bool:
+        settled = head.held_since + self.max_hold_s
+        for topic in self.topics:
+            if topic == head.topic or self.queues[topic]:
+                continue
+            if self.frontier.get(topic, (-1, -1)) > (head.ts_ms, head.seq):
+                continue
+            if now_s >= settled and idle.get(topic, -1.0) >= settled:
+                continue
+            return False
+        return True
 
-        ``idle``: for each topic read up to its log end, when the fetch response that showed
-        it arrived (seconds, the same clock as ``held_since``).
-        """
-        heap = self._heaps.get(partition, [])
-        released: list[Held] = []
-        while heap:
-            head = heap[0]
-            settled = head.held_since + self.max_hold_s
-            behind = self.lagging(partition, head)
-            if behind and not (
-                now_s >= settled and all(idle.get(t, -1.0) >= settled for t in behind)
-            ):
-                break
-            released.append(heapq.heappop(heap))
-        return released
+    def first_held(self, topic: str) -> int | None:
+        """The offset of the first record of ``topic`` still held, if any."""
+        queue = self.queues[topic]
+        return queue[0].offset if queue else None
 
-    def pending(self, partition: int) -> list[Held]:
-        """Records still held for ``partition``, in merged order."""
-        return sorted(self._heaps.get(partition, []))
-
-    def partitions(self) -> list[int]:
-        """Partitions with held records."""
-        return [p for p, heap in self._heaps.items() if heap]
-
-    def drop(self, partition: int) -> None:
-        """Forget a partition (revoked: its held records live on in the pending table)."""
-        self._heaps.pop(partition, None)
-        for key in [k for k in self._frontier if k[1] == partition]:
-            del self._frontier[key]
+    def held(self) -> int:
+        """How many records are held."""
+        return sum(len(queue) for queue in self.queues.values())

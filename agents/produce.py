@@ -15,12 +15,11 @@ from collections.abc import Callable, Iterable
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
 
-from agents.admin import KafkaUnavailableError, ensure_topics
+from agents.kafka.admin import KafkaUnavailableError, ensure_topics
+from agents.kafka.records import SEQ_HEADER
 from agents.settings import WorkerSettings
 from pipeline.eventfile import FileMessage
 
-#: Orders messages stamped in the same millisecond (the meter's merge reads it).
-SEQ_HEADER = "billing-seq"
 WINDOW = 20_000  # sends in flight before waiting for their acks
 
 

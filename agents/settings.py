@@ -38,9 +38,9 @@ class WorkerSettings:
     partitions: int = 6
     topic_prefix: str = ""
     cfg: MeterConfig = field(default_factory=MeterConfig)
-    meter_batch: int = 10_000  # 2,000 measured 20% slower (fewer changelog writes per event)
+    meter_batch: int = 20_000  # records per poll (one transaction per owned partition)
     sink_batch: int = 20_000
-    batch_within_s: float = 0.2
+    batch_within_s: float = 0.2  # how long a poll waits for records
     max_hold_s: float = 3.0
     sweep_interval_s: float = 30.0
 
@@ -48,10 +48,11 @@ class WorkerSettings:
         """The full name of a topic."""
         return f"{self.topic_prefix}{name}"
 
-    def app_id(self, roles: frozenset[str]) -> str:
-        """Consumer group and changelog prefix: one per set of Kafka roles."""
-        kafka_roles = sorted(roles - {"web"}) or ["web"]
-        return f"{self.topic_prefix}billing-meter-{'-'.join(kafka_roles)}"
+    def group(self, role: str) -> str:
+        """The consumer group of a role (the meter's also names its transactional ids)."""
+        return f"{self.topic_prefix}billing-meter" if role == "meter" else (
+            f"{self.topic_prefix}billing-meter-{role}"
+        )
 
 
 def parse_roles(text: str) -> frozenset[str]:

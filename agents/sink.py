@@ -2,9 +2,10 @@
 
 The synchronous ClickHouse client runs in a thread (never on the event loop),
 one flush at a time under a lock shared with the web API. A failed flush keeps
-its batch and is retried with backoff until it succeeds; Faust acknowledges the
+its batch and is retried with backoff until it succeeds; the link acknowledges the
 records only after the flush returns, so nothing is lost, and re-delivered
 records change no total (the tables are idempotent: see ``sinks/clickhouse/ddl.py``).
+When the worker stops, a flush still failing gives up: its records stay unacknowledged.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from agents.meter import Incoming
+from agents.kafka.records import Record as Consumed
+from agents.metrics import BillingMetrics
 from schemas import agent_activity, billing_session, conversation_summary, dead_letter
 from schemas.fields import ValidationError
 from sinks.base import BatchingSink, Record
@@ -37,18 +39,24 @@ LATENCY_SAMPLES = 20_000  # most recent sessions kept for percentiles
 class SinkRole:
     """Decode, buffer, flush with retries."""
 
-    def __init__(self, store: ClickHouseStore, lock: threading.Lock, max_rows: int) -> None:
+    def __init__(
+        self,
+        store: ClickHouseStore,
+        lock: threading.Lock,
+        max_rows: int,
+        metrics: BillingMetrics,
+        stopping: asyncio.Event,
+    ) -> None:
         self.store = store
+        self.metrics = metrics
+        self.stopping = stopping
         self.lock = lock
         self.sink = BatchingSink(store, max_rows=max_rows)
-        self.on_flush: Callable[[dict[str, int], float], None] = _ignore_flush
-        self.on_error: Callable[[Exception], None] = _ignore_error
-        self.on_latency: Callable[[list[float]], None] = _ignore_latency
         self.undecodable = 0
         self.latency: deque[float] = deque(maxlen=LATENCY_SAMPLES)
 
-    async def on_records(self, records: list[Incoming]) -> None:
-        """Buffer a consumed batch and write it before returning (then Faust acks it)."""
+    async def on_records(self, records: list[Consumed]) -> None:
+        """Buffer a consumed batch and write it before returning (then the link acks it)."""
         for record in records:
             try:
                 self.sink.add(DECODERS[record.topic](record.value))
@@ -67,7 +75,7 @@ class SinkRole:
             if r.topic == billing_session.TOPIC and r.ts_ms > 0
         ]
         self.latency.extend(latencies)
-        self.on_latency(latencies)
+        self.metrics.latencies(latencies)
 
     def stats(self) -> dict[str, object]:
         """Rows written and event-to-ClickHouse latency percentiles of recent sessions."""
@@ -92,8 +100,11 @@ class SinkRole:
             before = dict(self.sink.rows_written)
             try:
                 seconds = await asyncio.to_thread(self._flush_locked)
-            except Exception as exc:  # noqa: BLE001 - any store failure is retried
-                self.on_error(exc)
+            except Exception as exc:
+                self.metrics.sink_failed(exc)
+                if self.stopping.is_set():
+                    self.sink.discard()
+                    raise  # stopping: leave the batch unacknowledged
                 log.warning(
                     "ClickHouse write failed; retrying",
                     extra={
@@ -107,7 +118,7 @@ class SinkRole:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF_S)
                 continue
-            self.on_flush({t: n - before[t] for t, n in self.sink.rows_written.items()}, seconds)
+            self.metrics.flushed({t: n - before[t] for t, n in self.sink.rows_written.items()}, seconds)
 
     def _flush_locked(self) -> float:
         loop_time = time.monotonic()
@@ -116,17 +127,5 @@ class SinkRole:
         return time.monotonic() - loop_time
 
 
-def _position(record: Incoming) -> dict[str, object]:
+def _position(record: Consumed) -> dict[str, object]:
     return {"topic": record.topic, "partition": record.partition, "offset": record.offset}
-
-
-def _ignore_flush(_rows: dict[str, int], _seconds: float) -> None:
-    """Default hook (metrics replace it)."""
-
-
-def _ignore_error(_error: Exception) -> None:
-    """Default hook (metrics replace it)."""
-
-
-def _ignore_latency(_seconds: list[float]) -> None:
-    """Default hook (metrics replace it)."""

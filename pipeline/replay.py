@@ -1,4 +1,9 @@
-"""Offline replay: an event file through the same core and sink as the streaming workers."""
+"""Offline replay: an event file through the same core and sink as the streaming workers.
+
+Replay is partition-aware (SPEC section 2a): each line goes to the partition Kafka's
+default partitioner gives its key, and each partition keeps its own state and stream
+times, exactly as a worker that owns the partition does.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from pipeline.core.config import MeterConfig
-from pipeline.core.meter import Stores, Tally, apply_event, decode_event, sweep
+from pipeline.core.meter import Tally, apply_event, decode_event, late_error, sweep
+from pipeline.core.partitioning import partition_for
+from pipeline.core.conversation import summarize
+from pipeline.core.state import PartitionState
 from pipeline.eventfile import FileMessage
 from schemas.dead_letter import DeadLetter
 from schemas.fields import ValidationError
 from sinks.base import BatchingSink
 
-SWEEP_EVERY = 100_000  # events between two sweeps of idle and expired state
+DEFAULT_PARTITIONS = 6
+SWEEP_EVERY = 100_000  # events between two sweeps (freeing never changes an outcome)
 
 
 @dataclass(slots=True)
@@ -23,10 +32,10 @@ class Replayer:
     cfg: MeterConfig
     sink: BatchingSink
     source: str
+    partitions: int = DEFAULT_PARTITIONS
     now_ms: int = field(default_factory=lambda: int(time.time() * 1000))
     tally: Tally = field(default_factory=Tally)
-    stores: Stores = field(default_factory=Stores)
-    stream_ms: int = 0
+    states: dict[int, PartitionState] = field(default_factory=dict)
 
     def feed(self, message: FileMessage) -> None:
         """Process one message: dead-letter it or apply it and sink what it produced."""
@@ -34,20 +43,17 @@ class Replayer:
             event = decode_event(message.topic, message.value, self.now_ms)
         except ValidationError as error:
             self.tally.add_invalid()
-            self.sink.add(
-                DeadLetter.from_error(
-                    error,
-                    source=self.source,
-                    topic=message.topic,
-                    partition=-1,
-                    offset=message.line,
-                    raw=message.value,
-                )
-            )
+            self._dead_letter(error, message)
             return
-        outcome = apply_event(event, self.stores, self.cfg)
+        key = message.key if message.key is not None else b""
+        partition = partition_for(key, self.partitions)
+        part = self.states.get(partition)
+        if part is None:
+            part = self.states[partition] = PartitionState()
+        outcome = apply_event(part, event, self.now_ms, self.cfg)
         self.tally.add(outcome)
-        if outcome.duplicate:
+        if outcome.late:
+            self._dead_letter(late_error(self.cfg), message)
             return
         add = self.sink.add
         for session in outcome.sessions:
@@ -56,18 +62,34 @@ class Replayer:
             add(agent)
         for summary in outcome.summaries:
             add(summary)
-        self.stream_ms = max(self.stream_ms, event.occurred_at_ms)
         if self.tally.events % SWEEP_EVERY == 0:
-            self.sweep(self.stream_ms)
+            self.sweep()
 
-    def sweep(self, now_ms: int) -> None:
-        """Close idle conversations and drop expired state as of stream time ``now_ms``."""
-        for summary in sweep(self.stores, now_ms, self.cfg):
-            self.sink.add(summary)
+    def _dead_letter(self, error: ValidationError, message: FileMessage) -> None:
+        self.sink.add(
+            DeadLetter.from_error(
+                error,
+                source=self.source,
+                topic=message.topic,
+                partition=-1,
+                offset=message.line,
+                raw=message.value,
+            )
+        )
+
+    def sweep(self) -> None:
+        """Free forgotten state and report idle segments, in every partition."""
+        for part in self.states.values():
+            for summary in sweep(part, self.cfg):
+                self.sink.add(summary)
 
     def finish(self) -> Tally:
-        """End of input: close every open conversation (as idle) and flush the sink."""
-        self.sweep(self.stream_ms + self.cfg.idle_timeout_ms + 1)
+        """End of input: report every segment still open (as idle) and flush the sink."""
+        self.sweep()
+        for part in self.states.values():
+            for state in part.conversations.values():
+                if not state.reported and not state.ended:
+                    self.sink.add(summarize(state, "idle"))
         self.sink.flush()
         return self.tally
 
@@ -78,11 +100,12 @@ def replay(
     cfg: MeterConfig,
     source: str,
     *,
+    partitions: int = DEFAULT_PARTITIONS,
     now_ms: int | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> Tally:
     """Replay ``messages`` into ``sink``; returns the counts."""
-    replayer = Replayer(cfg=cfg, sink=sink, source=source)
+    replayer = Replayer(cfg=cfg, sink=sink, source=source, partitions=partitions)
     if now_ms is not None:
         replayer.now_ms = now_ms
     for count, message in enumerate(messages, 1):
@@ -97,6 +120,6 @@ def summary_line(tally: Tally) -> str:
     kinds = tally.sessions
     return (
         f"events={tally.events} accepted={tally.accepted} duplicates={tally.duplicates} "
-        f"invalid={tally.invalid} out_of_order={tally.out_of_order} "
+        f"invalid={tally.invalid} late={tally.late} out_of_order={tally.out_of_order} "
         f"sessions: usage={kinds['usage']} voice={kinds['voice']} alert={kinds['alert']}"
     )

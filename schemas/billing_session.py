@@ -31,10 +31,14 @@ class BillingSession:
 
 
 def conversation_session_id(
-    app_id: str, conversation_id: str, segment: int, kind: str, slice_: int
+    app_id: str, conversation_id: str, segment: int, started_ms: int, kind: str, slice_: int
 ) -> str:
-    """``{app_id}/{conversation_id}/{segment}/{kind}/{slice}``."""
-    return f"{app_id}/{conversation_id}/{segment}/{kind}/{slice_}"
+    """``{app_id}/{conversation_id}/{segment}@{started_ms}/{kind}/{slice}``.
+
+    The segment's start makes a conversation that was forgotten and started afresh at
+    segment 0 (SPEC section 2a) open new ids, never ones it opened before.
+    """
+    return f"{app_id}/{conversation_id}/{segment}@{started_ms}/{kind}/{slice_}"
 
 
 def alert_session_id(app_id: str, event_id: str) -> str:

@@ -64,6 +64,10 @@ class BatchingSink:
         """Records buffered and not yet written."""
         return sum(len(buffer) for buffer in self._buffers.values())
 
+    def discard(self) -> None:
+        """Drop everything buffered (the worker stops; its records were not acknowledged)."""
+        self._buffers = {table: [] for table in self._buffers}
+
     def flush(self) -> None:
         """Write every non-empty buffer."""
         for table, buffer in self._buffers.items():

@@ -37,8 +37,3 @@ def step_alert(seen_at_ms: int | None, alert: AlertDelivery, cfg: MeterConfig) -
         opened_at_ms=at_ms,
     )
     return AlertStep(seen_at_ms=at_ms, duplicate=False, session=session)
-
-
-def is_forgettable(seen_at_ms: int, now_ms: int, cfg: MeterConfig) -> bool:
-    """True when a remembered delivery can be dropped: older than horizon plus grace."""
-    return now_ms - seen_at_ms > cfg.alert_dedup_horizon_ms + cfg.eviction_grace_ms

@@ -10,26 +10,18 @@ HOUR_MS = 60 * MINUTE_MS
 
 @dataclass(frozen=True, slots=True)
 class MeterConfig:
-    """Rule parameters, in milliseconds.
-
-    ``eviction_grace_ms`` is not a rule: it is how far past ``STATE_RETENTION``
-    (or ``ALERT_DEDUP_HORIZON``) a worker waits before it physically drops state,
-    so that a late event that still belongs to the state finds it.
-    """
+    """Rule parameters, in milliseconds (SPEC table)."""
 
     slice_ms: int = 15 * MINUTE_MS
     idle_timeout_ms: int = 15 * MINUTE_MS
     alert_dedup_horizon_ms: int = 24 * HOUR_MS
     state_retention_ms: int = 24 * HOUR_MS
     voice_channels: frozenset[str] = field(default_factory=lambda: frozenset({"voice"}))
-    eviction_grace_ms: int = HOUR_MS
 
     def __post_init__(self) -> None:
         for name in ("slice_ms", "idle_timeout_ms", "alert_dedup_horizon_ms", "state_retention_ms"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
-        if self.eviction_grace_ms < 0:
-            raise ValueError("eviction_grace_ms must not be negative")
 
 
 def slice_index(elapsed_ms: int, slice_ms: int) -> int:

@@ -23,7 +23,7 @@ class ConversationState(NamedTuple):
     ``reported`` means the summary of the segment as it stands was emitted
     (at its end, or by a sweep that found it idle). ``agent_hour_ms`` and
     ``agents_in_hour`` remember which agents were already reported this hour.
-    Event ids seen are kept per id, by the dispatcher (:mod:`pipeline.core.meter`).
+    The event ids it saw live beside it in :class:`pipeline.core.state.PartitionState`.
     """
 
     app_id: str
@@ -71,11 +71,6 @@ def summarize(state: ConversationState, cause: str) -> ConversationSummary:
     )
 
 
-def is_expired(state: ConversationState, now_ms: int, cfg: MeterConfig) -> bool:
-    """True when the state is older than ``STATE_RETENTION`` at ``now_ms``: it is forgotten."""
-    return now_ms - state.last_ms > cfg.state_retention_ms
-
-
 def close_if_idle(
     state: ConversationState, now_ms: int, cfg: MeterConfig
 ) -> tuple[ConversationState, ConversationSummary | None]:
@@ -94,9 +89,10 @@ def close_if_idle(
 def step_conversation(
     state: ConversationState | None, event: ConversationEvent, cfg: MeterConfig
 ) -> ConversationStep:
-    """Apply one turn or transfer (not a duplicate: see ``meter.apply_event``) to a state."""
-    if state is not None and is_expired(state, event.occurred_at_ms, cfg):
-        state = None  # forgotten: as if evicted (an open segment was closed by the sweep)
+    """Apply one turn or transfer to a remembered state (or None: a fresh conversation).
+
+    Duplicates, lateness and forgetting are decided before, by ``meter.apply_event``.
+    """
     out_of_order = state is not None and event.occurred_at_ms < state.last_ms
     at_ms = state.last_ms if state is not None and out_of_order else event.occurred_at_ms
     summaries: tuple[ConversationSummary, ...] = ()
@@ -183,7 +179,7 @@ def _open_slices(
     return tuple(
         BillingSession(
             session_id=conversation_session_id(
-                state.app_id, state.conversation_id, state.segment, kind, index
+                state.app_id, state.conversation_id, state.segment, state.started_ms, kind, index
             ),
             kind=kind,
             app_id=state.app_id,

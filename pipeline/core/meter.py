@@ -1,23 +1,19 @@
-"""Dispatch: decode a message by topic, apply it to the state stores, sweep idle state.
+"""Dispatch: decode a message by topic and apply it to its partition's state (SPEC 2-4, 2a).
 
-The stores are plain mutable mappings (a ``dict`` offline, a Faust table in the
-workers); this module does no I/O of its own.
+Replay and the streaming workers call these same functions on the same
+:class:`~pipeline.core.state.PartitionState`; this module does no I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from pipeline.core.alerts import is_forgettable, step_alert
+from pipeline.core.alerts import step_alert
 from pipeline.core.config import MeterConfig
-from pipeline.core.conversation import (
-    ConversationState,
-    close_if_idle,
-    is_expired,
-    step_conversation,
-)
+from pipeline.core.conversation import close_if_idle, step_conversation, summarize
+from pipeline.core.state import PartitionState
 from schemas import agent_transfer, alert_delivery, conversation_turn
 from schemas.agent_activity import AgentActivity
 from schemas.agent_transfer import AgentTransfer
@@ -25,6 +21,7 @@ from schemas.alert_delivery import AlertDelivery
 from schemas.billing_session import BillingSession
 from schemas.conversation_summary import ConversationSummary
 from schemas.conversation_turn import ConversationTurn
+from schemas.fields import ValidationError
 
 Event = ConversationTurn | AgentTransfer | AlertDelivery
 Decoder = Callable[..., Event]
@@ -55,102 +52,99 @@ def alert_key(app_id: str, event_id: str) -> str:
 
 
 class Outcome(NamedTuple):
-    """What one valid event did."""
+    """What one valid event did: accepted (with what it produced), duplicate or late."""
 
     duplicate: bool
     out_of_order: bool
     sessions: tuple[BillingSession, ...] = ()
     agents: tuple[AgentActivity, ...] = ()
     summaries: tuple[ConversationSummary, ...] = ()
+    late: bool = False
 
 
 DUPLICATE = Outcome(duplicate=True, out_of_order=False)
 ACCEPTED = Outcome(duplicate=False, out_of_order=False)
+LATE = Outcome(duplicate=False, out_of_order=False, late=True)
 
 
-@dataclass(slots=True)
-class Stores:
-    """The meter's state, as mutable mappings (dicts offline, Faust tables in workers).
-
-    ``conversations``: conversation key to its state. ``seen``: conversation key +
-    event id to the time it was processed (the event-id de-duplication of SPEC
-    section 4). ``alerts``: app id + delivery id to the delivery time.
-    """
-
-    conversations: MutableMapping[str, ConversationState] = field(default_factory=dict)
-    seen: MutableMapping[str, int] = field(default_factory=dict)
-    alerts: MutableMapping[str, int] = field(default_factory=dict)
-
-
-def apply_event(event: Event, stores: Stores, cfg: MeterConfig) -> Outcome:
-    """Apply one valid event to the stores and return what it produced."""
+def apply_event(part: PartitionState, event: Event, now_ms: int, cfg: MeterConfig) -> Outcome:
+    """Apply one valid event to its partition's state; ``now_ms`` is the processing clock."""
     if isinstance(event, AlertDelivery):
-        return _apply_alert(event, stores.alerts, cfg)
+        return _apply_alert(part, event, now_ms, cfg)
+    at_ms = event.occurred_at_ms
+    stream_ms = part.conversation_stream_ms
+    if stream_ms - at_ms > cfg.state_retention_ms:
+        return LATE  # decided after validation, before de-duplication (SPEC 2a)
+    if at_ms > stream_ms:
+        stream_ms = part.conversation_stream_ms = max(stream_ms, min(at_ms, now_ms))
     key = f"{event.app_id}{KEY_SEPARATOR}{event.conversation_id}"
-    seen_key = f"{key}{KEY_SEPARATOR}{event.event_id}"
-    seen_at = stores.seen.get(seen_key)
-    if seen_at is not None and event.occurred_at_ms - seen_at <= cfg.state_retention_ms:
-        return DUPLICATE  # processed within STATE_RETENTION, in any segment
-    state, out_of_order, sessions, agents, summaries = step_conversation(
-        stores.conversations.get(key), event, cfg
-    )
-    stores.conversations[key] = state
-    stores.seen[seen_key] = state.last_ms
-    if out_of_order or sessions or agents or summaries:
-        return Outcome(False, out_of_order, sessions, agents, summaries)
+    state = part.conversations.get(key)
+    forgotten: tuple[ConversationSummary, ...] = ()
+    if state is not None and stream_ms - state.last_ms > cfg.state_retention_ms:
+        forgotten = () if state.reported else (summarize(state, "idle"),)
+        part.forget_conversation(key)
+        state = None
+    seen = part.seen.get(key)
+    if seen is not None and event.event_id in seen:
+        return DUPLICATE
+    new_state, out_of_order, sessions, agents, summaries = step_conversation(state, event, cfg)
+    part.conversations[key] = new_state
+    if seen is None:
+        part.seen[key] = {event.event_id}
+    else:
+        seen.add(event.event_id)
+    part.changed_conversations.add(key)
+    if out_of_order or sessions or agents or summaries or forgotten:
+        return Outcome(False, out_of_order, sessions, agents, forgotten + summaries)
     return ACCEPTED  # most events: one shared value
 
 
 def _apply_alert(
-    event: AlertDelivery, alerts: MutableMapping[str, int], cfg: MeterConfig
+    part: PartitionState, event: AlertDelivery, now_ms: int, cfg: MeterConfig
 ) -> Outcome:
-    key = alert_key(event.app_id, event.event_id)
-    alert = step_alert(alerts.get(key), event, cfg)
+    at_ms = event.occurred_at_ms
+    stream_ms = part.alert_stream_ms
+    if stream_ms - at_ms > cfg.state_retention_ms:
+        return LATE
+    if at_ms > stream_ms:
+        stream_ms = part.alert_stream_ms = max(stream_ms, min(at_ms, now_ms))
+    key = f"{event.app_id}{KEY_SEPARATOR}{event.event_id}"
+    remembered = part.alerts.get(key)
+    if remembered is not None and stream_ms - remembered > cfg.alert_dedup_horizon_ms:
+        remembered = None  # forgotten (SPEC 2a)
+    alert = step_alert(remembered, event, cfg)
     if alert.duplicate or alert.session is None:
         return DUPLICATE
-    alerts[key] = alert.seen_at_ms
+    part.alerts[key] = alert.seen_at_ms
+    part.changed_alerts.add(key)
     return Outcome(duplicate=False, out_of_order=False, sessions=(alert.session,))
 
 
-@dataclass(slots=True)
-class Sweep:
-    """What a sweep decided: states to update (reported), keys to drop, summaries to emit."""
+def sweep(part: PartitionState, cfg: MeterConfig) -> list[ConversationSummary]:
+    """Free what the rules have already forgotten, and report idle segments.
 
-    updates: dict[str, ConversationState] = field(default_factory=dict)
-    evictions: list[str] = field(default_factory=list)
-    summaries: list[ConversationSummary] = field(default_factory=list)
-
-
-def sweep_conversations(
-    items: Iterable[tuple[str, ConversationState]], now_ms: int, cfg: MeterConfig
-) -> Sweep:
-    """Close idle segments and pick states to evict, as of ``now_ms`` (stream time).
-
-    A state is evicted only ``eviction_grace_ms`` after it expired, so that a late
-    event still finds it; until then :func:`step_conversation` treats it as
-    forgotten anyway, which keeps results independent of when sweeps run.
+    Both are decided against the partition's stream times, which only events move, so
+    a sweep changes no session and no later outcome: :func:`apply_event` treats a
+    forgotten conversation exactly as a missing one. Returns the summaries to emit.
     """
-    result = Sweep()
-    for key, state in items:
-        reported, summary = close_if_idle(state, now_ms, cfg)
+    summaries: list[ConversationSummary] = []
+    stream_ms = part.conversation_stream_ms
+    for key, state in list(part.conversations.items()):
+        if stream_ms - state.last_ms > cfg.state_retention_ms:
+            if not state.reported:
+                summaries.append(summarize(state, "idle"))
+            part.forget_conversation(key)
+            continue
+        reported, summary = close_if_idle(state, stream_ms, cfg)
         if summary is not None:
-            result.summaries.append(summary)
-        if is_expired(state, now_ms - cfg.eviction_grace_ms, cfg):
-            result.evictions.append(key)
-        elif summary is not None:
-            result.updates[key] = reported
-    return result
-
-
-def sweep_alerts(items: Iterable[tuple[str, int]], now_ms: int, cfg: MeterConfig) -> list[str]:
-    """Keys of remembered alert deliveries that can be forgotten as of ``now_ms``."""
-    return [key for key, seen_at in items if is_forgettable(seen_at, now_ms, cfg)]
-
-
-def sweep_seen(items: Iterable[tuple[str, int]], now_ms: int, cfg: MeterConfig) -> list[str]:
-    """Keys of remembered event ids that can be forgotten as of ``now_ms`` (retention + grace)."""
-    limit = cfg.state_retention_ms + cfg.eviction_grace_ms
-    return [key for key, seen_at in items if now_ms - seen_at > limit]
+            summaries.append(summary)
+            part.conversations[key] = reported
+            part.changed_conversations.add(key)
+    alert_ms = part.alert_stream_ms
+    for key, seen_at in list(part.alerts.items()):
+        if alert_ms - seen_at > cfg.alert_dedup_horizon_ms:
+            part.forget_alert(key)
+    return summaries
 
 
 @dataclass(slots=True)
@@ -161,6 +155,7 @@ class Tally:
     accepted: int = 0
     duplicates: int = 0
     invalid: int = 0
+    late: int = 0
     out_of_order: int = 0
     sessions: dict[str, int] = field(default_factory=lambda: {"usage": 0, "voice": 0, "alert": 0})
 
@@ -169,6 +164,9 @@ class Tally:
         self.events += 1
         if outcome.duplicate:
             self.duplicates += 1
+            return
+        if outcome.late:
+            self.late += 1
             return
         self.accepted += 1
         self.out_of_order += outcome.out_of_order
@@ -181,18 +179,11 @@ class Tally:
         self.invalid += 1
 
 
-def sweep(stores: Stores, now_ms: int, cfg: MeterConfig) -> list[ConversationSummary]:
-    """Close idle segments and drop expired state of every store, as of stream time ``now_ms``.
-
-    Returns the summaries of the segments it closed.
-    """
-    result = sweep_conversations(list(stores.conversations.items()), now_ms, cfg)
-    for key, state in result.updates.items():
-        stores.conversations[key] = state
-    for key in result.evictions:
-        del stores.conversations[key]
-    for key in sweep_seen(list(stores.seen.items()), now_ms, cfg):
-        del stores.seen[key]
-    for key in sweep_alerts(list(stores.alerts.items()), now_ms, cfg):
-        del stores.alerts[key]
-    return result.summaries
+def late_error(cfg: MeterConfig) -> ValidationError:
+    """The dead-letter reason of a late event (SPEC 2a)."""
+    hours = cfg.state_retention_ms / 3_600_000
+    return ValidationError(
+        "occurred_at",
+        "late",
+        f"is more than STATE_RETENTION ({hours:g} h) behind its partition's stream time",
+    )

@@ -1,128 +1,221 @@
-"""The meter adapter with in-memory tables (no Kafka): ordering, crash safety, state writes."""
+"""The meter's spine against a fake of its Kafka port: merge, offsets, failures, revocation."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
-from typing import Any
 
 import orjson
 import pytest
+from prometheus_client import CollectorRegistry
 
-from agents.meter import Incoming, Meter
+from agents import changelog
+from agents.kafka.records import Delivery, Opened, Output, Record, StaleError
+from agents.meter import Meter
+from agents.metrics import BillingMetrics
 from agents.settings import WorkerSettings
-from schemas import billing_session
+from schemas import billing_session, dead_letter
 from tests.factories import T0
 
-TURNS, TRANSFERS = "conversation-turns", "agent-transfers"
+TURNS, TRANSFERS, ALERTS = "conversation-turns", "agent-transfers", "alert-deliveries"
 NOW_S = T0 / 1000 + 3600  # the worker clock: an hour after the events
 
 
-class FakeTable:
+class FakeLink:
+    """Records checkpoints like Kafka would: all of one, or nothing."""
+
     def __init__(self) -> None:
-        self.data: dict[str, str] = {}
-        self.writes = 0
+        self.epochs: dict[int, int] = {}
+        self.log: list[tuple[int, list[Output], dict[str, int]]] = []
+        self.caught_up: dict[tuple[str, int], float] = {}
+        self.fail_next = False
+        self.revoke_during_checkpoint: Meter | None = None
+        self.resets: list[int] = []
 
-    def get(self, key: str) -> str | None:
-        return self.data.get(key)
+    def epoch(self, partition: int) -> int | None:
+        return self.epochs.get(partition)
 
-    def put(self, partition: int, key: str, value: str) -> None:
-        self.data[key] = value
-        self.writes += 1
+    async def poll(self, timeout_s: float) -> tuple[Delivery, list[Opened]]:
+        raise AssertionError("the tests drive process() directly")
 
-    def delete(self, partition: int, key: str) -> None:
-        self.data.pop(key, None)
-        self.writes += 1
+    def caught_up_at(self, topic: str, partition: int) -> float | None:
+        return self.caught_up.get((topic, partition))
 
-    def items(self) -> Iterable[tuple[str, str]]:
-        return list(self.data.items())
-
-
-class Tables:
-    def __init__(self) -> None:
-        self.conversations, self.alerts, self.pending = FakeTable(), FakeTable(), FakeTable()
-
-
-def meter(
-    tables: Tables,
-    sent: list[tuple[str, bytes]],
-    *,
-    fail: bool = False,
-    now: list[float] | None = None,
-) -> Meter:
-    clock = now if now is not None else [NOW_S]
-
-    async def send(topic: str, key: bytes | None, value: bytes, ts: int | None) -> Any:
-        if fail:
+    async def checkpoint(
+        self, partition: int, epoch: int, outputs: list[Output], offsets: dict[str, int]
+    ) -> None:
+        await asyncio.sleep(0)
+        if self.revoke_during_checkpoint is not None:  # the rebalance callback runs here
+            self.epochs.pop(partition, None)
+            self.revoke_during_checkpoint.revoked({partition})
+        if self.epochs.get(partition) != epoch:
+            raise StaleError(partition)
+        if self.fail_next:
+            self.fail_next = False
             raise ConnectionError("broker down")
-        sent.append((topic, value))
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        future.set_result(None)
-        return future
+        self.log.append((partition, outputs, offsets))
 
-    async def caught_up(topic: str, partition: int) -> float | None:
-        return None
+    async def reset(self, partition: int) -> None:
+        self.resets.append(partition)
+        self.epochs.pop(partition, None)
 
-    return Meter(
-        WorkerSettings(max_hold_s=1.0),
-        conversations=tables.conversations,
-        alerts=tables.alerts,
-        pending=tables.pending,
-        send=send,
-        caught_up=caught_up,
-        assigned=lambda: {0},
-        clock=lambda: clock[0],
-    )
+    def changelog_of(self, partition: int) -> list[tuple[bytes, bytes | None]]:
+        return [
+            (o.key or b"", o.value)
+            for p, outputs, _ in self.log
+            if p == partition
+            for o in outputs
+            if o.topic == changelog.TOPIC
+        ]
 
 
-def record(topic: str, offset: int, minutes: float, value: dict[str, Any]) -> Incoming:
-    ts = T0 + int(minutes * 60_000)
+def value(event_id: str, minutes: float, **extra: object) -> bytes:
     body = {
+        "event_id": event_id,
         "app_id": "app-1",
         "conversation_id": "c-1",
         "channel": "web",
-        "occurred_at": ts,
-        **value,
+        "occurred_at": T0 + int(minutes * 60_000),
+        **extra,
     }
-    return Incoming(topic, 0, offset, ts, b"c-1", orjson.dumps(body))
+    return orjson.dumps(body)
 
 
-def sessions(sent: list[tuple[str, bytes]]) -> list[str]:
-    return [orjson.loads(v)["session_id"] for t, v in sent if t == billing_session.TOPIC]
+def turn(offset: int, minutes: float, seq: int) -> Record:
+    ts = T0 + int(minutes * 60_000)
+    return Record(TURNS, 0, offset, ts, b"c-1", value(f"t{offset}", minutes, actor="user"), seq)
 
 
-TURN_0 = record(TURNS, 0, 0, {"event_id": "e1", "actor": "user"})
-TO_AGENT = record(TRANSFERS, 0, 5, {"event_id": "e2", "direction": "to_agent", "agent_id": "a-1"})
-TURN_20 = record(TURNS, 1, 20, {"event_id": "e3", "actor": "agent", "agent_id": "a-1"})
+def to_agent(offset: int, minutes: float, seq: int) -> Record:
+    body = value(f"x{offset}", minutes, direction="to_agent", agent_id="a-1")
+    return Record(TRANSFERS, 0, offset, T0 + int(minutes * 60_000), b"c-1", body, seq)
 
 
-def test_a_turn_waits_for_the_earlier_transfer_of_the_other_topic() -> None:
-    tables, sent = Tables(), []
-    m = meter(tables, sent)
-    asyncio.run(m.on_records([TURN_0, TURN_20]))  # transfers not read yet: both held
-    assert sessions(sent) == []
-    assert len(tables.pending.data) == 2
-    asyncio.run(m.on_records([TO_AGENT]))  # frontier of transfers reaches 5: turn@0 released
-    assert sessions(sent) == ["app-1/c-1/0/usage/0"]
-    assert len(tables.pending.data) == 1  # turn@20 still waits for transfers to pass 20
+def make_meter(link: FakeLink, clock: list[float]) -> Meter:
+    meter = Meter(
+        WorkerSettings(max_hold_s=1.0),
+        link,
+        BillingMetrics.create(CollectorRegistry()),
+        clock=lambda: clock[0],
+    )
+    link.epochs[0] = 1
+    meter.open(Opened(0, 1, [], {TURNS: 0, TRANSFERS: 0, ALERTS: 0}))
+    return meter
 
 
-def test_held_records_survive_a_crash_through_the_pending_table() -> None:
-    tables, sent = Tables(), []
-    asyncio.run(meter(tables, sent).on_records([TURN_0, TO_AGENT, TURN_20]))
-    assert len(tables.pending.data) == 1
-    clock = [NOW_S]
-    restarted = meter(tables, sent, now=clock)  # a new process: empty merge buffers
-    asyncio.run(restarted.tick_release())  # restores partition 0 from the pending table
-    clock[0] += 2.0
-    asyncio.run(restarted.tick_release())  # held long enough, but transfers not caught up
-    assert len(tables.pending.data) == 1
-    state = orjson.loads(tables.conversations.data["app-1\x1fc-1"])
-    assert state[1][5] == T0 + 5 * 60_000  # last_ms: processed up to the transfer only
+def drain(meter: Meter, link: FakeLink, clock: list[float], delivery: Delivery) -> None:
+    """Process a delivery, then again once the hold has passed with transfers idle."""
+    asyncio.run(meter.process(delivery))
+    clock[0] += 2
+    link.caught_up[(TRANSFERS, 0)] = clock[0]
+    asyncio.run(meter.process(Delivery({}, dict(delivery.epochs))))
 
 
-def test_a_failed_send_writes_no_state() -> None:
-    tables, sent = Tables(), []
-    with pytest.raises(ConnectionError):
-        asyncio.run(meter(tables, sent, fail=True).on_records([TURN_0, TO_AGENT]))
-    assert tables.conversations.data == {}
+def sessions(link: FakeLink) -> list[str]:
+    return [
+        billing_session.decode(o.value).session_id
+        for _, outputs, _ in link.log
+        for o in outputs
+        if o.topic == billing_session.TOPIC and o.value is not None
+    ]
+
+
+def test_a_turn_waits_for_the_other_topic_and_its_offset_stays_uncommitted() -> None:
+    link, clock = FakeLink(), [NOW_S]
+    meter = make_meter(link, clock)
+    asyncio.run(meter.process(Delivery({0: [turn(0, 0, 1), turn(1, 20, 3)]}, {0: 1})))
+    assert link.log == []  # transfers may still deliver something ordered before them
+    asyncio.run(meter.process(Delivery({0: [to_agent(0, 10, 2)]}, {0: 1})))
+    (_, _, offsets) = link.log[-1]
+    # t0 and x0 released in merged order; t1 (20 min) waits: transfers' frontier is 10 min
+    assert offsets == {TURNS: 1, TRANSFERS: 1, ALERTS: 0}
+    assert meter.tasks[0].merger.held() == 1
+
+
+def test_an_idle_topic_releases_held_records_only_a_hold_after_they_were_fetched() -> None:
+    link, clock = FakeLink(), [NOW_S]
+    meter = make_meter(link, clock)
+    link.caught_up[(TRANSFERS, 0)] = NOW_S
+    asyncio.run(meter.process(Delivery({0: [turn(0, 0, 1)]}, {0: 1})))
+    assert link.log == []
+    clock[0] = NOW_S + 1.5
+    link.caught_up[(TRANSFERS, 0)] = NOW_S + 1.2  # a fetch response after the hold
+    asyncio.run(meter.process(Delivery({}, {0: 1})))
+    assert link.log[-1][2][TURNS] == 1
+    assert len(sessions(link)) == 1
+
+
+def test_a_failed_checkpoint_drops_the_task_and_reopens_the_partition() -> None:
+    link, clock = FakeLink(), [NOW_S]
+    meter = make_meter(link, clock)
+    link.fail_next = True
+    drain(meter, link, clock, Delivery({0: [turn(0, 0, 1)]}, {0: 1}))
+    assert link.log == [] and link.resets == [0] and 0 not in meter.tasks
+    # nothing counted for a batch that was not committed
+    assert meter.metrics.events.labels(TURNS, "accepted")._value.get() == 0
+
+
+def test_a_revocation_mid_batch_commits_nothing_and_the_new_owner_starts_clean() -> None:
+    link, clock = FakeLink(), [NOW_S + 5]
+    meter = make_meter(link, clock)
+    link.revoke_during_checkpoint = meter
+    drain(meter, link, clock, Delivery({0: [turn(0, 0, 1)]}, {0: 1}))
+    assert link.log == [] and 0 not in meter.tasks
+    # reassigned: opened again from the (empty) changelog at the committed offset 0
+    link.revoke_during_checkpoint = None
+    link.epochs[0] = 2
+    meter.open(Opened(0, 2, link.changelog_of(0), {TURNS: 0, TRANSFERS: 0, ALERTS: 0}))
+    stale = Delivery({0: [turn(1, 1, 2)]}, {0: 1})  # fetched in the old epoch
+    drain(meter, link, clock, stale)
+    assert link.log == []
+    drain(meter, link, clock, Delivery({0: [turn(0, 0, 1)]}, {0: 2}))
+    assert sessions(link) == ["app-1/c-1/0@" + str(T0) + "/usage/0"]
+
+
+def test_re_delivered_records_below_the_next_offset_are_not_applied_twice() -> None:
+    link, clock = FakeLink(), [NOW_S + 5]
+    meter = make_meter(link, clock)
+    batch = [turn(0, 0, 1), turn(1, 16, 2)]
+    drain(meter, link, clock, Delivery({0: batch}, {0: 1}))
+    drain(meter, link, clock, Delivery({0: batch}, {0: 1}))
+    assert len(sessions(link)) == 2
+    assert meter.metrics.events.labels(TURNS, "accepted")._value.get() == 2
+
+
+def test_state_restored_from_the_changelog_continues_exactly() -> None:
+    link, clock = FakeLink(), [NOW_S + 5]
+    meter = make_meter(link, clock)
+    drain(meter, link, clock, Delivery({0: [turn(0, 0, 1), turn(1, 10, 2)]}, {0: 1}))
+    restored = changelog.restore(link.changelog_of(0))
+    assert restored.conversations == meter.tasks[0].state.conversations
+    assert restored.seen == meter.tasks[0].state.seen
+    assert restored.conversation_stream_ms == T0 + 10 * 60_000
+
+
+def test_invalid_and_late_records_are_dead_lettered_with_their_reason() -> None:
+    link, clock = FakeLink(), [NOW_S + 5]
+    meter = make_meter(link, clock)
+    late = Record(TURNS, 0, 2, T0, b"c-1", value("old", -25 * 60, actor="user"), 3)
+    broken = Record(TURNS, 0, 1, T0, b"c-1", b"{not json", 2)
+    drain(meter, link, clock, Delivery({0: [turn(0, 0, 1), broken, late]}, {0: 1}))
+    letters = [
+        dead_letter.decode(o.value).reason_code
+        for _, outputs, _ in link.log
+        for o in outputs
+        if o.topic == dead_letter.TOPIC and o.value is not None
+    ]
+    assert letters == ["invalid_json", "late"]
+    assert meter.metrics.events.labels(TURNS, "late")._value.get() == 1
+
+
+@pytest.mark.parametrize("minutes", [30, 60 * 30])
+def test_a_sweep_frees_only_what_the_rules_forgot(minutes: int) -> None:
+    link, clock = FakeLink(), [T0 / 1000 + 31 * 3600]
+    meter = make_meter(link, clock)
+    body = value("o", minutes, actor="user", conversation_id="c-2")
+    other = Record(TURNS, 0, 1, T0 + minutes * 60_000, b"c-2", body, 2)
+    drain(meter, link, clock, Delivery({0: [turn(0, 0, 1), other]}, {0: 1}))
+    asyncio.run(meter.sweep())
+    kept = "app-1\x1fc-1" in meter.tasks[0].state.conversations
+    assert kept == (minutes < 24 * 60)
+    restored = changelog.restore(link.changelog_of(0))
+    assert restored.conversations == meter.tasks[0].state.conversations

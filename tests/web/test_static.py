@@ -7,7 +7,7 @@ from importlib import resources
 
 import pytest
 
-from agents.web import ASSETS, asset
+from web.server import ASSETS, asset
 
 PAGES = ("usage.html", "login.html", *ASSETS)
 
@@ -62,4 +62,4 @@ def test_every_asset_the_page_names_is_served() -> None:
     html = asset("usage.html").decode()
     named = set(re.findall(r'(?:src|href)="/([^"]+)"', html))
     assert named <= set(ASSETS)
-    assert resources.files("agents").joinpath("static", "usage.html").is_file()
+    assert resources.files("web").joinpath("static", "usage.html").is_file()

@@ -19,7 +19,7 @@ from typing import NoReturn, TypeVar
 
 import orjson
 
-from agents.admin import KafkaUnavailableError
+from agents.kafka.admin import KafkaUnavailableError
 from agents.settings import WorkerSettings, parse_roles
 from pipeline import report
 from pipeline.eventfile import EventFileError, open_event_file, read_messages
@@ -51,6 +51,16 @@ def _store_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
 def _cmd_replay(args: argparse.Namespace) -> int:
     cfg = config_from(args)
     path = Path(args.path)
@@ -63,6 +73,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
                 BatchingSink(store),
                 cfg,
                 source=f"file:{path.name}",
+                partitions=args.partitions,
                 on_progress=progress,
             )
         finally:
@@ -176,7 +187,7 @@ def _env_number(name: str, default: Number, kind: type[Number]) -> Number:
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
-    from agents.worker import run_worker  # noqa: PLC0415 - only streaming commands load Faust
+    from billing_meter.worker import run_worker  # noqa: PLC0415 - only streaming needs Kafka
 
     return run_worker(_worker_settings(args))
 
@@ -240,6 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     replay_cmd = commands.add_parser("replay", help="replay an event file into ClickHouse")
     replay_cmd.add_argument("path", help="event file (JSON Lines, SPEC section 7)")
+    replay_cmd.add_argument(
+        "--partitions",
+        type=_positive_int,
+        default=6,
+        help="partitions of the input topics the keys hash to (SPEC 2a; default 6)",
+    )
     _store_option(replay_cmd)
     add_rule_options(replay_cmd)
     replay_cmd.set_defaults(run=_cmd_replay)
@@ -259,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     usage.set_defaults(run=_cmd_usage)
 
-    worker = commands.add_parser("worker", help="run the streaming workers (Faust)")
+    worker = commands.add_parser("worker", help="run a streaming worker")
     worker.add_argument("--roles", default="meter,sink,web", help="meter,sink,web (default all)")
     _kafka_options(worker)
     _store_option(worker)

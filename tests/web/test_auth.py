@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents import auth
+from web import auth
 
 
 def test_without_a_token_everything_is_allowed() -> None:

@@ -7,6 +7,7 @@ import logging
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
+from agents.changelog import TOPIC as CHANGELOG
 from agents.settings import INPUT_TOPICS, OUTPUT_TOPICS, WorkerSettings
 
 log = logging.getLogger(__name__)
@@ -17,7 +18,11 @@ class KafkaUnavailableError(RuntimeError):
 
 
 async def ensure_topics(settings: WorkerSettings) -> list[str]:
-    """Create missing input and output topics; returns the names created."""
+    """Create missing input, output and state topics; returns the names created.
+
+    The state topic (the meter's changelog) is compacted, with as many partitions as
+    the input topics: its partition *p* holds the state of input partition *p*.
+    """
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, request_timeout_ms=10_000)
     try:
         await admin.start()
@@ -25,12 +30,21 @@ async def ensure_topics(settings: WorkerSettings) -> list[str]:
         raise KafkaUnavailableError(f"cannot reach Kafka at {settings.bootstrap}: {exc}") from None
     try:
         existing = set(await admin.list_topics())
-        wanted = [settings.topic(name) for name in (*INPUT_TOPICS, *OUTPUT_TOPICS)]
+        wanted = [settings.topic(name) for name in (*INPUT_TOPICS, *OUTPUT_TOPICS, CHANGELOG)]
         missing = [name for name in wanted if name not in existing]
         if missing:
+            compacted = {"cleanup.policy": "compact"}
             try:
                 await admin.create_topics(
-                    [NewTopic(name, settings.partitions, 1) for name in missing]
+                    [
+                        NewTopic(
+                            name,
+                            settings.partitions,
+                            1,
+                            topic_configs=compacted if name == settings.topic(CHANGELOG) else {},
+                        )
+                        for name in missing
+                    ]
                 )
             except TopicAlreadyExistsError:
                 log.info("topics created concurrently by another worker")

@@ -1,0 +1,147 @@
+"""The records, outputs and deliveries that cross the Kafka boundary (no client state)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import NamedTuple, Protocol
+
+from aiokafka import ConsumerRebalanceListener, TopicPartition
+
+#: The producer's header that orders messages stamped in the same millisecond.
+SEQ_HEADER = "billing-seq"
+
+
+class Record(NamedTuple):
+    """A consumed record; ``topic`` is the base name (without the prefix)."""
+
+    topic: str
+    partition: int
+    offset: int
+    ts_ms: int
+    key: bytes | None
+    value: bytes
+    seq: int = 0  # the producer's ``billing-seq`` header, 0 without it
+
+
+class Output(NamedTuple):
+    """A record to produce; ``partition`` None lets the default partitioner choose."""
+
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    ts_ms: int | None = None
+    partition: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What one poll returned: records per partition number, with the epoch each
+    partition was opened in (records of an epoch that ended are never applied)."""
+
+    records: dict[int, list[Record]]
+    epochs: dict[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """A newly owned partition: its changelog records (key, value or None) and offsets."""
+
+    partition: int
+    epoch: int
+    changelog: list[tuple[bytes, bytes | None]]
+    committed: dict[str, int]  # input topic (base name) -> next offset to read
+
+
+def seq_of(headers: Iterable[tuple[str, bytes]] | None) -> int:
+    """The ``billing-seq`` header (8-byte big-endian), 0 without it."""
+    for name, value in headers or ():
+        if name == SEQ_HEADER and len(value) == 8:
+            return int.from_bytes(value, "big")
+    return 0
+
+
+@dataclass(slots=True)
+class Topics:
+    """Full names of a link's topics: ``prefix`` + base name, and back."""
+
+    prefix: str
+
+    def full(self, base: str) -> str:
+        """The full name of a topic."""
+        return f"{self.prefix}{base}"
+
+    def base(self, full: str) -> str:
+        """The base name of a topic."""
+        return full[len(self.prefix) :]
+
+
+class Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Forwards aiokafka's rebalance callbacks to two coroutines."""
+
+    def __init__(
+        self,
+        revoked: Callable[[set[TopicPartition]], Awaitable[None]],
+        assigned: Callable[[set[TopicPartition]], Awaitable[None]],
+    ) -> None:
+        self._revoked, self._assigned = revoked, assigned
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self._revoked(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self._assigned(set(assigned))
+
+
+def to_record(topics: Topics, message: object) -> Record:
+    """A :class:`Record` from an aiokafka ``ConsumerRecord``."""
+    m = message
+    return Record(
+        topics.base(m.topic),  # type: ignore[attr-defined]
+        m.partition,  # type: ignore[attr-defined]
+        m.offset,  # type: ignore[attr-defined]
+        m.timestamp,  # type: ignore[attr-defined]
+        m.key,  # type: ignore[attr-defined]
+        m.value,  # type: ignore[attr-defined]
+        seq_of(m.headers),  # type: ignore[attr-defined]
+    )
+
+
+@dataclass(slots=True)
+class Ownership:
+    """What a link owns: partitions opened (with their epoch) or waiting to be opened.
+
+    Every opening gets a new epoch; the lock serializes rebalance callbacks with
+    openings and checkpoints.
+    """
+
+    opened: dict[int, int] = field(default_factory=dict)  # partition -> epoch
+    waiting: set[int] = field(default_factory=set)
+    last_epoch: int = 0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class StaleError(Exception):
+    """The partition was revoked (or reset) since its records were delivered."""
+
+
+class MeterPort(Protocol):
+    """What the meter needs of Kafka (:class:`agents.kafka.meter_link.MeterLink`; tests fake it)."""
+
+    def epoch(self, partition: int) -> int | None:
+        """The epoch ``partition`` is opened in, or None."""
+
+    async def poll(self, timeout_s: float) -> tuple[Delivery, list[Opened]]:
+        """Open newly owned partitions, then fetch."""
+
+    def caught_up_at(self, topic: str, partition: int) -> float | None:
+        """When a fetch response showed the partition delivered to its end (s), else None."""
+
+    async def checkpoint(
+        self, partition: int, epoch: int, outputs: list[Output], offsets: dict[str, int]
+    ) -> None:
+        """Outputs and consumed offsets in one transaction; ``StaleError`` if revoked."""
+
+    async def reset(self, partition: int) -> None:
+        """Forget the partition and open it again from Kafka."""

@@ -1,0 +1,197 @@
+"""Running a worker process: topics, store, the roles it was given, the web server.
+
+SIGTERM or SIGINT sets a stop flag; each role finishes (or abandons, unacknowledged)
+the batch in hand, the Kafka clients close within their deadlines, and the process
+exits. A last-resort timer ends the process if shutdown itself hangs (a broker that
+went away mid-request), so a stop never takes longer than ``SHUTDOWN_S``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import logging.config
+import os
+import signal
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry
+
+from agents import changelog
+from agents.kafka.admin import ensure_topics
+from agents.kafka.meter_link import MeterLink, MeterLinkConfig
+from agents.kafka.records import Topics
+from agents.kafka.sink_link import SinkLink
+from agents.logs import logging_config, redact
+from agents.meter import INPUTS, Meter
+from agents.metrics import BillingMetrics
+from agents.settings import OUTPUT_TOPICS, WorkerSettings
+from agents.sink import SinkRole
+from sinks.clickhouse.store import ClickHouseStore, StoreError, open_store
+from web.server import Api, create_app, serve
+
+log = logging.getLogger(__name__)
+SHUTDOWN_S = 25.0
+LAG_EVERY_S = 5.0
+
+
+@dataclass(slots=True)
+class Roles:
+    """What one worker runs."""
+
+    settings: WorkerSettings
+    metrics: BillingMetrics
+    stopping: asyncio.Event
+    meter: Meter | None = None
+    meter_link: MeterLink | None = None
+    sink: SinkRole | None = None
+    sink_link: SinkLink | None = None
+    loops: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def health(self) -> dict[str, object]:
+        """``/api/health``: roles, owned partitions, the sink's figures."""
+        body: dict[str, object] = {
+            "status": "ok",
+            "roles": sorted(self.settings.roles),
+            "assigned_partitions": len(self.meter_link.owned()) if self.meter_link else 0,
+        }
+        if self.sink is not None:
+            body["sink"] = self.sink.stats()
+        return body
+
+
+def run_worker(settings: WorkerSettings) -> int:
+    """Run until stopped (SIGTERM/SIGINT); returns the exit status."""
+    level = os.environ.get("BILLING_LOG_LEVEL", "INFO").upper()
+    logging.config.dictConfig(logging_config(level))
+    log.info(
+        "worker starting",
+        extra={
+            "context": {
+                "roles": sorted(settings.roles),
+                "bootstrap": settings.bootstrap,
+                "clickhouse": redact(settings.clickhouse_url),
+                "web": f"{settings.web_host}:{settings.web_port}",
+                "topic_prefix": settings.topic_prefix,
+                "api_token": settings.api_token is not None,
+            }
+        },
+    )
+    created = asyncio.run(ensure_topics(settings))
+    if created:
+        log.info("created topics", extra={"context": {"topics": created}})
+    store = open_store(settings.clickhouse_url) if {"sink", "web"} & settings.roles else None
+    try:
+        return asyncio.run(_serve(settings, store))
+    finally:
+        if store is not None:
+            store.close()
+
+
+async def _serve(settings: WorkerSettings, store: ClickHouseStore | None) -> int:
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, _on_signal, stopping)
+    registry = CollectorRegistry()
+    roles = Roles(settings, BillingMetrics.create(registry), stopping)
+    store_lock = threading.Lock()
+    api = None
+    if "web" in settings.roles:
+        if store is None:
+            raise StoreError("the web role needs a ClickHouse store")
+        api = Api(store, store_lock, settings.api_token)
+    runner = await serve(create_app(registry, roles.health, api), settings.web_host, settings.web_port)
+    try:
+        await _start_roles(roles, store, store_lock)
+        log.info("worker ready", extra={"context": {"roles": sorted(settings.roles)}})
+        tasks = [asyncio.create_task(run()) for run in roles.loops]
+        tasks.append(asyncio.create_task(_lag_loop(roles)))
+        stop_task = asyncio.create_task(stopping.wait())
+        done, _ = await asyncio.wait([stop_task, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        failed = [t for t in done if t is not stop_task and t.exception() is not None]
+        stopping.set()
+        await asyncio.wait(tasks, timeout=10)
+        for task in tasks:
+            task.cancel()
+        for task in failed:
+            log.critical("a role failed; stopping", exc_info=task.exception())
+        return 1 if failed else 0
+    finally:
+        await _close(roles, runner)
+
+
+def _on_signal(stopping: asyncio.Event) -> None:
+    log.info("stopping")
+    stopping.set()
+    timer = threading.Timer(SHUTDOWN_S, os._exit, args=(1,))  # shutdown itself hung
+    timer.daemon = True
+    timer.start()
+
+
+async def _start_roles(roles: Roles, store: ClickHouseStore | None, store_lock: threading.Lock) -> None:
+    settings = roles.settings
+    topics = Topics(settings.topic_prefix)
+    if "meter" in settings.roles:
+        config = MeterLinkConfig(
+            settings.bootstrap,
+            settings.group("meter"),
+            topics,
+            INPUTS,
+            changelog.TOPIC,
+            settings.meter_batch,
+        )
+        meter: Meter | None = None
+
+        def revoked(partitions: set[int]) -> None:
+            if meter is not None:
+                meter.revoked(partitions)
+
+        roles.meter_link = MeterLink(config, revoked)
+        meter = roles.meter = Meter(settings, roles.meter_link, roles.metrics)
+        await roles.meter_link.start()
+        roles.loops.append(lambda: meter.run(roles.stopping))
+    if "sink" in settings.roles:
+        if store is None:
+            raise StoreError("the sink role needs a ClickHouse store")
+        sink = roles.sink = SinkRole(
+            store, store_lock, settings.sink_batch, roles.metrics, roles.stopping
+        )
+        link = roles.sink_link = SinkLink(
+            settings.bootstrap, settings.group("sink"), topics, OUTPUT_TOPICS, settings.sink_batch
+        )
+        await link.start()
+
+        async def sink_loop() -> None:
+            while not roles.stopping.is_set():
+                try:
+                    await link.run_once(sink.on_records, settings.batch_within_s)
+                except Exception:
+                    if roles.stopping.is_set():
+                        return  # the store gave up while stopping: nothing was acknowledged
+                    raise
+
+        roles.loops.append(sink_loop)
+
+
+async def _lag_loop(roles: Roles) -> None:
+    while not roles.stopping.is_set():
+        lag: dict[tuple[str, int], int] = {}
+        for link in (roles.meter_link, roles.sink_link):
+            if link is not None:
+                lag.update(link.lag())
+        roles.metrics.lag(lag)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(roles.stopping.wait(), LAG_EVERY_S)
+
+
+async def _close(roles: Roles, runner: object) -> None:
+    for link in (roles.meter_link, roles.sink_link):
+        if link is not None:
+            await link.close()
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(runner.cleanup(), 5)  # type: ignore[attr-defined]
+    log.info("worker stopped")

@@ -1,0 +1,168 @@
+"""The worker's web server (aiohttp): operations endpoints, the usage API and its page.
+
+When ``BILLING_API_TOKEN`` is set, the API needs ``Authorization: Bearer <token>``
+or the cookie the page's login form sets; ``/metrics`` and ``/api/health`` stay
+open for scrapers and probes (they carry counts, not usage data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import orjson
+from aiohttp import web
+from prometheus_client import CollectorRegistry, generate_latest
+
+from pipeline import report
+from pipeline.report import ReportError
+from sinks.clickhouse.store import ClickHouseStore
+from web import auth
+
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
+ASSETS = {
+    "usage.js": "application/javascript",
+    "chart.js": "application/javascript",
+    "usage.css": "text/css",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Api:
+    """What the usage API reads."""
+
+    store: ClickHouseStore
+    lock: threading.Lock
+    token: str | None
+
+
+def asset(name: str) -> bytes:
+    """A file of the Usage page (shipped in ``web/static``)."""
+    return resources.files("web").joinpath("static", name).read_bytes()
+
+
+def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
+    """A JSON response (orjson-encoded)."""
+    return web.Response(
+        body=orjson.dumps(body), status=status, content_type="application/json", headers=headers
+    )
+
+
+def create_app(
+    registry: CollectorRegistry, health: Callable[[], dict[str, object]], api: Api | None
+) -> web.Application:
+    """The aiohttp application: ops endpoints always, the usage API when ``api`` is given."""
+    app = web.Application()
+
+    async def metrics(_request: web.Request) -> web.Response:
+        return web.Response(
+            body=generate_latest(registry), headers={"Content-Type": METRICS_CONTENT_TYPE}
+        )
+
+    async def health_page(_request: web.Request) -> web.Response:
+        return json_response(health())
+
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/api/health", health_page)
+    if api is not None:
+        _add_usage(app, api)
+    return app
+
+
+def _add_usage(app: web.Application, api: Api) -> None:
+    async def usage(request: web.Request) -> web.Response:
+        refused = _refused(request, api)
+        if refused is not None:
+            return refused
+        try:
+            resolved, rows = await asyncio.to_thread(usage_from_query, api, dict(request.query))
+        except ReportError as exc:
+            return json_response({"error": str(exc)}, status=400)
+        return json_response(rows, headers=range_headers(resolved))
+
+    async def apps(request: web.Request) -> web.Response:
+        refused = _refused(request, api)
+        if refused is not None:
+            return refused
+        return json_response(await asyncio.to_thread(apps_list, api))
+
+    app.router.add_get("/api/usage", usage)
+    app.router.add_get("/api/apps", apps)
+    for name, content_type in ASSETS.items():
+        app.router.add_get(f"/{name}", _asset_handler(name, content_type))
+    page, login = asset("usage.html").decode(), asset("login.html").decode()
+
+    async def usage_page(request: web.Request) -> web.Response:
+        if auth.allowed(request.headers, request.cookies, api.token):
+            return web.Response(text=page, content_type="text/html", headers=auth.NO_STORE)
+        return web.Response(
+            text=auth.login_form(login, failed=False), status=401, content_type="text/html"
+        )
+
+    async def log_in(request: web.Request) -> web.Response:
+        form = await request.post()
+        given = str(form.get("token", ""))
+        if api.token is None or not auth.matches(given, api.token):
+            return web.Response(
+                text=auth.login_form(login, failed=True), status=401, content_type="text/html"
+            )
+        headers = {"Location": "/usage", "Set-Cookie": auth.set_cookie(api.token)}
+        return web.Response(status=303, headers=headers)
+
+    app.router.add_get("/usage", usage_page)
+    app.router.add_post("/usage", log_in)
+
+
+def _asset_handler(name: str, content_type: str) -> Callable[[web.Request], Any]:
+    body = asset(name)
+
+    async def serve(_request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type=content_type, headers=auth.NO_STORE)
+
+    return serve
+
+
+def _refused(request: web.Request, api: Api) -> web.Response | None:
+    if not auth.allowed(request.headers, request.cookies, api.token):
+        return json_response(
+            {"error": "unauthorized: send Authorization: Bearer <BILLING_API_TOKEN>"},
+            status=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return None
+
+
+def range_headers(request: report.ReportRequest) -> dict[str, str]:
+    """The resolved range and granularity, so a client can lay out empty periods."""
+    return {
+        "X-Usage-From": report.iso_ms(request.start_ms),
+        "X-Usage-To": report.iso_ms(request.end_ms),
+        "X-Usage-By": request.by,
+    }
+
+
+def usage_from_query(
+    api: Api, query: Mapping[str, str]
+) -> tuple[report.ReportRequest, list[dict[str, Any]]]:
+    """The SPEC section 6 report for the query parameters; raises ``ReportError``."""
+    request = report.from_query(query)
+    with api.lock:
+        return request, report.fetch(api.store, request)
+
+
+def apps_list(api: Api) -> list[str]:
+    """App ids with activity."""
+    with api.lock:
+        return api.store.apps()
+
+
+async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Start serving ``app``; returns the runner to clean up."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
