@@ -99,7 +99,7 @@ class Meter:
         """The link's revocation callback: drop the tasks (their state is in Kafka)."""
         for partition in partitions:
             self.tasks.pop(partition, None)
-        self.metrics.forget_partitions(partitions)
+        self.metrics.forget_partitions(partitions, INPUTS)
 
     def open(self, opened: Opened) -> None:
         """Build the task of a newly opened partition from its changelog."""
@@ -182,16 +182,23 @@ class Meter:
     async def commit(self, task: PartitionTask, applied: Applied) -> None:
         """The changelog with the outputs and offsets, in one transaction; then metrics."""
         outputs = applied.outputs + changelog.changes(task.state, task.partition)
+        started = time.monotonic()
         try:
             await self.link.checkpoint(task.partition, task.epoch, outputs, task.offsets())
         except StaleError:
+            self.metrics.checkpoints.labels("stale").inc()
             return  # revoked meanwhile: the new owner starts from the last checkpoint
         except Exception:
-            log.exception("checkpoint failed; reopening the partition from Kafka",
-                          extra={"context": {"partition": task.partition}})
+            self.metrics.checkpoints.labels("failed").inc()
+            log.exception(
+                "checkpoint failed; reopening the partition from Kafka",
+                extra={"context": {"partition": task.partition}},
+            )
             self.tasks.pop(task.partition, None)
             await self.link.reset(task.partition)
             return
+        self.metrics.checkpoints.labels("committed").inc()
+        self.metrics.checkpoint_seconds.observe(time.monotonic() - started)
         self.metrics.record(applied.counts)
         self.metrics.conversations_active.set(
             sum(len(t.state.conversations) for t in self.tasks.values())

@@ -7,6 +7,7 @@ labels are topics, outcomes, reason codes, kinds, tables and partitions.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter as Tally
 from dataclasses import dataclass, field
 
@@ -37,8 +38,6 @@ class BillingMetrics:
     event_to_sink_seconds: Histogram
     checkpoints: Counter
     checkpoint_seconds: Histogram
-
-    _lag_labels: set[tuple[str, str]] = field(default_factory=set)
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> BillingMetrics:
@@ -133,20 +132,20 @@ class BillingMetrics:
             self.conversations_closed.labels(cause).inc(n)
 
     def lag(self, lag: dict[tuple[str, int], int]) -> None:
-        """Set the lag of every owned partition; drop the label sets of the others."""
-        current = {(topic, str(partition)) for topic, partition in lag}
-        for labels in self._lag_labels - current:
-            self.consumer_lag.remove(*labels)
-        self._lag_labels.clear()
-        self._lag_labels.update(current)
+        """Set the lag of every owned partition; drop the label sets of all others.
+
+        Synchronous on the event loop, so a scrape never sees the gauge half rebuilt.
+        """
+        self.consumer_lag.clear()
         for (topic, partition), value in lag.items():
             self.consumer_lag.labels(topic, str(partition)).set(value)
 
-    def forget_partitions(self, partitions: set[int]) -> None:
-        """Revoked partitions: their lag is another worker's to report."""
-        for labels in [x for x in self._lag_labels if int(x[1]) in partitions]:
-            self.consumer_lag.remove(*labels)
-            self._lag_labels.discard(labels)
+    def forget_partitions(self, partitions: set[int], topics: tuple[str, ...]) -> None:
+        """Revoked partitions: their lag is another worker's to report (at once)."""
+        for topic in topics:
+            for partition in partitions:
+                with contextlib.suppress(KeyError):
+                    self.consumer_lag.remove(topic, str(partition))
 
     def latencies(self, seconds: list[float]) -> None:
         """Event-to-ClickHouse latencies of the sessions just committed (the sink's hook)."""

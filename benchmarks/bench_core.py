@@ -25,7 +25,8 @@ from typing import Any
 import orjson
 
 from pipeline.core.config import MeterConfig
-from pipeline.core.meter import Stores, apply_event, decode_event
+from pipeline.core.meter import apply_event, decode_event
+from pipeline.core.state import PartitionState
 from pipeline.eventfile import FileMessage, parse_line
 from pipeline.replay import replay
 from pipeline.tracegen import TraceSpec, generate
@@ -81,13 +82,13 @@ def shapes(messages: list[FileMessage]) -> None:
 
 
 def core(messages: list[FileMessage], now_ms: int) -> None:
-    stores, cfg = Stores(), MeterConfig()
+    part, cfg = PartitionState(), MeterConfig()
     for message in messages:
         try:
             event = decode_event(message.topic, message.value, now_ms)
         except ValidationError:
             continue
-        apply_event(event, stores, cfg)
+        apply_event(part, event, now_ms, cfg)
 
 
 def median_rate(run: Callable[[], None], count: int, repeats: int) -> float:

@@ -56,7 +56,8 @@ class Roles:
         body: dict[str, object] = {
             "status": "ok",
             "roles": sorted(self.settings.roles),
-            "assigned_partitions": len(self.meter_link.owned()) if self.meter_link else 0,
+            "assigned_partitions": (len(self.meter_link.owned()) if self.meter_link else 0)
+            + (self.sink_link.assigned() if self.sink_link else 0),
         }
         if self.sink is not None:
             body["sink"] = self.sink.stats()
@@ -180,9 +181,10 @@ async def _start_roles(roles: Roles, store: ClickHouseStore | None, store_lock: 
 async def _lag_loop(roles: Roles) -> None:
     while not roles.stopping.is_set():
         lag: dict[tuple[str, int], int] = {}
-        for link in (roles.meter_link, roles.sink_link):
-            if link is not None:
-                lag.update(link.lag())
+        if roles.meter_link is not None:
+            lag.update(roles.meter_link.lag())
+        if roles.sink_link is not None:
+            lag.update(await roles.sink_link.lag())
         roles.metrics.lag(lag)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(roles.stopping.wait(), LAG_EVERY_S)

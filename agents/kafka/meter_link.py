@@ -124,13 +124,15 @@ class MeterLink:
         records: dict[int, list[Record]] = {}
         epochs = dict(self._own.opened)  # as of the fetch: a rebalance during it ends them
         for tp, messages in fetched.items():
-            if tp.partition not in epochs or not messages:
-                continue
-            base = self.config.topics.base(tp.topic)
-            self._delivered[(base, tp.partition)] = messages[-1].offset + 1
-            records.setdefault(tp.partition, []).extend(
-                to_record(self.config.topics, m) for m in messages
-            )
+            if tp.partition in epochs and messages:
+                records.setdefault(tp.partition, []).extend(
+                    to_record(self.config.topics, m) for m in messages
+                )
+        for partition in epochs:  # positions step over transaction markers too
+            for tp in self._input_tps(partition):
+                if partition in self._own.opened:
+                    base = self.config.topics.base(tp.topic)
+                    self._delivered[(base, partition)] = await self._consumer.position(tp)
         return Delivery(records, epochs), opened
 
     async def _open_waiting(self) -> list[Opened]:

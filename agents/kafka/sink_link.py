@@ -71,15 +71,24 @@ class SinkLink:
                             extra={"context": {"error": type(exc).__name__}})
         return len(records)
 
-    def lag(self) -> dict[tuple[str, int], int]:
-        """Records behind the last stable offset, per assigned output topic partition."""
+    def assigned(self) -> int:
+        """How many output topic partitions this member is assigned."""
+        return len(self._consumer.assignment())
+
+    async def lag(self) -> dict[tuple[str, int], int]:
+        """Offsets behind the last stable offset, per assigned output topic partition.
+
+        From the fetch position, which also steps over transaction markers.
+        """
         result: dict[tuple[str, int], int] = {}
         for tp in self._consumer.assignment():
-            with contextlib.suppress(AssertionError, KeyError):
+            if tp not in self._delivered:
+                continue  # nothing fetched yet: the position may not be known
+            with contextlib.suppress(AssertionError, KeyError, KafkaError):
                 stable = self._consumer.last_stable_offset(tp)
-                delivered = self._delivered.get(tp)
-                if stable is not None and delivered is not None:
-                    result[(self.topics.base(tp.topic), tp.partition)] = max(0, stable - delivered)
+                position = await self._consumer.position(tp)
+                if stable is not None:
+                    result[(self.topics.base(tp.topic), tp.partition)] = max(0, stable - position)
         return result
 
     async def close(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry
 
-from agents.metrics import BillingMetrics
+from agents.metrics import BatchCounts, BillingMetrics
 from pipeline.core.meter import Outcome
 from schemas.billing_session import BillingSession
 from schemas.dead_letter import DeadLetter
@@ -18,15 +18,23 @@ def value(registry: CollectorRegistry, name: str, **labels: str) -> float | None
 def test_counts_outcomes_sessions_and_dead_letters() -> None:
     registry = CollectorRegistry()
     metrics = BillingMetrics.create(registry)
+    counts = BatchCounts()
     session = BillingSession("s", "voice", "a", "c", 0, 0, "voice", 1)
-    metrics.outcome("conversation-turns", Outcome(False, True, (session,)))
-    metrics.outcome("conversation-turns", Outcome(True, False))
-    error = ValidationError("actor", "bad_enum", "no")
-    metrics.invalid(
-        DeadLetter.from_error(
-            error, source="kafka", topic="agent-transfers", partition=0, offset=1, raw=b"x"
+    counts.outcome("conversation-turns", Outcome(False, True, (session,)))
+    counts.outcome("conversation-turns", Outcome(True, False))
+    for code in ("bad_enum", "late"):
+        counts.invalid(
+            DeadLetter.from_error(
+                ValidationError("actor", code, "no"),
+                source="kafka",
+                topic="agent-transfers",
+                partition=0,
+                offset=1,
+                raw=b"x",
+            )
         )
-    )
+    assert value(registry, "billing_sessions_opened_total", kind="voice") is None
+    metrics.record(counts)  # counted once the batch is committed
     metrics.flushed({"sessions": 3, "dead_letters": 0}, 0.2)
     metrics.sink_failed(ConnectionError("down"))
     assert (
@@ -37,6 +45,7 @@ def test_counts_outcomes_sessions_and_dead_letters() -> None:
         == 1
     )
     assert value(registry, "billing_events_total", topic="agent-transfers", outcome="invalid") == 1
+    assert value(registry, "billing_events_total", topic="agent-transfers", outcome="late") == 1
     assert value(registry, "billing_events_out_of_order_total", topic="conversation-turns") == 1
     assert (
         value(registry, "billing_dead_letters_total", topic="agent-transfers", reason="bad_enum")
@@ -58,9 +67,12 @@ def test_two_registries_do_not_collide() -> None:
     assert value(second, "billing_conversations_active") == 0
 
 
-def test_counts_rewinds_by_topic() -> None:
+def test_lag_drops_the_label_sets_of_partitions_no_longer_owned() -> None:
     registry = CollectorRegistry()
     metrics = BillingMetrics.create(registry)
-    metrics.rewound("agent-transfers")
-    metrics.rewound("agent-transfers")
-    assert value(registry, "billing_consumer_rewinds_total", topic="agent-transfers") == 2
+    metrics.lag({("conversation-turns", 0): 5, ("conversation-turns", 1): 7})
+    metrics.forget_partitions({1}, ("conversation-turns",))
+    assert value(registry, "billing_consumer_lag", topic="conversation-turns", partition="1") is None
+    metrics.lag({("alert-deliveries", 2): 0})
+    assert value(registry, "billing_consumer_lag", topic="conversation-turns", partition="0") is None
+    assert value(registry, "billing_consumer_lag", topic="alert-deliveries", partition="2") == 0

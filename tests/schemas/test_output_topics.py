@@ -11,7 +11,7 @@ from schemas.fields import ValidationError
 
 def test_session_round_trip_and_ids() -> None:
     session = billing_session.BillingSession(
-        billing_session.conversation_session_id("a", "c", 2, "voice", 3),
+        billing_session.conversation_session_id("a", "c", 2, 1_764_158_400_000, "voice", 3),
         "voice",
         "a",
         "c",
@@ -20,7 +20,7 @@ def test_session_round_trip_and_ids() -> None:
         "voice",
         1_764_158_400_250,
     )
-    assert session.session_id == "a/c/2/voice/3"
+    assert session.session_id == "a/c/2@1764158400000/voice/3"
     assert billing_session.alert_session_id("a", "d-9") == "a/alert/d-9"
     assert billing_session.decode(billing_session.encode(session)) == session
     assert orjson.loads(billing_session.encode(session))["opened_at"] == "2025-11-26T12:00:00.250Z"

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from pipeline.core.alerts import step_alert
 from pipeline.core.config import HOUR_MS, MeterConfig
-from pipeline.core.meter import Stores, apply_event
-from tests.factories import alert
+from pipeline.core.meter import apply_event
+from pipeline.core.state import PartitionState
+from tests.factories import T0, alert
 
 CFG = MeterConfig()
+NOW = T0 + 400 * 24 * HOUR_MS
 
 
 def test_report_every_8_hours_is_3_alert_sessions_a_day() -> None:
-    stores = Stores()
-    opened = [apply_event(alert(f"d{n}", n * 480), stores, CFG).sessions for n in range(3)]
+    part = PartitionState()
+    opened = [apply_event(part, alert(f"d{n}", n * 480), NOW, CFG).sessions for n in range(3)]
     assert [s.session_id for sessions in opened for s in sessions] == [
         "app-1/alert/d0",
         "app-1/alert/d1",
@@ -39,8 +41,8 @@ def test_repeat_beyond_horizon_is_a_new_delivery() -> None:
 
 
 def test_same_delivery_id_in_two_apps_is_two_sessions() -> None:
-    stores = Stores()
-    a = apply_event(alert("d1", 0, app="a"), stores, CFG)
-    b = apply_event(alert("d1", 0, app="b"), stores, CFG)
+    part = PartitionState()
+    a = apply_event(part, alert("d1", 0, app="a"), NOW, CFG)
+    b = apply_event(part, alert("d1", 0, app="b"), NOW, CFG)
     assert not a.duplicate
     assert not b.duplicate

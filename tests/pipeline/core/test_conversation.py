@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import pytest
@@ -30,7 +31,21 @@ def agent_turns(minutes: Iterable[float], channel: str = "web") -> list[Ev]:
 
 
 def ids(steps: list[ConversationStep], kind: str | None = None) -> list[str]:
-    return [s.session_id for step in steps for s in step.sessions if kind is None or s.kind == kind]
+    """Session ids without the segment's start (``@ms``), which one test checks on its own."""
+    return [
+        re.sub(r"@\d+", "", s.session_id)
+        for step in steps
+        for s in step.sessions
+        if kind is None or s.kind == kind
+    ]
+
+
+def test_session_ids_carry_the_segments_start() -> None:
+    _, steps = run([turn("e1", 0), turn("e2", 1, ends=True), turn("e3", 5)])
+    assert [s.session_id for step in steps for s in step.sessions] == [
+        f"app-1/c-1/0@{at(0)}/usage/0",
+        f"app-1/c-1/1@{at(5)}/usage/0",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -7,13 +7,16 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.codec import decode_state, encode_state
+from agents.changelog import changes, restore
 from pipeline.core.config import MINUTE_MS, MeterConfig, slice_index
-from pipeline.core.meter import Event, Outcome, Stores, apply_event
+from pipeline.core.config import HOUR_MS
+from pipeline.core.meter import Event, Outcome, apply_event
+from pipeline.core.state import PartitionState
 from schemas.billing_session import BillingSession
 from tests.factories import T0, alert, transfer, turn
 
 CFG = MeterConfig()
+NOW = T0 + 400 * 24 * HOUR_MS
 
 # One step of a random trace: (gap in seconds, what happens, which conversation, agent)
 steps = st.lists(
@@ -52,9 +55,9 @@ def build(trace: list[tuple[int, str, int, int]]) -> list[Event]:
     return events
 
 
-def run(events: list[Event], stores: Stores | None = None) -> list[Outcome]:
-    stores = Stores() if stores is None else stores
-    return [apply_event(event, stores, CFG) for event in events]
+def run(events: list[Event], part: PartitionState | None = None) -> list[Outcome]:
+    part = PartitionState() if part is None else part
+    return [apply_event(part, event, NOW, CFG) for event in events]
 
 
 def sessions(outcomes: list[Outcome]) -> list[BillingSession]:
@@ -91,21 +94,17 @@ def test_batches_with_state_carried_over_give_the_same_sessions(
     trace: list[tuple[int, str, int, int]], sizes: list[int]
 ) -> None:
     events = build(trace)
-    stores = Stores()
+    part = PartitionState()
+    log: list[tuple[bytes, bytes | None]] = []
     batched: list[Outcome] = []
     start = 0
     for size in sizes * len(events):
         if start >= len(events):
             break
-        # the state leaves the process between batches, as through a changelog
-        stores = Stores(
-            conversations={
-                k: decode_state(encode_state(v)) for k, v in stores.conversations.items()
-            },
-            seen=dict(stores.seen),
-            alerts=dict(stores.alerts),
-        )
-        batched += run(events[start : start + size], stores)
+        # the state leaves the process between batches, through the changelog
+        part = restore(log)
+        batched += run(events[start : start + size], part)
+        log += [(o.key or b"", o.value) for o in changes(part, 0)]
         start += size
     assert sessions(batched) == sessions(run(events))
 
