@@ -48,6 +48,7 @@ class TraceSpec:
     duplicate_rate: float = 0.02
     disorder_rate: float = 0.02
     garbage_rate: float = 0.005
+    hostile_rate: float = 0.0  # events moved days back, up to 20 h ahead, or re-sent late
 
 
 def generate(spec: TraceSpec) -> Iterator[bytes]:
@@ -74,8 +75,11 @@ def _perturb(
     rng: random.Random, spec: TraceSpec, ordered: list[tuple[int, int, str, dict[str, Any]]]
 ) -> Iterator[bytes]:
     pending: list[tuple[str, dict[str, Any]]] = []
+    resend: list[tuple[str, dict[str, Any]]] = []
     for _, _, topic, value in ordered:
         roll = rng.random()
+        if rng.random() < spec.hostile_rate:
+            value = _hostile(rng, spec, topic, value, resend)
         if roll < spec.garbage_rate:
             garbage_topic, raw = rng.choice(_GARBAGE)
             yield _line(garbage_topic, raw=raw)
@@ -88,8 +92,27 @@ def _perturb(
         if pending and rng.random() < 0.3:
             late_topic, late_value = pending.pop(0)
             yield _line(late_topic, value=late_value)
-    for late_topic, late_value in pending:
+    for late_topic, late_value in pending + resend:
         yield _line(late_topic, value=late_value)
+
+
+def _hostile(
+    rng: random.Random,
+    spec: TraceSpec,
+    topic: str,
+    value: dict[str, Any],
+    resend: list[tuple[str, dict[str, Any]]],
+) -> dict[str, Any]:
+    """A valid event with a hostile time: days late, hours ahead, or re-sent at the end."""
+    kind = rng.randrange(3)
+    if kind == 2:
+        resend.append((topic, value))  # a duplicate long after the original
+        return value
+    if kind == 0:  # 2 to 4 days before the trace: late against any stream time in it
+        at_ms = spec.end_ms - spec.span_ms - rng.randint(2 * _DAY_MS, 4 * _DAY_MS)
+    else:  # 1 to 20 hours after the trace's end (which is an hour before the clock)
+        at_ms = spec.end_ms + rng.randint(3_600_000, 20 * 3_600_000)
+    return {**value, "occurred_at": at_ms}
 
 
 def _line(topic: str, *, value: dict[str, Any] | None = None, raw: bytes | None = None) -> bytes:
