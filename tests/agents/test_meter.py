@@ -9,7 +9,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from agents import changelog
-from agents.kafka.records import Delivery, Opened, Output, Record, StaleError
+from agents.kafka.records import Delivery, Opened, Record
+from tests.agents.fakes import FakeLink
 from agents.meter import Meter
 from agents.metrics import BillingMetrics
 from agents.settings import WorkerSettings
@@ -18,54 +19,6 @@ from tests.factories import T0
 
 TURNS, TRANSFERS, ALERTS = "conversation-turns", "agent-transfers", "alert-deliveries"
 NOW_S = T0 / 1000 + 3600  # the worker clock: an hour after the events
-
-
-class FakeLink:
-    """Records checkpoints like Kafka would: all of one, or nothing."""
-
-    def __init__(self) -> None:
-        self.epochs: dict[int, int] = {}
-        self.log: list[tuple[int, list[Output], dict[str, int]]] = []
-        self.caught_up: dict[tuple[str, int], float] = {}
-        self.fail_next = False
-        self.revoke_during_checkpoint: Meter | None = None
-        self.resets: list[int] = []
-
-    def epoch(self, partition: int) -> int | None:
-        return self.epochs.get(partition)
-
-    async def poll(self, timeout_s: float) -> tuple[Delivery, list[Opened]]:
-        raise AssertionError("the tests drive process() directly")
-
-    def caught_up_at(self, topic: str, partition: int) -> float | None:
-        return self.caught_up.get((topic, partition))
-
-    async def checkpoint(
-        self, partition: int, epoch: int, outputs: list[Output], offsets: dict[str, int]
-    ) -> None:
-        await asyncio.sleep(0)
-        if self.revoke_during_checkpoint is not None:  # the rebalance callback runs here
-            self.epochs.pop(partition, None)
-            self.revoke_during_checkpoint.revoked({partition})
-        if self.epochs.get(partition) != epoch:
-            raise StaleError(partition)
-        if self.fail_next:
-            self.fail_next = False
-            raise ConnectionError("broker down")
-        self.log.append((partition, outputs, offsets))
-
-    async def reset(self, partition: int) -> None:
-        self.resets.append(partition)
-        self.epochs.pop(partition, None)
-
-    def changelog_of(self, partition: int) -> list[tuple[bytes, bytes | None]]:
-        return [
-            (o.key or b"", o.value)
-            for p, outputs, _ in self.log
-            if p == partition
-            for o in outputs
-            if o.topic == changelog.TOPIC
-        ]
 
 
 def value(event_id: str, minutes: float, **extra: object) -> bytes:
