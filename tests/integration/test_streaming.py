@@ -356,11 +356,21 @@ def test_sigkill_mid_stream_twice_leaves_exact_totals(
     )
 
 
-def test_rebalance_after_a_meter_worker_dies_leaves_exact_totals(
-    tmp_path: Path, prefix: str, workers: list[WorkerProcess]
-) -> None:
-    import time
+def committed_checkpoints(worker: WorkerProcess) -> float:
+    text = worker.text("/metrics")
+    return sum(
+        value
+        for labels, value in samples(text, "billing_checkpoints_total").items()
+        if dict(labels).get("result") == "committed"
+    )
 
+
+@pytest.mark.parametrize("moment", ["before-first-commit", "after-commits"])
+def test_rebalance_after_a_meter_worker_dies_leaves_exact_totals(
+    tmp_path: Path, prefix: str, workers: list[WorkerProcess], moment: str
+) -> None:
+    """A meter is SIGKILLed before it ever committed, or once it has: its partitions move
+    to the survivor, which restores them and resumes at the committed offsets."""
     trace = tmp_path / "events.jsonl"
     expected = write_trace(trace, events=30_000, seed=13)
     store = store_url(tmp_path, prefix)
@@ -373,8 +383,11 @@ def test_rebalance_after_a_meter_worker_dies_leaves_exact_totals(
         meters[0].tail,
     )
     producer = produce_in_background(trace, prefix, tmp_path)
-    time.sleep(2.5)
-    meters[0].kill()  # its partitions move to the survivor, which recovers their tables
+    if moment == "after-commits":
+        wait_for(lambda: committed_checkpoints(meters[0]) >= 3, 60, meters[0].tail)
+    else:
+        assert committed_checkpoints(meters[0]) == 0
+    meters[0].kill()
     finish(producer)
     streamed = settled_report(
         sink,
