@@ -137,13 +137,13 @@ class Meter:
         released = [r for r in records if r.topic not in CONVERSATION_TOPICS]
         for r in records:
             if r.topic in CONVERSATION_TOPICS:
-                task.merger.add(r.topic, r.ts_ms, r.seq, r.offset, r, now)
+                task.merger.add(r, now)
         idle = {}
         for topic in CONVERSATION_TOPICS:
             fetched = self.link.caught_up_at(topic, task.partition)
             if fetched is not None:
                 idle[topic] = fetched
-        released += task.merger.release(idle, now)  # type: ignore[arg-type]
+        released += task.merger.release(idle, now)
         return released
 
     def apply(self, task: PartitionTask, records: list[Record], now: float) -> Applied:
@@ -224,20 +224,15 @@ def emit_all(
 ) -> None:
     """Outputs keyed by app id, stamped with the input record's timestamp."""
     ts_ms = None if record is None else record.ts_ms
-    for session in sessions:
-        out.append(
-            Output(billing_session.TOPIC, session.app_id.encode(), billing_session.encode(session), ts_ms)
-        )
-    for agent in agents:
-        out.append(
-            Output(agent_activity.TOPIC, agent.app_id.encode(), agent_activity.encode(agent), ts_ms)
-        )
-    for summary in summaries:
-        out.append(
-            Output(
-                conversation_summary.TOPIC,
-                summary.app_id.encode(),
-                conversation_summary.encode(summary),
-                ts_ms,
-            )
-        )
+    out.extend(
+        Output(billing_session.TOPIC, s.app_id.encode(), billing_session.encode(s), ts_ms)
+        for s in sessions
+    )
+    out.extend(
+        Output(agent_activity.TOPIC, a.app_id.encode(), agent_activity.encode(a), ts_ms)
+        for a in agents
+    )
+    out.extend(
+        Output(conversation_summary.TOPIC, s.app_id.encode(), conversation_summary.encode(s), ts_ms)
+        for s in summaries
+    )

@@ -190,7 +190,9 @@ class BatchCounts:
         self.events[(letter.source_topic, outcome)] += 1
         self.dead_letters[(letter.source_topic, letter.reason_code)] += 1
 
-    def closed(self, summaries: tuple[ConversationSummary, ...] | list[ConversationSummary]) -> None:
+    def closed(
+        self, summaries: tuple[ConversationSummary, ...] | list[ConversationSummary]
+    ) -> None:
         """Count closed segments."""
         for summary in summaries:
             self.closed_by[summary.cause] += 1

@@ -1,5 +1,6 @@
 """Merging the conversation topics back into one order per partition (pure, no I/O).
 
+
 ``conversation-turns`` and ``agent-transfers`` are co-partitioned, but a consumer
 receives their records in no defined order across the two topics. A conversation's
 clocks depend on the order of its turns and transfers, so the meter merges partition
@@ -22,6 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from agents.kafka.records import Record
+
 
 class Held(NamedTuple):
     """A record waiting in the merge: sort key first, then what the meter needs."""
@@ -31,7 +34,7 @@ class Held(NamedTuple):
     rank: int
     offset: int
     topic: str
-    record: object  # the consumed record, handed back on release
+    record: Record  # handed back on release
     held_since: float
 
 
@@ -47,20 +50,20 @@ class Merger:
     def __post_init__(self) -> None:
         self.queues = {topic: deque() for topic in self.topics}
 
-    def add(self, topic: str, ts_ms: int, seq: int, offset: int, record: object, now: float) -> None:
+    def add(self, record: Record, now: float) -> None:
         """Queue a record (records of one topic arrive in offset order)."""
-        self.queues[topic].append(
-            Held(ts_ms, seq, self.topics.index(topic), offset, topic, record, now)
-        )
-        self.frontier[topic] = max(self.frontier.get(topic, (ts_ms, seq)), (ts_ms, seq))
+        topic, position = record.topic, (record.ts_ms, record.seq)
+        rank = self.topics.index(topic)
+        self.queues[topic].append(Held(*position, rank, record.offset, topic, record, now))
+        self.frontier[topic] = max(self.frontier.get(topic, position), position)
 
-    def release(self, idle: Mapping[str, float], now_s: float) -> list[object]:
+    def release(self, idle: Mapping[str, float], now_s: float) -> list[Record]:
         """Records that can be processed now, in merged order.
 
         ``idle``: for each topic read to its log end, when the fetch response that
         showed it arrived (seconds, the clock of ``now_s``).
         """
-        released: list[object] = []
+        released: list[Record] = []
         while True:
             heads = [queue[0] for queue in self.queues.values() if queue]
             if not heads:

@@ -50,8 +50,10 @@ class WorkerSettings:
 
     def group(self, role: str) -> str:
         """The consumer group of a role (the meter's also names its transactional ids)."""
-        return f"{self.topic_prefix}billing-meter" if role == "meter" else (
-            f"{self.topic_prefix}billing-meter-{role}"
+        return (
+            f"{self.topic_prefix}billing-meter"
+            if role == "meter"
+            else (f"{self.topic_prefix}billing-meter-{role}")
         )
 
 

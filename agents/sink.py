@@ -118,7 +118,9 @@ class SinkRole:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF_S)
                 continue
-            self.metrics.flushed({t: n - before[t] for t, n in self.sink.rows_written.items()}, seconds)
+            self.metrics.flushed(
+                {t: n - before[t] for t, n in self.sink.rows_written.items()}, seconds
+            )
 
     def _flush_locked(self) -> float:
         loop_time = time.monotonic()

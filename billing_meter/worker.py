@@ -15,8 +15,9 @@ import logging.config
 import os
 import signal
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 
@@ -49,7 +50,7 @@ class Roles:
     meter_link: MeterLink | None = None
     sink: SinkRole | None = None
     sink_link: SinkLink | None = None
-    loops: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    loops: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
 
     def health(self) -> dict[str, object]:
         """``/api/health``: roles, owned partitions, the sink's figures."""
@@ -105,13 +106,15 @@ async def _serve(settings: WorkerSettings, store: ClickHouseStore | None) -> int
         if store is None:
             raise StoreError("the web role needs a ClickHouse store")
         api = Api(store, store_lock, settings.api_token)
-    runner = await serve(create_app(registry, roles.health, api), settings.web_host, settings.web_port)
+    runner = await serve(
+        create_app(registry, roles.health, api), settings.web_host, settings.web_port
+    )
     try:
         await _start_roles(roles, store, store_lock)
         log.info("worker ready", extra={"context": {"roles": sorted(settings.roles)}})
-        tasks = [asyncio.create_task(run()) for run in roles.loops]
+        tasks: list[asyncio.Task[None]] = [asyncio.create_task(run()) for run in roles.loops]
         tasks.append(asyncio.create_task(_lag_loop(roles)))
-        stop_task = asyncio.create_task(stopping.wait())
+        stop_task = asyncio.create_task(_wait(stopping))
         done, _ = await asyncio.wait([stop_task, *tasks], return_when=asyncio.FIRST_COMPLETED)
         failed = [t for t in done if t is not stop_task and t.exception() is not None]
         stopping.set()
@@ -125,6 +128,10 @@ async def _serve(settings: WorkerSettings, store: ClickHouseStore | None) -> int
         await _close(roles, runner)
 
 
+async def _wait(event: asyncio.Event) -> None:
+    await event.wait()
+
+
 def _on_signal(stopping: asyncio.Event) -> None:
     log.info("stopping")
     stopping.set()
@@ -133,7 +140,9 @@ def _on_signal(stopping: asyncio.Event) -> None:
     timer.start()
 
 
-async def _start_roles(roles: Roles, store: ClickHouseStore | None, store_lock: threading.Lock) -> None:
+async def _start_roles(
+    roles: Roles, store: ClickHouseStore | None, store_lock: threading.Lock
+) -> None:
     settings = roles.settings
     topics = Topics(settings.topic_prefix)
     if "meter" in settings.roles:

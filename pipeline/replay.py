@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from pipeline.core.config import MeterConfig
+from pipeline.core.conversation import summarize
 from pipeline.core.meter import Tally, apply_event, decode_event, late_error, sweep
 from pipeline.core.partitioning import partition_for
-from pipeline.core.conversation import summarize
 from pipeline.core.state import PartitionState
 from pipeline.eventfile import FileMessage
 from schemas.dead_letter import DeadLetter

@@ -76,10 +76,11 @@ def _perturb(
 ) -> Iterator[bytes]:
     pending: list[tuple[str, dict[str, Any]]] = []
     resend: list[tuple[str, dict[str, Any]]] = []
-    for _, _, topic, value in ordered:
+    for _, _, topic, original in ordered:
         roll = rng.random()
+        value = original
         if rng.random() < spec.hostile_rate:
-            value = _hostile(rng, spec, topic, value, resend)
+            value = _hostile(rng, spec, topic, original, resend)
         if roll < spec.garbage_rate:
             garbage_topic, raw = rng.choice(_GARBAGE)
             yield _line(garbage_topic, raw=raw)

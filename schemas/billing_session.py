@@ -30,7 +30,7 @@ class BillingSession:
     opened_at_ms: int
 
 
-def conversation_session_id(
+def conversation_session_id(  # noqa: PLR0917 - the id's six parts, in the id's order
     app_id: str, conversation_id: str, segment: int, started_ms: int, kind: str, slice_: int
 ) -> str:
     """``{app_id}/{conversation_id}/{segment}@{started_ms}/{kind}/{slice}``.

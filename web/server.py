@@ -45,7 +45,9 @@ def asset(name: str) -> bytes:
     return resources.files("web").joinpath("static", name).read_bytes()
 
 
-def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
+def json_response(
+    body: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
     """A JSON response (orjson-encoded)."""
     return web.Response(
         body=orjson.dumps(body), status=status, content_type="application/json", headers=headers

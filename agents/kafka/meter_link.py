@@ -12,16 +12,15 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 
+from agents.kafka.client import Listener, to_record
 from agents.kafka.records import (
     Delivery,
-    Listener,
     Opened,
     Output,
     Ownership,
     Record,
     StaleError,
     Topics,
-    to_record,
 )
 
 log = logging.getLogger(__name__)
@@ -256,4 +255,6 @@ class MeterLink:
             await asyncio.wait_for(
                 asyncio.gather(*clients, return_exceptions=True), CLOSE_TIMEOUT_S * 2
             )
-        log.info("meter link closed", extra={"context": {"s": round(time.monotonic() - started, 2)}})
+        log.info(
+            "meter link closed", extra={"context": {"s": round(time.monotonic() - started, 2)}}
+        )

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
-
-from aiokafka import ConsumerRebalanceListener, TopicPartition
 
 #: The producer's header that orders messages stamped in the same millisecond.
 SEQ_HEADER = "billing-seq"
@@ -75,37 +73,6 @@ class Topics:
     def base(self, full: str) -> str:
         """The base name of a topic."""
         return full[len(self.prefix) :]
-
-
-class Listener(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Forwards aiokafka's rebalance callbacks to two coroutines."""
-
-    def __init__(
-        self,
-        revoked: Callable[[set[TopicPartition]], Awaitable[None]],
-        assigned: Callable[[set[TopicPartition]], Awaitable[None]],
-    ) -> None:
-        self._revoked, self._assigned = revoked, assigned
-
-    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        await self._revoked(set(revoked))
-
-    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        await self._assigned(set(assigned))
-
-
-def to_record(topics: Topics, message: object) -> Record:
-    """A :class:`Record` from an aiokafka ``ConsumerRecord``."""
-    m = message
-    return Record(
-        topics.base(m.topic),  # type: ignore[attr-defined]
-        m.partition,  # type: ignore[attr-defined]
-        m.offset,  # type: ignore[attr-defined]
-        m.timestamp,  # type: ignore[attr-defined]
-        m.key,  # type: ignore[attr-defined]
-        m.value,  # type: ignore[attr-defined]
-        seq_of(m.headers),  # type: ignore[attr-defined]
-    )
 
 
 @dataclass(slots=True)

@@ -10,7 +10,8 @@ from collections.abc import Awaitable, Callable
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 
-from agents.kafka.records import Listener, Record, Topics, to_record
+from agents.kafka.client import Listener, to_record
+from agents.kafka.records import Record, Topics
 
 log = logging.getLogger(__name__)
 CLOSE_TIMEOUT_S = 5.0
@@ -67,8 +68,10 @@ class SinkLink:
             try:
                 await self._consumer.commit(offsets)
             except (CommitFailedError, KafkaError) as exc:  # a rebalance: read again, harmless
-                log.warning("sink commit failed; records will be re-delivered",
-                            extra={"context": {"error": type(exc).__name__}})
+                log.warning(
+                    "sink commit failed; records will be re-delivered",
+                    extra={"context": {"error": type(exc).__name__}},
+                )
         return len(records)
 
     def assigned(self) -> int:

@@ -10,11 +10,11 @@ from prometheus_client import CollectorRegistry
 
 from agents import changelog
 from agents.kafka.records import Delivery, Opened, Record
-from tests.agents.fakes import FakeLink
 from agents.meter import Meter
 from agents.metrics import BillingMetrics
 from agents.settings import WorkerSettings
 from schemas import billing_session, dead_letter
+from tests.agents.fakes import FakeLink
 from tests.factories import T0
 
 TURNS, TRANSFERS, ALERTS = "conversation-turns", "agent-transfers", "alert-deliveries"
@@ -172,3 +172,18 @@ def test_a_sweep_frees_only_what_the_rules_forgot(minutes: int) -> None:
     assert kept == (minutes < 24 * 60)
     restored = changelog.restore(link.changelog_of(0))
     assert restored.conversations == meter.tasks[0].state.conversations
+
+
+def test_stream_time_never_passes_the_workers_clock() -> None:
+    """An event 23 h ahead is valid, but stream time stops at the (injected) clock."""
+    link, clock = FakeLink(), [NOW_S]
+    meter = make_meter(link, clock)
+    ahead = (NOW_S + 23 * 3600 - T0 / 1000) / 60
+    drain(meter, link, clock, Delivery({0: [turn(0, ahead, 1)]}, {0: 1}))
+    assert len(sessions(link)) == 1
+    stream_ms = changelog.restore(link.changelog_of(0)).conversation_stream_ms
+    assert stream_ms == int(clock[0] * 1000) < T0 + int(ahead * 60_000)
+    # an event 23 h behind the clock is within retention of that stream time: not late
+    behind = (NOW_S - 23 * 3600 - T0 / 1000) / 60
+    drain(meter, link, clock, Delivery({0: [turn(1, behind, 2)]}, {0: 1}))
+    assert meter.metrics.events.labels(TURNS, "late")._value.get() == 0

@@ -72,7 +72,11 @@ def test_lag_drops_the_label_sets_of_partitions_no_longer_owned() -> None:
     metrics = BillingMetrics.create(registry)
     metrics.lag({("conversation-turns", 0): 5, ("conversation-turns", 1): 7})
     metrics.forget_partitions({1}, ("conversation-turns",))
-    assert value(registry, "billing_consumer_lag", topic="conversation-turns", partition="1") is None
+    assert (
+        value(registry, "billing_consumer_lag", topic="conversation-turns", partition="1") is None
+    )
     metrics.lag({("alert-deliveries", 2): 0})
-    assert value(registry, "billing_consumer_lag", topic="conversation-turns", partition="0") is None
+    assert (
+        value(registry, "billing_consumer_lag", topic="conversation-turns", partition="0") is None
+    )
     assert value(registry, "billing_consumer_lag", topic="alert-deliveries", partition="2") == 0

@@ -401,3 +401,81 @@ def test_rebalance_after_a_meter_worker_dies_leaves_exact_totals(
     sink.stop()
     meters[1].stop()
     assert streamed == offline_report(store_url(tmp_path, prefix, "offline"), tmp_path, trace)
+
+
+def test_replay_with_partitions_equals_the_stream_for_events_days_late(
+    tmp_path: Path, prefix: str, workers: list[WorkerProcess]
+) -> None:
+    """Topics of 4 partitions; events days late and hours ahead: ``replay --partitions 4``
+    keeps the stream's per-partition stream times, so it agrees event for event."""
+    from pipeline.core.config import MeterConfig
+    from pipeline.eventfile import parse_line
+    from pipeline.replay import replay
+    from pipeline.tracegen import TraceSpec, generate
+    from sinks.base import BatchingSink
+    from tests.integration.workers import NullBackend
+
+    hour = 3_600_000
+    end = int(time.time() * 1000) - hour
+    spec = TraceSpec(events=6_000, seed=31, end_ms=end, span_ms=19 * hour, hostile_rate=0.05)
+    lines = list(generate(spec))
+    trace = tmp_path / "events.jsonl"
+    trace.write_bytes(b"".join(lines))
+    expected = replay(
+        [parse_line(line, n) for n, line in enumerate(lines, 1)],
+        BatchingSink(NullBackend()),
+        MeterConfig(),
+        "file:x",
+        partitions=4,
+    )
+    assert expected.late > 0
+    store = store_url(tmp_path, prefix)
+    worker = WorkerProcess(tmp_path, prefix, store=store, env={"BILLING_PARTITIONS": "4"})
+    workers.append(worker.start())
+    produced = cli(
+        "produce",
+        str(trace),
+        "--topic-prefix",
+        prefix,
+        "--partitions",
+        "4",
+        "--bootstrap",
+        bootstrap(),
+        cwd=tmp_path,
+    )
+    assert produced.returncode == 0, produced.stderr
+    window = f"from={iso_hour(end - 20 * hour)}&to={iso_hour(end + 22 * hour)}"
+    query = f"/api/usage?by=hour&{window}"
+    want = (expected.sessions["usage"], expected.sessions["voice"], expected.sessions["alert"])
+    wait_for(lambda: totals(worker.get(query)) == want, 120, worker.tail)
+    streamed = worker.get(query)
+    worker.stop()
+    offline = store_url(tmp_path, prefix, "offline")
+    assert (
+        cli(
+            "replay", str(trace), "--partitions", "4", "--clickhouse", offline, cwd=tmp_path
+        ).returncode
+        == 0
+    )
+    out = cli(
+        "usage",
+        "--clickhouse",
+        offline,
+        "--by",
+        "hour",
+        "--from",
+        iso_hour(end - 20 * hour),
+        "--to",
+        iso_hour(end + 22 * hour),
+        "--format",
+        "json",
+        cwd=tmp_path,
+    )
+    assert streamed == orjson.loads(out.stdout)
+    assert dead_letters(store, tmp_path) == dead_letters(offline, tmp_path)
+
+
+def iso_hour(ms: int) -> str:
+    from schemas.fields import format_ms
+
+    return format_ms(ms - ms % 3_600_000)[:13] + ":00:00Z"

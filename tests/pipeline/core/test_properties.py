@@ -8,8 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agents.changelog import changes, restore
-from pipeline.core.config import MINUTE_MS, MeterConfig, slice_index
-from pipeline.core.config import HOUR_MS
+from pipeline.core.config import HOUR_MS, MINUTE_MS, MeterConfig, slice_index
 from pipeline.core.meter import Event, Outcome, apply_event
 from pipeline.core.state import PartitionState
 from schemas.billing_session import BillingSession
