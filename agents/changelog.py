@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import msgspec
 import orjson
 
 from agents.kafka.records import Output
@@ -23,15 +24,19 @@ CONVERSATION = b"c"
 ALERT = b"a"
 
 
+_ENCODER = msgspec.json.Encoder()
+_CONVERSATION = msgspec.json.Decoder(tuple[ConversationState, list[str]])
+
+
 def encode_conversation(state: ConversationState, seen: set[str]) -> bytes:
-    """A conversation's state and seen ids as a compact JSON array (sets sorted)."""
-    return orjson.dumps([*state[:-1], sorted(state.agents_in_hour), sorted(seen)])
+    """A conversation's state (a compact array) and the event ids it saw."""
+    return _ENCODER.encode((state, list(seen)))
 
 
 def decode_conversation(raw: bytes) -> tuple[ConversationState, set[str]]:
     """Inverse of :func:`encode_conversation`."""
-    *fields, agents_in_hour, seen = orjson.loads(raw)
-    return ConversationState._make([*fields, frozenset(agents_in_hour)]), set(seen)
+    state, seen = _CONVERSATION.decode(raw)
+    return state, set(seen)
 
 
 def changes(part: PartitionState, partition: int) -> list[Output]:
@@ -59,7 +64,7 @@ def changes(part: PartitionState, partition: int) -> list[Output]:
 
 def restore(records: Iterable[tuple[bytes, bytes | None]]) -> PartitionState:
     """A partition's state from its changelog records, oldest first."""
-    part = PartitionState()
+    part = PartitionState(track_changes=True)
     for key, value in records:
         kind, name = key[:1], key[1:].decode()
         if kind == STREAM_KEY and value is not None:

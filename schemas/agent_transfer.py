@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final
 
+import msgspec
 import orjson
 
 from schemas.fields import (
+    Id,
     Obj,
     fast_timestamp,
     format_ms,
     opt_id,
     parse_object,
-    plain_id,
     req_enum,
     req_id,
     req_timestamp,
@@ -23,8 +23,7 @@ TOPIC: Final = "agent-transfers"
 DIRECTIONS: Final = frozenset({"to_agent", "to_bot"})
 
 
-@dataclass(frozen=True, slots=True)
-class AgentTransfer:
+class AgentTransfer(msgspec.Struct, frozen=True, gc=False):
     """A hand-over from the bot to a human agent (``to_agent``) or back (``to_bot``)."""
 
     event_id: str
@@ -36,31 +35,54 @@ class AgentTransfer:
     occurred_at_ms: int
 
 
-def decode(raw: bytes | str, *, now_ms: int) -> AgentTransfer:
+class _Wire(msgspec.Struct, gc=False):
+    """The message as msgspec decodes it, types and id lengths checked in C.
+
+    Any mismatch takes the checked path, which decides and names the reason.
+    """
+
+    event_id: Id
+    app_id: Id
+    conversation_id: Id
+    channel: Id
+    direction: str
+    occurred_at: int | str
+    agent_id: Id | None = None
+
+
+_WIRE = msgspec.json.Decoder(_Wire)
+
+
+def decode(raw: bytes | str, now_ms: int) -> AgentTransfer:
     """Decode and validate one message value (SPEC section 1).
 
     The common case is checked in one expression; anything it does not accept takes
     the field-by-field path, which decides and names the reason.
     """
-    obj = parse_object(raw)
-    get = obj.get
-    event_id, app_id, conversation_id = get("event_id"), get("app_id"), get("conversation_id")
-    channel, direction, agent_id = get("channel"), get("direction"), get("agent_id")
-    occurred_at_ms = fast_timestamp(get("occurred_at"), now_ms)
+    try:
+        wire = _WIRE.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return _checked(parse_object(raw), now_ms)
+    event_id, app_id, conversation_id = wire.event_id, wire.app_id, wire.conversation_id
+    channel, direction, agent_id = wire.channel, wire.direction, wire.agent_id
+    occurred_at_ms = fast_timestamp(wire.occurred_at, now_ms)
     if (
         occurred_at_ms is not None
-        and plain_id(event_id)
-        and plain_id(app_id)
-        and plain_id(conversation_id)
-        and plain_id(channel)
+        and event_id.isprintable()
+        and app_id.isprintable()
+        and conversation_id.isprintable()
+        and channel.isprintable()
         and type(direction) is str
         and direction in DIRECTIONS
-        and ((agent_id is None and direction != "to_agent") or plain_id(agent_id))
+        and (
+            (agent_id is None and direction != "to_agent")
+            or (agent_id is not None and agent_id.isprintable())
+        )
     ):
         return AgentTransfer(
             event_id, app_id, conversation_id, channel, direction, agent_id, occurred_at_ms
         )
-    return _checked(obj, now_ms)
+    return _checked(parse_object(raw), now_ms)
 
 
 def _checked(obj: Obj, now_ms: int) -> AgentTransfer:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final, Literal
 
+import msgspec
 import orjson
 
 from schemas.fields import (
+    Id,
     Obj,
     fast_timestamp,
     format_ms,
     opt_bool,
     opt_id,
     parse_object,
-    plain_id,
     req_enum,
     req_id,
     req_timestamp,
@@ -25,8 +25,7 @@ ACTORS: Final = frozenset({"user", "bot", "agent"})
 Actor = Literal["user", "bot", "agent"]
 
 
-@dataclass(frozen=True, slots=True)
-class ConversationTurn:
+class ConversationTurn(msgspec.Struct, frozen=True, gc=False):
     """One turn of a conversation, by the user, the bot or a human agent."""
 
     event_id: str
@@ -39,27 +38,51 @@ class ConversationTurn:
     ends_conversation: bool = False
 
 
-def decode(raw: bytes | str, *, now_ms: int) -> ConversationTurn:
+class _Wire(msgspec.Struct, gc=False):
+    """The message as msgspec decodes it, types and id lengths checked in C.
+
+    Any mismatch takes the checked path, which decides and names the reason.
+    """
+
+    event_id: Id
+    app_id: Id
+    conversation_id: Id
+    channel: Id
+    actor: str
+    occurred_at: int | str
+    agent_id: Id | None = None
+    ends_conversation: bool | None = None
+
+
+_WIRE = msgspec.json.Decoder(_Wire)
+
+
+def decode(raw: bytes | str, now_ms: int) -> ConversationTurn:
     """Decode and validate one message value (SPEC section 1).
 
     The common case is checked in one expression; anything it does not accept takes
     the field-by-field path, which decides and names the reason.
     """
-    obj = parse_object(raw)
-    get = obj.get
-    event_id, app_id, conversation_id = get("event_id"), get("app_id"), get("conversation_id")
-    channel, actor, agent_id = get("channel"), get("actor"), get("agent_id")
-    ends = get("ends_conversation")
-    occurred_at_ms = fast_timestamp(get("occurred_at"), now_ms)
+    try:
+        wire = _WIRE.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return _checked(parse_object(raw), now_ms)
+    event_id, app_id, conversation_id = wire.event_id, wire.app_id, wire.conversation_id
+    channel, actor, agent_id = wire.channel, wire.actor, wire.agent_id
+    ends = wire.ends_conversation
+    occurred_at_ms = fast_timestamp(wire.occurred_at, now_ms)
     if (
         occurred_at_ms is not None
-        and plain_id(event_id)
-        and plain_id(app_id)
-        and plain_id(conversation_id)
-        and plain_id(channel)
+        and event_id.isprintable()
+        and app_id.isprintable()
+        and conversation_id.isprintable()
+        and channel.isprintable()
         and type(actor) is str
         and actor in ACTORS
-        and ((agent_id is None and actor != "agent") or plain_id(agent_id))
+        and (
+            (agent_id is None and actor != "agent")
+            or (agent_id is not None and agent_id.isprintable())
+        )
         and (ends is None or type(ends) is bool)
     ):
         return ConversationTurn(
@@ -72,7 +95,7 @@ def decode(raw: bytes | str, *, now_ms: int) -> ConversationTurn:
             occurred_at_ms,
             ends is True,
         )
-    return _checked(obj, now_ms)
+    return _checked(parse_object(raw), now_ms)
 
 
 def _checked(obj: Obj, now_ms: int) -> ConversationTurn:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, TypeGuard
+from typing import Annotated, Any, Final, TypeGuard
 
+import msgspec
 import orjson
 
 MIN_TIMESTAMP_MS: Final = 946_684_800_000  # 2000-01-01T00:00:00Z
@@ -166,6 +167,11 @@ def fast_timestamp(value: object, now_ms: int) -> int | None:
     except ValueError:
         return None
     return ms if MIN_TIMESTAMP_MS <= ms <= now_ms + MAX_FUTURE_MS else None
+
+
+#: An id as the decoders' fast path types it: a string of 1 to 256 characters (checked
+#: in C by msgspec); the fast path then checks it is printable.
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_LENGTH)]
 
 
 def plain_id(value: object) -> TypeGuard[str]:

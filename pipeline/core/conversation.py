@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from pipeline.core.config import MeterConfig, hour_start, slice_index
+import msgspec
+from msgspec.structs import replace
+
+from pipeline.core.config import MeterConfig, hour_start
 from schemas.agent_activity import AgentActivity
 from schemas.agent_transfer import AgentTransfer
 from schemas.billing_session import BillingSession, conversation_session_id
@@ -14,8 +17,11 @@ from schemas.conversation_turn import ConversationTurn
 ConversationEvent = ConversationTurn | AgentTransfer
 
 
-class ConversationState(NamedTuple):
+class ConversationState(msgspec.Struct, frozen=True, gc=False, array_like=True):
     """What the meter remembers of one (app_id, conversation_id); immutable.
+
+    A msgspec struct: built in C (the hot path builds one per event) and encoded as a
+    compact array for the changelog.
 
     ``bot_ms`` is the bot clock b, ``elapsed_ms`` the interaction clock e of the
     current segment. ``usage_slices``/``voice_slices`` count the slices opened.
@@ -83,7 +89,7 @@ def close_if_idle(
     """
     if state.ended or state.reported or now_ms - state.last_ms <= cfg.idle_timeout_ms:
         return state, None
-    return state._replace(reported=True), summarize(state, "idle")
+    return replace(state, reported=True), summarize(state, "idle")
 
 
 def step_conversation(
@@ -98,7 +104,7 @@ def step_conversation(
     summaries: tuple[ConversationSummary, ...] = ()
     if state is not None and not state.ended and at_ms - state.last_ms > cfg.idle_timeout_ms:
         summaries = () if state.reported else (summarize(state, "idle"),)
-        state = state._replace(ended=True)
+        state = replace(state, ended=True)
     if state is None or state.ended:
         state = _open_segment(state, event, at_ms)
     return _advance(state, event, at_ms, cfg, out_of_order=out_of_order, summaries=summaries)
@@ -138,9 +144,10 @@ def _advance(
     delta = at_ms - state.last_ms
     bot_ms = state.bot_ms if state.on_agent else state.bot_ms + delta
     elapsed_ms = state.elapsed_ms + delta
-    usage_to = slice_index(bot_ms, cfg.slice_ms) + 1
-    voice = state.channel in cfg.voice_channels
-    voice_to = slice_index(elapsed_ms, cfg.slice_ms) + 1 if voice else 0
+    slice_ms = cfg.slice_ms
+    # slice_index(t) + 1 = max(1, ceil(t / SLICE)), inlined: this runs for every event
+    usage_to = -(-bot_ms // slice_ms) or 1
+    voice_to = (-(-elapsed_ms // slice_ms) or 1) if state.channel in cfg.voice_channels else 0
     sessions = (
         _open_slices(state, "usage", state.usage_slices, usage_to, at_ms)
         if usage_to > state.usage_slices
@@ -148,9 +155,17 @@ def _advance(
     )
     if voice_to > state.voice_slices:
         sessions += _open_slices(state, "voice", state.voice_slices, voice_to, at_ms)
-    on_agent, agent_id = _handler_after(state.on_agent, event)
-    agent_hour, agents_in_hour, agents = _report_agent(state, agent_id, at_ms)
-    ends = isinstance(event, ConversationTurn) and event.ends_conversation
+    if isinstance(event, ConversationTurn):  # most events: one type check, not three
+        on_agent, ends = state.on_agent, event.ends_conversation
+        agent_id = event.agent_id if event.actor == "agent" else None
+    else:
+        on_agent, agent_id = _handler_after(event)
+        ends = False
+    agents: tuple[AgentActivity, ...] = ()
+    if agent_id is None:  # most events: no agent to report
+        agent_hour, agents_in_hour = state.agent_hour_ms, state.agents_in_hour
+    else:
+        agent_hour, agents_in_hour, agents = _report_agent(state, agent_id, at_ms)
     new_state = ConversationState(  # positional: this is the hot path
         state.app_id,
         state.conversation_id,
@@ -161,8 +176,8 @@ def _advance(
         bot_ms,
         elapsed_ms,
         on_agent,
-        max(usage_to, state.usage_slices),
-        max(voice_to, state.voice_slices),
+        usage_to if usage_to > state.usage_slices else state.usage_slices,
+        voice_to if voice_to > state.voice_slices else state.voice_slices,
         ends,
         ends,
         agent_hour,
@@ -193,14 +208,10 @@ def _open_slices(
     )
 
 
-def _handler_after(on_agent: bool, event: ConversationEvent) -> tuple[bool, str | None]:
-    """Who handles the conversation after the event, and the agent the event names."""
-    if isinstance(event, AgentTransfer):
-        return (
-            event.direction == "to_agent",
-            event.agent_id if event.direction == "to_agent" else None,
-        )
-    return on_agent, event.agent_id if event.actor == "agent" else None
+def _handler_after(transfer: AgentTransfer) -> tuple[bool, str | None]:
+    """Whether an agent handles the conversation after a transfer, and which agent."""
+    to_agent = transfer.direction == "to_agent"
+    return to_agent, transfer.agent_id if to_agent else None
 
 
 def _report_agent(

@@ -38,7 +38,7 @@ KEY_SEPARATOR = "\x1f"  # ids never contain control characters, so keys are unam
 
 def decode_event(topic: str, raw: bytes | str, now_ms: int) -> Event:
     """Decode one input message; raises ``ValidationError`` when it is invalid."""
-    return DECODERS[topic](raw, now_ms=now_ms)
+    return DECODERS[topic](raw, now_ms)
 
 
 def conversation_key(app_id: str, conversation_id: str) -> str:
@@ -75,8 +75,8 @@ def apply_event(part: PartitionState, event: Event, now_ms: int, cfg: MeterConfi
     stream_ms = part.conversation_stream_ms
     if stream_ms - at_ms > cfg.state_retention_ms:
         return LATE  # decided after validation, before de-duplication (SPEC 2a)
-    if at_ms > stream_ms:
-        stream_ms = part.conversation_stream_ms = max(stream_ms, min(at_ms, now_ms))
+    if at_ms > stream_ms and now_ms > stream_ms:  # never past the processing clock
+        stream_ms = part.conversation_stream_ms = at_ms if at_ms < now_ms else now_ms
     key = f"{event.app_id}{KEY_SEPARATOR}{event.conversation_id}"
     state = part.conversations.get(key)
     forgotten: tuple[ConversationSummary, ...] = ()
@@ -93,7 +93,8 @@ def apply_event(part: PartitionState, event: Event, now_ms: int, cfg: MeterConfi
         part.seen[key] = {event.event_id}
     else:
         seen.add(event.event_id)
-    part.changed_conversations.add(key)
+    if part.track_changes:
+        part.changed_conversations.add(key)
     if out_of_order or sessions or agents or summaries or forgotten:
         return Outcome(False, out_of_order, sessions, agents, forgotten + summaries)
     return ACCEPTED  # most events: one shared value
@@ -106,8 +107,8 @@ def _apply_alert(
     stream_ms = part.alert_stream_ms
     if stream_ms - at_ms > cfg.state_retention_ms:
         return LATE
-    if at_ms > stream_ms:
-        stream_ms = part.alert_stream_ms = max(stream_ms, min(at_ms, now_ms))
+    if at_ms > stream_ms and now_ms > stream_ms:
+        stream_ms = part.alert_stream_ms = at_ms if at_ms < now_ms else now_ms
     key = f"{event.app_id}{KEY_SEPARATOR}{event.event_id}"
     remembered = part.alerts.get(key)
     if remembered is not None and stream_ms - remembered > cfg.alert_dedup_horizon_ms:
@@ -116,7 +117,8 @@ def _apply_alert(
     if alert.duplicate or alert.session is None:
         return DUPLICATE
     part.alerts[key] = alert.seen_at_ms
-    part.changed_alerts.add(key)
+    if part.track_changes:
+        part.changed_alerts.add(key)
     return Outcome(duplicate=False, out_of_order=False, sessions=(alert.session,))
 
 
@@ -139,7 +141,8 @@ def sweep(part: PartitionState, cfg: MeterConfig) -> list[ConversationSummary]:
         if summary is not None:
             summaries.append(summary)
             part.conversations[key] = reported
-            part.changed_conversations.add(key)
+            if part.track_changes:
+                part.changed_conversations.add(key)
     alert_ms = part.alert_stream_ms
     for key, seen_at in list(part.alerts.items()):
         if alert_ms - seen_at > cfg.alert_dedup_horizon_ms:

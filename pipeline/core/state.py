@@ -18,8 +18,9 @@ class PartitionState:
     """Conversations, the event ids each saw, remembered alerts and the stream times.
 
     ``changed_conversations`` and ``changed_alerts`` name the keys written or freed
-    since the worker last checkpointed (replay ignores them): a key in them that is
-    no longer held was freed, and its changelog record becomes a tombstone.
+    since the worker last checkpointed, when ``track_changes`` is set (a worker's
+    partitions; replay has no changelog): a key in them that is no longer held was
+    freed, and its changelog record becomes a tombstone.
     """
 
     conversation_stream_ms: int = 0
@@ -29,17 +30,20 @@ class PartitionState:
     alerts: dict[str, int] = field(default_factory=dict)
     changed_conversations: set[str] = field(default_factory=set)
     changed_alerts: set[str] = field(default_factory=set)
+    track_changes: bool = False
 
     def forget_conversation(self, key: str) -> None:
         """Drop a conversation and the ids it saw."""
         self.conversations.pop(key, None)
         self.seen.pop(key, None)
-        self.changed_conversations.add(key)
+        if self.track_changes:
+            self.changed_conversations.add(key)
 
     def forget_alert(self, key: str) -> None:
         """Drop a remembered alert delivery."""
         self.alerts.pop(key, None)
-        self.changed_alerts.add(key)
+        if self.track_changes:
+            self.changed_alerts.add(key)
 
     def take_changes(self) -> tuple[set[str], set[str]]:
         """The changed conversation and alert keys since the last call; resets them."""
