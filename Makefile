@@ -48,7 +48,7 @@ bench: $(VENV) ## Benchmark: core and replay throughput (prints medians and rati
 	$(PY) benchmarks/bench_core.py
 
 bench-stream: $(VENV) kafka-start ## Benchmark: one worker end to end on the local broker
-	PYTHONPATH=. $(PY) benchmarks/bench_stream.py --events 1000000 --rate 2000 --seconds 30
+	PYTHONPATH=. $(PY) benchmarks/bench_stream.py --events 1000000 --rate 5000 --seconds 30
 
 clean: ## Remove the venv, caches and the embedded store
 	rm -rf .venv billing-data .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -49,6 +49,7 @@ class TraceSpec:
     disorder_rate: float = 0.02
     garbage_rate: float = 0.005
     hostile_rate: float = 0.0  # events moved days back, up to 20 h ahead, or re-sent late
+    max_events_per_conversation: int = 30  # fewer: more conversations live at once
 
 
 def generate(spec: TraceSpec) -> Iterator[bytes]:
@@ -132,7 +133,7 @@ def _conversation(
     base = {"app_id": app, "conversation_id": conv, "channel": channel}
     events: list[tuple[int, str, dict[str, Any]]] = []
     agent: str | None = None
-    for index in range(rng.randint(2, 30)):
+    for index in range(rng.randint(2, spec.max_events_per_conversation)):
         at += rng.choice((5_000, 20_000, 60_000, 120_000, 240_000)) if index else 0
         if rng.random() < 0.01:
             at += 20 * 60_000  # idle gap: a new segment
