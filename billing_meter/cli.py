@@ -109,6 +109,7 @@ def _report_query(args: argparse.Namespace) -> dict[str, str]:
         "to": args.end,
         "app": args.app,
         "all_apps": "1" if args.all_apps else None,
+        "tz": args.tz,
     }
     return {name: value for name, value in query.items() if value is not None}
 
@@ -270,6 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     apps = usage.add_mutually_exclusive_group()
     apps.add_argument("--app", metavar="ID")
     apps.add_argument("--all-apps", action="store_true", help="sum all apps (app_id '*')")
+    usage.add_argument(
+        "--tz", metavar="ZONE", help="IANA zone of the periods, e.g. Asia/Kolkata (default UTC)"
+    )
     usage.add_argument("--format", choices=("table", "json", "csv"), default="table")
     usage.add_argument(
         "--api", metavar="URL", help="ask a running worker (http://HOST:PORT) instead of the store"

@@ -11,8 +11,9 @@ import io
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 
@@ -40,32 +41,43 @@ class ReportError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ReportRequest:
-    """A resolved request: ``[start_ms, end_ms)`` at granularity ``by``."""
+    """A resolved request: ``[start_ms, end_ms)`` at granularity ``by``, in zone ``tz``.
+
+    ``tz`` None means UTC, with hours written ``...Z``; a zone (even ``UTC``) writes
+    hours in local time with their offset (SPEC section 6).
+    """
 
     by: str
     start_ms: int
     end_ms: int
     app_id: str | None = None
     all_apps: bool = False
+    tz: str | None = None
 
     @property
-    def source(self) -> str:
-        """The rollup to read: ``by`` itself when the range is aligned to it, else hourly."""
-        aligned = (
-            _floor(self.start_ms, self.by) == self.start_ms
-            and _floor(self.end_ms, self.by) == self.end_ms
-        )
-        return self.by if aligned else "hour"
+    def zone(self) -> tzinfo:
+        """The zone periods are computed in."""
+        return UTC if self.tz is None else ZoneInfo(self.tz)
 
 
-def parse_time(text: str, name: str) -> int:
-    """ISO date (``2026-11-26``) or datetime (UTC unless it has a zone) to epoch ms."""
+def zone_of(tz: str | None) -> tzinfo:
+    """``tz`` as a zone (UTC for None); raises :class:`ReportError` for an unknown name."""
+    if tz is None:
+        return UTC
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ReportError(f"tz: {tz!r} is not an IANA time zone (e.g. Asia/Kolkata)") from None
+
+
+def parse_time(text: str, name: str, zone: tzinfo = UTC) -> int:
+    """ISO date (``2026-11-26``) or datetime (in ``zone`` unless it has one) to epoch ms."""
     try:
         if len(text) == 10:
-            moment = datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
+            moment = datetime.combine(date.fromisoformat(text), datetime.min.time(), zone)
         else:
             moment = datetime.fromisoformat(text.replace("z", "Z"))
-            moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+            moment = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
     except ValueError:
         raise ReportError(f"{name}: {text!r} is not an ISO date or datetime") from None
     return int(moment.timestamp() * 1000)
@@ -80,8 +92,10 @@ def resolve(
     end: str | None = None,
     app_id: str | None = None,
     all_apps: bool = False,
+    tz: str | None = None,
 ) -> ReportRequest:
     """Validate the request and resolve its range. Raises :class:`ReportError`."""
+    zone = zone_of(tz)
     if by is not None and by not in BYS:
         raise ReportError(f"by: {by!r} is not one of {', '.join(BYS)}")
     if app_id is not None and all_apps:
@@ -93,21 +107,32 @@ def resolve(
     if start is None and end is not None:
         raise ReportError("to needs from")
     if start is not None:
-        start_ms = parse_time(start, "from")
-        end_ms = parse_time(end, "to") if end is not None else _ceil(now_ms, "hour")
+        start_ms = parse_time(start, "from", zone)
+        end_ms = parse_time(end, "to", zone) if end is not None else _ceil(now_ms, "hour", zone)
         by = by or "day"
     else:
         range_ = range_ or "7d"
         if range_ not in RANGES:
             raise ReportError(f"range: {range_!r} is not one of {', '.join(RANGES)}")
         unit = "hour" if range_ == "24h" else "day"
-        end_ms = _ceil(now_ms + 1, unit)
-        start_ms = end_ms - RANGES[range_]
+        end_ms = _ceil(now_ms + 1, unit, zone)
+        start_ms = end_ms - RANGES[range_] if unit == "hour" else _days_before(end_ms, range_, zone)
         by = by or unit
-    return _checked(ReportRequest(by, start_ms, end_ms, app_id, all_apps))
+    return _checked(ReportRequest(by, start_ms, end_ms, app_id, all_apps, tz))
 
 
-QUERY_PARAMETERS = ("by", "from", "to", "range", "app", "all_apps")
+def _days_before(end_ms: int, range_: str, zone: tzinfo) -> int:
+    """The local midnight ``range_`` days before ``end_ms`` (days may be 23 or 25 h long)."""
+    local = datetime.fromtimestamp(end_ms / 1000, zone).date()
+    days = RANGES[range_] // _DAY_MS
+    return _at_midnight(local - timedelta(days=days), zone)
+
+
+def _at_midnight(day: date, zone: tzinfo) -> int:
+    return int(datetime.combine(day, datetime.min.time(), zone).timestamp() * 1000)
+
+
+QUERY_PARAMETERS = ("by", "from", "to", "range", "app", "all_apps", "tz")
 
 
 def from_query(query: Mapping[str, str], now_ms: int | None = None) -> ReportRequest:
@@ -126,6 +151,7 @@ def from_query(query: Mapping[str, str], now_ms: int | None = None) -> ReportReq
         end=query.get("to") or None,
         app_id=query.get("app"),
         all_apps=all_apps in {"1", "true"},
+        tz=query.get("tz") or None,
     )
 
 
@@ -137,7 +163,8 @@ def iso_ms(ms: int) -> str:
 def _checked(request: ReportRequest) -> ReportRequest:
     if request.end_ms <= request.start_ms:
         raise ReportError("to must be after from")
-    if request.start_ms % HOUR_MS or request.end_ms % HOUR_MS:
+    zone = request.zone
+    if any(_floor(ms, "hour", zone) != ms for ms in (request.start_ms, request.end_ms)):
         raise ReportError("from and to must be whole hours (the report's finest resolution)")
     periods = (request.end_ms - request.start_ms) // _APPROX_MS[request.by]
     if periods > MAX_PERIODS:
@@ -148,27 +175,25 @@ def _checked(request: ReportRequest) -> ReportRequest:
     return request
 
 
-def _floor(ms: int, by: str) -> int:
-    moment = datetime.fromtimestamp(ms // 1000, UTC)
+def _floor(ms: int, by: str, zone: tzinfo = UTC) -> int:
+    """Start of the zone's period holding ``ms`` (every real offset is whole quarters)."""
+    moment = datetime.fromtimestamp(ms / 1000, zone)
     if by == "hour":
-        return ms - ms % HOUR_MS
+        return ms - (moment.minute * 60_000 + moment.second * 1000 + moment.microsecond // 1000)
     day = moment.date()
     if by == "week":
         day -= timedelta(days=day.weekday())
     elif by == "month":
         day = day.replace(day=1)
-    return int(datetime.combine(day, datetime.min.time(), UTC).timestamp() * 1000)
+    return _at_midnight(day, zone)
 
 
-def _ceil(ms: int, by: str) -> int:
-    floor = _floor(ms, by)
-    return (
-        floor
-        if floor == ms
-        else _floor(floor + 32 * _DAY_MS, by)
-        if by == "month"
-        else floor + _APPROX_MS[by]
-    )
+def _ceil(ms: int, by: str, zone: tzinfo = UTC) -> int:
+    floor = _floor(ms, by, zone)
+    if floor == ms:
+        return floor
+    step = {"hour": HOUR_MS, "day": 26 * HOUR_MS, "week": 7 * _DAY_MS + 2 * HOUR_MS}
+    return _floor(floor + step.get(by, 32 * _DAY_MS), by, zone)
 
 
 class UsageStore(Protocol):
@@ -178,13 +203,13 @@ class UsageStore(Protocol):
         self,
         *,
         by: str,
-        source: str,
         start_ms: int,
         end_ms: int,
         app_id: str | None,
         sum_apps: bool,
+        tz: str = "UTC",
     ) -> list[tuple[Any, ...]]:
-        """Rows (period, app, usage, voice, alert, agents)."""
+        """Rows (period start as a UTC instant, app, usage, voice, alert, agents), sorted."""
         ...
 
 
@@ -192,27 +217,36 @@ def fetch(store: UsageStore, request: ReportRequest) -> list[dict[str, Any]]:
     """The SPEC section 6 objects for a resolved request."""
     rows = store.usage_rows(
         by=request.by,
-        source=request.source,
         start_ms=request.start_ms,
         end_ms=request.end_ms,
         app_id=request.app_id,
         sum_apps=request.all_apps,
+        tz=request.tz or "UTC",
     )
-    return to_report(rows, request.by)
+    return to_report(rows, request.by, request.tz)
 
 
-def format_period(moment: datetime | date, by: str) -> str:
-    """``YYYY-MM-DDTHH:00:00Z`` by hour, ``YYYY-MM-DD`` otherwise."""
-    if by == "hour" and isinstance(moment, datetime):
-        return moment.strftime("%Y-%m-%dT%H:00:00Z")
-    return moment.strftime("%Y-%m-%d")
+def format_period(moment: datetime, by: str, tz: str | None = None) -> str:
+    """A period's start (an instant) as SPEC section 6 writes it.
+
+    By hour: ``YYYY-MM-DDTHH:00:00Z`` without a zone, local time with its offset with one
+    (``2026-11-26T05:00:00+05:30``); otherwise the zone's local date ``YYYY-MM-DD``.
+    """
+    instant = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    local = instant.astimezone(zone_of(tz))
+    if by != "hour":
+        return local.strftime("%Y-%m-%d")
+    if tz is None:
+        return local.strftime("%Y-%m-%dT%H:00:00Z")
+    offset = local.strftime("%z")
+    return local.strftime("%Y-%m-%dT%H:%M:00") + f"{offset[:3]}:{offset[3:]}"
 
 
-def to_report(rows: list[tuple[Any, ...]], by: str) -> list[dict[str, Any]]:
+def to_report(rows: list[tuple[Any, ...]], by: str, tz: str | None = None) -> list[dict[str, Any]]:
     """Store rows (period, app, usage, voice, alert, agents) to the SPEC section 6 objects."""
     return [
         {
-            "period": format_period(period, by),
+            "period": format_period(period, by, tz),
             "app_id": app,
             "billing_sessions": usage + alert,
             "usage_sessions": usage,

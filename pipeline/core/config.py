@@ -29,6 +29,10 @@ def slice_index(elapsed_ms: int, slice_ms: int) -> int:
     return max(0, -(-elapsed_ms // slice_ms) - 1)
 
 
-def hour_start(ms: int) -> int:
-    """Start of the UTC hour holding ``ms``."""
-    return ms - ms % HOUR_MS
+QUARTER_MS = 15 * MINUTE_MS
+
+
+def quarter_start(ms: int) -> int:
+    """Start of the quarter-hour holding ``ms``: agents are reported per quarter-hour, the
+    grain every real time zone's hours, days, weeks and months are made of."""
+    return ms - ms % QUARTER_MS

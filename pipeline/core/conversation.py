@@ -7,7 +7,7 @@ from typing import NamedTuple
 import msgspec
 from msgspec.structs import replace
 
-from pipeline.core.config import MeterConfig, hour_start
+from pipeline.core.config import MeterConfig, quarter_start
 from schemas.agent_activity import AgentActivity
 from schemas.agent_transfer import AgentTransfer
 from schemas.billing_session import BillingSession, conversation_session_id
@@ -27,8 +27,8 @@ class ConversationState(msgspec.Struct, frozen=True, gc=False, array_like=True):
     current segment. ``usage_slices``/``voice_slices`` count the slices opened.
     ``ended`` means a turn with ``ends_conversation`` closed the segment.
     ``reported`` means the summary of the segment as it stands was emitted
-    (at its end, or by a sweep that found it idle). ``agent_hour_ms`` and
-    ``agents_in_hour`` remember which agents were already reported this hour.
+    (at its end, or by a sweep that found it idle). ``agent_quarter_ms`` and
+    ``agents_in_quarter`` remember which agents were already reported this quarter-hour.
     The event ids it saw live beside it in :class:`pipeline.core.state.PartitionState`.
     """
 
@@ -45,8 +45,8 @@ class ConversationState(msgspec.Struct, frozen=True, gc=False, array_like=True):
     voice_slices: int
     ended: bool
     reported: bool
-    agent_hour_ms: int
-    agents_in_hour: frozenset[str]
+    agent_quarter_ms: int
+    agents_in_quarter: frozenset[str]
 
 
 class ConversationStep(NamedTuple):
@@ -127,8 +127,8 @@ def _open_segment(
         voice_slices=0,
         ended=False,
         reported=False,
-        agent_hour_ms=-1,
-        agents_in_hour=frozenset(),
+        agent_quarter_ms=-1,
+        agents_in_quarter=frozenset(),
     )
 
 
@@ -163,9 +163,9 @@ def _advance(
         ends = False
     agents: tuple[AgentActivity, ...] = ()
     if agent_id is None:  # most events: no agent to report
-        agent_hour, agents_in_hour = state.agent_hour_ms, state.agents_in_hour
+        agent_hour, agents_in_quarter = state.agent_quarter_ms, state.agents_in_quarter
     else:
-        agent_hour, agents_in_hour, agents = _report_agent(state, agent_id, at_ms)
+        agent_hour, agents_in_quarter, agents = _report_agent(state, agent_id, at_ms)
     new_state = ConversationState(  # positional: this is the hot path
         state.app_id,
         state.conversation_id,
@@ -181,7 +181,7 @@ def _advance(
         ends,
         ends,
         agent_hour,
-        agents_in_hour,
+        agents_in_quarter,
     )
     if ends:
         summaries = (*summaries, summarize(new_state, "ended"))
@@ -218,9 +218,9 @@ def _report_agent(
     state: ConversationState, agent_id: str | None, at_ms: int
 ) -> tuple[int, frozenset[str], tuple[AgentActivity, ...]]:
     if agent_id is None:
-        return state.agent_hour_ms, state.agents_in_hour, ()
-    hour = hour_start(at_ms)
-    known = state.agents_in_hour if hour == state.agent_hour_ms else frozenset()
+        return state.agent_quarter_ms, state.agents_in_quarter, ()
+    quarter = quarter_start(at_ms)
+    known = state.agents_in_quarter if quarter == state.agent_quarter_ms else frozenset()
     if agent_id in known:
-        return hour, known, ()
-    return hour, known | {agent_id}, (AgentActivity(state.app_id, agent_id, hour),)
+        return quarter, known, ()
+    return quarter, known | {agent_id}, (AgentActivity(state.app_id, agent_id, quarter),)

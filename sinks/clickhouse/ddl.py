@@ -1,14 +1,19 @@
-"""DDL for the raw tables and the rollups, built by pure functions (tested as strings).
+"""DDL of the raw tables and the aggregates, built by pure functions (tested as strings).
 
-Raw tables are ``ReplacingMergeTree`` keyed by the record's identity, so a
-re-inserted row collapses into one. Rollups (``usage_hourly`` ... ``usage_monthly``)
-are ``AggregatingMergeTree`` tables fed by materialized views, holding
-``uniqExact`` states: of ``(session_id, opened_at)`` per kind, and of
-``agent_id``. A set of identities is idempotent by construction: a retried
-insert or a replayed file adds identities already in the set, so totals never
-change, whatever the block-level deduplication did. ``uniqExact`` (not
-``uniqCombined``) because an invoice must be exact, and its states merge
-exactly across hours, days, weeks, months and apps.
+Raw tables are ``ReplacingMergeTree`` keyed by the record's identity, so a re-inserted
+row collapses into one. The aggregates are small and exact in any time zone, because
+every real zone offset is a multiple of 15 minutes:
+
+- ``session_counts``: per app and **quarter-hour**, the number of distinct sessions of
+  each kind. Rows are recounted from the raw ``sessions`` table for every quarter-hour
+  a batch touches (``sinks/clickhouse/store.py``), never incremented, so a retried
+  batch, a re-delivered session or a sink killed mid-batch recounts the same (or a
+  larger, more complete) number. The table keeps the largest count per key
+  (``ReplacingMergeTree(version)``, version = the row's total): counts of a bucket only
+  grow, so the largest is the most complete.
+- ``agent_days``: per app, agent and UTC day, a 96-bit mask of the quarter-hours the
+  agent was active in (``groupBitOr``). OR is idempotent, and the mask is lossless, so
+  distinct agents per hour, day, week or month of any zone are exact.
 """
 
 from __future__ import annotations
@@ -16,14 +21,9 @@ from __future__ import annotations
 import re
 
 GRANULARITIES = ("hour", "day", "week", "month")
-ROLLUP_TABLES = {
-    "hour": "usage_hourly",
-    "day": "usage_daily",
-    "week": "usage_weekly",
-    "month": "usage_monthly",
-}
+SCHEMA_VERSION = 2
+LEGACY_ROLLUPS = ("usage_hourly", "usage_daily", "usage_weekly", "usage_monthly")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
-_SESSION_STATE = "AggregateFunction(uniqExact, String, DateTime64(3, 'UTC'))"
 
 
 def check_identifier(name: str) -> str:
@@ -33,36 +33,28 @@ def check_identifier(name: str) -> str:
     return name
 
 
-def period_expr(granularity: str, column: str) -> str:
-    """SQL expression for the start (UTC ``DateTime``) of the period holding ``column``."""
-    exprs = {
-        "hour": f"toStartOfHour({column})",
-        "day": f"toStartOfDay({column})",
-        "week": f"toDateTime(toMonday({column}), 'UTC')",
-        "month": f"toDateTime(toStartOfMonth({column}), 'UTC')",
-    }
-    return exprs[granularity]
-
-
 def create_database(db: str) -> str:
     """``CREATE DATABASE`` statement."""
     return f"CREATE DATABASE IF NOT EXISTS {check_identifier(db)}"
 
 
-def raw_tables(db: str) -> list[str]:
-    """The four raw tables: sessions, agent activity, conversation summaries, dead letters."""
-    db = check_identifier(db)
-    return [
-        f"CREATE TABLE IF NOT EXISTS {db}.sessions ("
+def sessions_table(db: str, name: str = "sessions") -> str:
+    """The raw sessions: ordered by app and time, so a quarter-hour recount reads little."""
+    return (
+        f"CREATE TABLE IF NOT EXISTS {check_identifier(db)}.{check_identifier(name)} ("
         "session_id String, kind LowCardinality(String), app_id String, "
         "conversation_id String, segment UInt32, slice UInt32, channel LowCardinality(String), "
         "opened_at DateTime64(3, 'UTC'), inserted_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
         "ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(opened_at) "
-        f"ORDER BY (app_id, session_id, opened_at)",
-        f"CREATE TABLE IF NOT EXISTS {db}.agent_activity ("
-        "app_id String, agent_id String, hour DateTime('UTC')) "
-        "ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(hour) "
-        f"ORDER BY (app_id, hour, agent_id)",
+        "ORDER BY (app_id, opened_at, session_id)"
+    )
+
+
+def raw_tables(db: str) -> list[str]:
+    """Sessions, conversation summaries and dead letters."""
+    db = check_identifier(db)
+    return [
+        sessions_table(db),
         f"CREATE TABLE IF NOT EXISTS {db}.conversations ("
         "app_id String, conversation_id String, segment UInt32, channel LowCardinality(String), "
         "started_at DateTime64(3, 'UTC'), ended_at DateTime64(3, 'UTC'), bot_ms UInt64, "
@@ -79,40 +71,58 @@ def raw_tables(db: str) -> list[str]:
     ]
 
 
-def rollup_table(db: str, granularity: str) -> str:
-    """One rollup table: per app and period, distinct sessions by kind and distinct agents."""
+def aggregate_tables(db: str) -> list[str]:
+    """``session_counts`` (recounted per quarter-hour) and ``agent_days`` (OR-ed masks)."""
+    db = check_identifier(db)
+    return [
+        f"CREATE TABLE IF NOT EXISTS {db}.session_counts ("
+        "app_id String, quarter DateTime('UTC'), usage UInt32, voice UInt32, alert UInt32, "
+        "version UInt64) ENGINE = ReplacingMergeTree(version) PARTITION BY toYear(quarter) "
+        "ORDER BY (app_id, quarter)",
+        f"CREATE TABLE IF NOT EXISTS {db}.agent_days ("
+        "app_id String, day Date, agent_id String, "
+        "mask SimpleAggregateFunction(groupBitOr, UInt128)) "
+        "ENGINE = AggregatingMergeTree PARTITION BY toYear(day) ORDER BY (app_id, day, agent_id)",
+        f"CREATE TABLE IF NOT EXISTS {db}.schema_version (version UInt32) "
+        "ENGINE = ReplacingMergeTree(version) ORDER BY tuple()",
+    ]
+
+
+def recount(db: str) -> str:
+    """Recount the quarter-hours of ``buckets`` (app, quarter) from the raw sessions.
+
+    Parameters: ``apps`` (Array(String)), ``lo`` and ``hi`` (the quarters' span, for the
+    primary key) and ``buckets`` (Array(Tuple(String, DateTime))).
+    """
     db = check_identifier(db)
     return (
-        f"CREATE TABLE IF NOT EXISTS {db}.{ROLLUP_TABLES[granularity]} ("
-        "app_id String, period DateTime('UTC'), "
-        f"usage_sessions {_SESSION_STATE}, voice_sessions {_SESSION_STATE}, "
-        f"alert_sessions {_SESSION_STATE}, agents AggregateFunction(uniqExact, String)) "
-        "ENGINE = AggregatingMergeTree ORDER BY (app_id, period)"
+        f"INSERT INTO {db}.session_counts (app_id, quarter, usage, voice, alert, version) "
+        "SELECT app_id, q, u, v, a, u + v + a FROM (SELECT app_id, "
+        "toStartOfFifteenMinutes(opened_at) AS q, "
+        "uniqExactIf((session_id, opened_at), kind = 'usage') AS u, "
+        "uniqExactIf((session_id, opened_at), kind = 'voice') AS v, "
+        "uniqExactIf((session_id, opened_at), kind = 'alert') AS a "
+        f"FROM {db}.sessions WHERE app_id IN {{apps:Array(String)}} "
+        "AND opened_at >= {lo:DateTime('UTC')} AND opened_at < {hi:DateTime('UTC')} "
+        "GROUP BY app_id, q) "
+        "WHERE has({buckets:Array(Tuple(String, DateTime('UTC')))}, (app_id, q))"
     )
 
 
-def rollup_views(db: str, granularity: str) -> list[str]:
-    """The two materialized views feeding one rollup: from sessions and from agent activity."""
+def recount_all(db: str, source: str = "sessions") -> str:
+    """Every quarter-hour recounted (the migration from the set-based rollups)."""
     db = check_identifier(db)
-    table = ROLLUP_TABLES[granularity]
-    kinds = ", ".join(
-        f"uniqExactIfState(session_id, opened_at, kind = '{kind}') AS {kind}_sessions"
-        for kind in ("usage", "voice", "alert")
+    return (
+        f"INSERT INTO {db}.session_counts (app_id, quarter, usage, voice, alert, version) "
+        "SELECT app_id, q, u, v, a, u + v + a FROM (SELECT app_id, "
+        "toStartOfFifteenMinutes(opened_at) AS q, "
+        "uniqExactIf((session_id, opened_at), kind = 'usage') AS u, "
+        "uniqExactIf((session_id, opened_at), kind = 'voice') AS v, "
+        "uniqExactIf((session_id, opened_at), kind = 'alert') AS a "
+        f"FROM {db}.{check_identifier(source)} GROUP BY app_id, q)"
     )
-    return [
-        f"CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.{table}_sessions_mv TO {db}.{table} AS "
-        f"SELECT app_id, {period_expr(granularity, 'opened_at')} AS period, {kinds} "
-        f"FROM {db}.sessions GROUP BY app_id, period",
-        f"CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.{table}_agents_mv TO {db}.{table} AS "
-        f"SELECT app_id, {period_expr(granularity, 'hour')} AS period, "
-        f"uniqExactState(agent_id) AS agents FROM {db}.agent_activity GROUP BY app_id, period",
-    ]
 
 
 def schema(db: str) -> list[str]:
     """Every statement, in order; each is idempotent (``IF NOT EXISTS``)."""
-    statements = [create_database(db), *raw_tables(db)]
-    for granularity in GRANULARITIES:
-        statements.append(rollup_table(db, granularity))
-        statements.extend(rollup_views(db, granularity))
-    return statements
+    return [create_database(db), *raw_tables(db), *aggregate_tables(db)]

@@ -37,11 +37,21 @@ def _sessions(records: Sequence[BillingSession]) -> Columns:
     ]
 
 
+DAY_MS = 86_400_000
+QUARTER_MS = 900_000
+
+
 def _agents(records: Sequence[AgentActivity]) -> Columns:
-    return ("app_id", "agent_id", "hour"), [
-        [r.app_id for r in records],
-        [r.agent_id for r in records],
-        [r.hour_ms // 1000 for r in records],  # DateTime: raw seconds
+    """Per app, UTC day and agent, the mask of the quarter-hours it was active in."""
+    masks: dict[tuple[str, int, str], int] = {}
+    for r in records:
+        key = (r.app_id, r.quarter_ms // DAY_MS, r.agent_id)
+        masks[key] = masks.get(key, 0) | 1 << (r.quarter_ms % DAY_MS // QUARTER_MS)
+    return ("app_id", "day", "agent_id", "mask"), [
+        [app for app, _, _ in masks],
+        [day for _, day, _ in masks],  # Date: days since the epoch
+        [agent for _, _, agent in masks],
+        list(masks.values()),
     ]
 
 
@@ -82,12 +92,21 @@ def _dead_letters(records: Sequence[DeadLetter]) -> Columns:
 
 _CONVERTERS: dict[str, Callable[[Sequence[Any]], Columns]] = {
     "sessions": _sessions,
-    "agent_activity": _agents,
+    "agent_days": _agents,
     "conversations": _summaries,
     "dead_letters": _dead_letters,
 }
 
 
+#: The table a batch of each kind of record is written to.
+TARGETS = {"agent_activity": "agent_days"}
+
+
 def to_columns(batch: Batch) -> Columns:
     """Column names and column-oriented data for ``batch``'s table."""
-    return _CONVERTERS[batch.table](batch.records)
+    return _CONVERTERS[TARGETS.get(batch.table, batch.table)](batch.records)
+
+
+def touched_quarters(records: Sequence[BillingSession]) -> list[tuple[str, int]]:
+    """The (app, quarter-hour start in seconds) buckets a batch of sessions falls in."""
+    return sorted({(r.app_id, r.opened_at_ms // QUARTER_MS * 900) for r in records})

@@ -14,9 +14,10 @@ import clickhouse_connect
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from sinks.base import Batch
-from sinks.clickhouse.ddl import check_identifier, schema
-from sinks.clickhouse.queries import apps_query, usage_query
-from sinks.clickhouse.rows import to_columns
+from sinks.clickhouse import migrate
+from sinks.clickhouse.ddl import check_identifier, recount, schema
+from sinks.clickhouse.queries import agents_query, apps_query, sessions_query
+from sinks.clickhouse.rows import TARGETS, to_columns, touched_quarters
 
 DEFAULT_DATABASE = "billing"
 DEFAULT_PATH = Path("billing-data") / "chdb"
@@ -83,48 +84,93 @@ class ClickHouseStore:
         self._client = client
         self.database = database
 
-    def ensure_schema(self) -> None:
-        """Create the database, tables and views if missing (idempotent)."""
-        for statement in schema(self.database):
+    def ensure_schema(self) -> list[str]:
+        """Create what is missing and convert an older store once (idempotent).
+
+        Returns the migration steps it took (none on a current store).
+        """
+        self._client.command(schema(self.database)[0])
+        steps = migrate.upgrade(self, self.database)
+        for statement in schema(self.database)[1:]:
             self._client.command(statement)
+        steps += migrate.finish(self, self.database)
+        return steps
+
+    def command(self, sql: str, parameters: dict[str, Any] | None = None) -> None:
+        """Run one statement (DDL or ``INSERT ... SELECT``)."""
+        self._client.command(sql, parameters=parameters, settings=INSERT_SETTINGS)
 
     def write(self, batch: Batch) -> None:
-        """Insert one batch, column-oriented."""
+        """Insert one batch, column-oriented; sessions then recount their quarter-hours.
+
+        A failure anywhere raises, and the caller retries the whole batch: the raw insert
+        is idempotent and the recount reads the raw table, so a retry cannot count twice.
+        """
         names, columns = to_columns(batch)
         self._client.insert(
-            f"{self.database}.{batch.table}",
+            f"{self.database}.{TARGETS.get(batch.table, batch.table)}",
             columns,
             column_names=names,
             column_oriented=True,
             settings=INSERT_SETTINGS,
+        )
+        if batch.table == "sessions":
+            self.recount(touched_quarters(batch.records))  # type: ignore[arg-type]
+
+    def recount(self, buckets: list[tuple[str, int]]) -> None:
+        """Recount ``buckets`` (app, quarter-hour start in seconds) from the raw sessions."""
+        if not buckets:
+            return
+        quarters = [quarter for _, quarter in buckets]
+        self.command(
+            recount(self.database),
+            parameters={
+                "apps": sorted({app for app, _ in buckets}),
+                "lo": _utc(min(quarters) * 1000),
+                "hi": _utc(max(quarters) * 1000 + 900_000),
+                "buckets": [(app, _utc(q * 1000)) for app, q in buckets],
+            },
         )
 
     def usage_rows(
         self,
         *,
         by: str,
-        source: str,
         start_ms: int,
         end_ms: int,
         app_id: str | None,
         sum_apps: bool,
+        tz: str = "UTC",
     ) -> list[tuple[Any, ...]]:
-        """Raw report rows: (period, app_id, usage, voice, alert, agents)."""
-        sql = usage_query(
-            self.database, by=by, source=source, app_filter=app_id is not None, sum_apps=sum_apps
-        )
+        """Report rows, sorted: (period start, app_id, usage, voice, alert, agents)."""
+        app_filter = app_id is not None
         params: dict[str, Any] = {"start": _utc(start_ms), "end": _utc(end_ms)}
         if app_id is not None:
             params["app"] = app_id
-        return list(self._client.query(sql, parameters=params).result_rows)
+        counts: dict[tuple[Any, str], list[int]] = {}
+        for period, app, usage, voice, alert in self._client.query(
+            sessions_query(self.database, by=by, tz=tz, app_filter=app_filter, sum_apps=sum_apps),
+            parameters=params,
+        ).result_rows:
+            counts[(period, app)] = [usage, voice, alert, 0]
+        for period, app, agents in self._client.query(
+            agents_query(self.database, by=by, tz=tz, app_filter=app_filter, sum_apps=sum_apps),
+            parameters=params,
+        ).result_rows:
+            counts.setdefault((period, app), [0, 0, 0, 0])[3] = agents
+        return [
+            (period, app, *values)
+            for (period, app), values in sorted(counts.items())
+            if any(values)
+        ]
 
     def apps(self) -> list[str]:
         """App ids with any activity."""
         return [row[0] for row in self._client.query(apps_query(self.database)).result_rows]
 
-    def query(self, sql: str) -> list[tuple[Any, ...]]:
-        """Run a read query (for analysts and tests)."""
-        return list(self._client.query(sql).result_rows)
+    def query(self, sql: str, parameters: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run a read query (for analysts, migrations and tests)."""
+        return list(self._client.query(sql, parameters=parameters).result_rows)
 
     def close(self) -> None:
         """Release the client (and the embedded engine's lock)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 import orjson
 import pytest
@@ -25,7 +25,6 @@ def test_last_24_hours_is_24_hourly_periods_including_the_current_hour() -> None
         ms("2025-11-26T13:00:00Z"),
         ms("2025-11-25T13:00:00Z"),
     )
-    assert request.source == "hour"
 
 
 def test_7_and_30_days_end_tomorrow_by_day() -> None:
@@ -33,14 +32,45 @@ def test_7_and_30_days_end_tomorrow_by_day() -> None:
     assert (seven.by, seven.start_ms, seven.end_ms) == ("day", ms("2025-11-20"), ms("2025-11-27"))
     thirty = resolve(now_ms=NOW, range_="30d", by="week")
     assert thirty.start_ms == ms("2025-10-28")
-    assert thirty.source == "hour"  # not aligned to Mondays: regrouped from hours
 
 
-def test_custom_range_aligned_reads_its_own_rollup() -> None:
-    request = resolve(now_ms=NOW, start="2025-11-03", end="2025-12-01", by="week")
-    assert request.source == "week"
-    month = resolve(now_ms=NOW, start="2025-11-01", end="2026-01-01", by="month")
-    assert month.source == "month"
+def test_ranges_in_a_zone_are_its_hours_and_days() -> None:
+    """Asia/Kolkata is +05:30: its hours start at :30 UTC, its days at 18:30 UTC."""
+    hours = resolve(now_ms=NOW, range_="24h", tz="Asia/Kolkata")  # 18:00:45 IST
+    assert (hours.start_ms, hours.end_ms) == (
+        ms("2025-11-25T13:30:00Z"),
+        ms("2025-11-26T13:30:00Z"),
+    )
+    days = resolve(now_ms=NOW, range_="7d", tz="Asia/Kathmandu")  # +05:45
+    assert (days.start_ms, days.end_ms) == (
+        ms("2025-11-19T18:15:00Z"),
+        ms("2025-11-26T18:15:00Z"),
+    )
+    custom = resolve(now_ms=NOW, start="2025-11-01", end="2025-12-01", tz="Asia/Kolkata")
+    assert custom.start_ms == ms("2025-10-31T18:30:00Z")
+    with pytest.raises(ReportError, match="whole hours"):  # a UTC whole hour is not one in IST
+        resolve(now_ms=NOW, start="2025-11-01T10:00:00Z", end="2025-11-02", tz="Asia/Kolkata")
+    with pytest.raises(ReportError, match="IANA"):
+        resolve(now_ms=NOW, range_="7d", tz="Mars/Base")
+
+
+def test_days_across_a_daylight_saving_change_stay_whole_local_days() -> None:
+    """Europe/Berlin's 2025-10-26 has 25 hours: 7 days back is still a local midnight."""
+    now = ms("2025-10-28T09:00:00Z")
+    days = resolve(now_ms=now, range_="7d", tz="Europe/Berlin")
+    assert (days.start_ms, days.end_ms) == (
+        ms("2025-10-21T22:00:00Z"),  # 00:00 CEST
+        ms("2025-10-28T23:00:00Z"),  # 00:00 CET
+    )
+
+
+def test_zone_hours_are_written_in_local_time_with_their_offset() -> None:
+    moment = datetime(2025, 11, 25, 23, 30)  # a UTC instant
+    assert report.format_period(moment, "hour", "Asia/Kolkata") == "2025-11-26T05:00:00+05:30"
+    assert report.format_period(moment, "hour") == "2025-11-25T23:00:00Z"
+    assert report.format_period(datetime(2025, 11, 26, 18, 15), "day", "Asia/Kathmandu") == (
+        "2025-11-27"
+    )
 
 
 def test_datetime_with_zone_and_naive_is_utc() -> None:
@@ -89,7 +119,8 @@ def test_rows_become_spec_objects() -> None:
 
 def test_table_and_csv() -> None:
     data = report.to_report(
-        [(date(2025, 11, 24), "a", 1, 0, 2, 1), (date(2025, 11, 25), "b", 10, 5, 0, 3)], "day"
+        [(datetime(2025, 11, 24), "a", 1, 0, 2, 1), (datetime(2025, 11, 25), "b", 10, 5, 0, 3)],
+        "day",
     )
     table = report.render_table(data).splitlines()
     assert table[0].split() == ["period", "app", "billing", "usage", "alert", "voice", "agents"]

@@ -209,18 +209,19 @@ def test_to_bot_while_on_bot_changes_nothing() -> None:
     assert state.bot_ms == 10 * MINUTE_MS
 
 
-def test_agents_reported_once_per_conversation_and_hour() -> None:
+def test_agents_reported_once_per_conversation_and_quarter_hour() -> None:
     _, steps = run(
         [
             turn("e1", 0),
             transfer("e2", 1, agent="a-1"),
             turn("e3", 2, actor="agent", agent="a-1"),
             turn("e4", 3, actor="agent", agent="a-9"),
-            turn("e5", 61, actor="agent", agent="a-1"),
+            turn("e5", 14, actor="agent", agent="a-1"),
+            turn("e6", 16, actor="agent", agent="a-1"),
         ]
     )
-    agents = [(a.agent_id, a.hour_ms) for step in steps for a in step.agents]
-    assert agents == [("a-1", T0), ("a-9", T0), ("a-1", T0 + 60 * MINUTE_MS)]
+    agents = [(a.agent_id, a.quarter_ms) for step in steps for a in step.agents]
+    assert agents == [("a-1", T0), ("a-9", T0), ("a-1", T0 + 15 * MINUTE_MS)]
 
 
 def test_first_event_may_be_a_transfer() -> None:

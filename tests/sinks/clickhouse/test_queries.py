@@ -2,28 +2,47 @@
 
 from __future__ import annotations
 
-from sinks.clickhouse.queries import apps_query, usage_query
+import pytest
+
+from sinks.clickhouse.queries import agents_query, apps_query, check_zone, period_of, sessions_query
 
 
-def test_per_app_query_on_its_own_rollup() -> None:
-    assert usage_query("billing", by="day", source="day", app_filter=False, sum_apps=False) == (
-        "SELECT p, a, u, v, al, ag FROM (SELECT period AS p, app_id AS a, "
-        "uniqExactMerge(usage_sessions) AS u, uniqExactMerge(voice_sessions) AS v, "
-        "uniqExactMerge(alert_sessions) AS al, uniqExactMerge(agents) AS ag "
-        "FROM billing.usage_daily WHERE period >= {start:DateTime('UTC')} "
-        "AND period < {end:DateTime('UTC')} GROUP BY p, a) "
-        "WHERE u + v + al + ag > 0 ORDER BY p, a"
+@pytest.mark.parametrize(
+    ("by", "expr"),
+    [
+        ("hour", "toStartOfHour(x, 'Asia/Kolkata')"),
+        ("day", "toStartOfDay(x, 'Asia/Kolkata')"),
+        ("week", "toDateTime(toMonday(x, 'Asia/Kolkata'), 'Asia/Kolkata')"),
+        ("month", "toDateTime(toStartOfMonth(x, 'Asia/Kolkata'), 'Asia/Kolkata')"),
+    ],
+)
+def test_periods_are_the_zones(by: str, expr: str) -> None:
+    assert period_of(by, "x", "Asia/Kolkata") == expr
+
+
+def test_sessions_sum_quarter_hours_of_the_deduplicated_counts() -> None:
+    sql = sessions_query("b", by="day", tz="UTC", app_filter=True, sum_apps=True)
+    assert sql == (
+        "SELECT toStartOfDay(quarter, 'UTC') AS p, '*' AS a, sum(usage), sum(voice), sum(alert) "
+        "FROM b.session_counts FINAL WHERE quarter >= {start:DateTime('UTC')} "
+        "AND quarter < {end:DateTime('UTC')} AND app_id = {app:String} GROUP BY p, a"
     )
 
 
-def test_all_apps_regrouped_from_hours_with_app_filter() -> None:
-    sql = usage_query("b", by="week", source="hour", app_filter=True, sum_apps=True)
-    assert "SELECT toDateTime(toMonday(period), 'UTC') AS p, '*' AS a," in sql
-    assert (
-        "FROM b.usage_hourly WHERE period >= {start:DateTime('UTC')} "
-        "AND period < {end:DateTime('UTC')} AND app_id = {app:String} GROUP BY p, a" in sql
-    )
+def test_agents_split_each_days_mask_at_the_zones_boundary() -> None:
+    sql = agents_query("b", by="month", tz="Asia/Kathmandu", app_filter=False, sum_apps=False)
+    assert "FROM b.agent_days WHERE day >= toDate({start:DateTime('UTC')} - 86400)" in sql
+    assert "if(pa = pb, 96, intDiv(toUInt32(pb) - toUInt32(d0), 900)) AS k" in sql
+    assert sql.endswith("uniqExact(agent_id) FROM (" + sql.split("uniqExact(agent_id) FROM (")[1])
+    hourly = agents_query("b", by="hour", tz="UTC", app_filter=False, sum_apps=True)
+    assert "ARRAY JOIN arrayFilter(i -> bitAnd(m, bitShiftLeft(toUInt128(1), i)) != 0" in hourly
+
+
+@pytest.mark.parametrize("tz", ["Mars/Olympus", "UTC'; DROP", "", "Asia/Kolkata/"])
+def test_zones_are_checked_before_they_reach_sql(tz: str) -> None:
+    with pytest.raises(ValueError, match="IANA"):
+        check_zone(tz)
 
 
 def test_apps_query() -> None:
-    assert apps_query("b") == "SELECT DISTINCT app_id FROM b.usage_monthly ORDER BY app_id"
+    assert apps_query("b").startswith("SELECT app_id FROM (SELECT DISTINCT app_id FROM b.")
