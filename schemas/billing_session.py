@@ -5,9 +5,9 @@ Kafka key: ``app_id`` so that each app's sessions stay partition-ordered downstr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final
 
+import msgspec
 import orjson
 
 from schemas.fields import ValidationError, format_ms, parse_object, req_int, req_str
@@ -16,8 +16,7 @@ TOPIC: Final = "billing-sessions"
 KINDS: Final = ("usage", "voice", "alert")
 
 
-@dataclass(frozen=True, slots=True)
-class BillingSession:
+class BillingSession(msgspec.Struct, frozen=True, gc=False):
     """A session opened: usage or voice slice of a conversation, or one alert delivery."""
 
     session_id: str

@@ -17,7 +17,7 @@ from sinks.base import Batch
 from sinks.clickhouse import migrate
 from sinks.clickhouse.ddl import check_identifier, recount, schema
 from sinks.clickhouse.queries import agents_query, apps_query, sessions_query
-from sinks.clickhouse.rows import TARGETS, to_columns, touched_quarters
+from sinks.clickhouse.rows import TARGETS, DaySpan, day_spans, sessions_arrow, to_columns
 
 DEFAULT_DATABASE = "billing"
 DEFAULT_PATH = Path("billing-data") / "chdb"
@@ -25,6 +25,7 @@ DEFAULT_PATH = Path("billing-data") / "chdb"
 #: idempotent by design (see ddl.py), and a block hash logged for an insert that a
 #: crash interrupted would make ClickHouse drop its retry, losing rows.
 INSERT_SETTINGS = {"async_insert": 0, "insert_deduplicate": 0}
+QUARTER_MS = 900_000
 
 
 class StoreError(RuntimeError):
@@ -107,30 +108,27 @@ class ClickHouseStore:
         is idempotent and the recount reads the raw table, so a retry cannot count twice.
         """
         names, columns = to_columns(batch)
-        self._client.insert(
-            f"{self.database}.{TARGETS.get(batch.table, batch.table)}",
-            columns,
-            column_names=names,
-            column_oriented=True,
-            settings=INSERT_SETTINGS,
-        )
-        if batch.table == "sessions":
-            self.recount(touched_quarters(batch.records))  # type: ignore[arg-type]
-
-    def recount(self, buckets: list[tuple[str, int]]) -> None:
-        """Recount ``buckets`` (app, quarter-hour start in seconds) from the raw sessions."""
-        if not buckets:
+        table = f"{self.database}.{TARGETS.get(batch.table, batch.table)}"
+        if batch.table == "sessions":  # the bulk of the rows: through Arrow, columns in C
+            arrow = sessions_arrow(names, columns)
+            self._client.insert_arrow(table, arrow, settings=INSERT_SETTINGS)
+            self.recount(day_spans(arrow))
             return
-        quarters = [quarter for _, quarter in buckets]
-        self.command(
-            recount(self.database),
-            parameters={
-                "apps": sorted({app for app, _ in buckets}),
-                "lo": _utc(min(quarters) * 1000),
-                "hi": _utc(max(quarters) * 1000 + 900_000),
-                "buckets": [(app, _utc(q * 1000)) for app, q in buckets],
-            },
+        self._client.insert(
+            table, columns, column_names=names, column_oriented=True, settings=INSERT_SETTINGS
         )
+
+    def recount(self, spans: list[DaySpan]) -> None:
+        """Recount the quarter-hours a batch touched (per UTC day) from the raw sessions.
+
+        One statement per run of consecutive days: a backlog batch is one or two runs,
+        and a late session of an old day is a run of its own.
+        """
+        for apps, lo_ms, hi_ms in recount_runs(spans):
+            self.command(
+                recount(self.database),
+                parameters={"apps": apps, "lo": _utc(lo_ms), "hi": _utc(hi_ms)},
+            )
 
     def usage_rows(
         self,
@@ -175,6 +173,24 @@ class ClickHouseStore:
     def close(self) -> None:
         """Release the client (and the embedded engine's lock)."""
         self._client.close()
+
+
+def recount_runs(spans: list[DaySpan]) -> list[tuple[list[str], int, int]]:
+    """Join the day spans of consecutive days: (apps, first quarter, last quarter + 15 min)."""
+    runs: list[list[DaySpan]] = []
+    for span in sorted(spans):
+        if runs and span.day == runs[-1][-1].day + 1:
+            runs[-1].append(span)
+        else:
+            runs.append([span])
+    return [
+        (
+            sorted({app for span in run for app in span.apps}),
+            run[0].first_ms - run[0].first_ms % QUARTER_MS,
+            run[-1].last_ms - run[-1].last_ms % QUARTER_MS + QUARTER_MS,
+        )
+        for run in runs
+    ]
 
 
 def _utc(ms: int) -> datetime:

@@ -35,7 +35,7 @@ def test_recount_reads_the_raw_table_for_the_touched_quarters_only() -> None:
     assert sql.startswith("INSERT INTO b.session_counts (app_id, quarter, usage, voice, alert")
     assert "uniqExactIf((session_id, opened_at), kind = 'voice') AS v" in sql
     assert "FROM b.sessions WHERE app_id IN {apps:Array(String)}" in sql
-    assert sql.endswith("WHERE has({buckets:Array(Tuple(String, DateTime('UTC')))}, (app_id, q))")
+    assert "opened_at >= {lo:DateTime('UTC')} AND opened_at < {hi:DateTime('UTC')}" in sql
 
 
 def test_schema_order_and_count() -> None:
@@ -49,3 +49,19 @@ def test_schema_order_and_count() -> None:
 def test_database_names_are_checked(name: str) -> None:
     with pytest.raises(ValueError, match="not a valid database name"):
         ddl.schema(name)
+
+
+def test_recounts_run_over_consecutive_days_and_a_late_day_alone() -> None:
+    from sinks.clickhouse.rows import DaySpan
+    from sinks.clickhouse.store import recount_runs
+
+    day, q = 86_400_000, 900_000
+    spans = [
+        DaySpan(10, ["a"], 10 * day + q + 5, 10 * day + 2 * q),
+        DaySpan(11, ["a", "b"], 11 * day, 11 * day + 2 * q + 1),
+        DaySpan(7, ["c"], 7 * day + 10, 7 * day + 10),
+    ]
+    assert recount_runs(spans) == [
+        (["c"], 7 * day, 7 * day + q),
+        (["a", "b"], 10 * day + q, 11 * day + 3 * q),
+    ]

@@ -1,0 +1,137 @@
+"""Report queries over N synthetic sessions (issue #13: aggregates that scale).
+
+Loads N sessions (100 apps, one year, a few agents each) through the sink's own write
+path (``BatchingSink`` into ``ClickHouseStore.write``: raw insert, then the
+quarter-hour recount), then times each report query, median of 7, beside a baseline
+measured in the same run: the same figures computed straight from the raw table
+(``count(DISTINCT)``). Prints the load rate and the storage of the raw table and of the
+aggregates (active parts, bytes on disk).
+
+    python benchmarks/bench_report.py --sessions 10000000 [--store chdb:///tmp/bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+
+from schemas.agent_activity import AgentActivity
+from schemas.billing_session import BillingSession
+from sinks.base import BatchingSink
+from sinks.clickhouse.store import ClickHouseStore, open_store
+
+APPS, AGENTS, DAY_MS = 100, 8, 86_400_000
+START = 1_735_689_600_000  # 2025-01-01T00:00:00Z
+YEAR_MS = 365 * DAY_MS
+KINDS = ("usage", "usage", "usage", "voice", "alert")
+
+
+def load(store: ClickHouseStore, sessions: int, batch: int) -> float:
+    """Sessions spread evenly over the year in time order (a backlog), with agents."""
+    sink = BatchingSink(store, max_rows=batch)
+    step = YEAR_MS / sessions
+    started = time.perf_counter()
+    for n in range(sessions):
+        at = START + int(n * step)
+        app = f"app-{n % APPS:03d}"
+        sink.add(
+            BillingSession(
+                f"{app}/c{n}/0@0/{KINDS[n % 5]}/0", KINDS[n % 5], app, f"c{n}", 0, 0, "web", at
+            )
+        )
+        if n % 50 == 0:
+            sink.add(AgentActivity(app, f"agent-{n % AGENTS}", at - at % 900_000))
+    sink.flush()
+    return sessions / (time.perf_counter() - started)
+
+
+def timed(run: Callable[[], object], repeats: int = 7) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def direct(
+    store: ClickHouseStore, by: str, tz: str, start: int, end: int, app: str | None, sum_apps: bool
+) -> Callable[[], object]:
+    """The baseline: the same sessions per period straight from the raw table."""
+    period = {"hour": "toStartOfHour", "day": "toStartOfDay", "month": "toStartOfMonth"}[by]
+    where = (
+        f"opened_at >= fromUnixTimestamp64Milli({start}) AND opened_at < "
+        f"fromUnixTimestamp64Milli({end})" + (f" AND app_id = '{app}'" if app else "")
+    )
+    group = "'*'" if sum_apps else "app_id"
+    sql = (
+        f"SELECT {period}(opened_at, '{tz}') p, {group} a, kind, "
+        f"count(DISTINCT session_id, opened_at) FROM {store.database}.sessions "
+        f"WHERE {where} GROUP BY p, a, kind"
+    )
+    return lambda: store.query(sql)
+
+
+def storage(store: ClickHouseStore, tables: tuple[str, ...]) -> int:
+    names = ", ".join(f"'{t}'" for t in tables)
+    rows = store.query(
+        f"SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND "
+        f"database = '{store.database}' AND table IN ({names})"
+    )
+    return int(rows[0][0] or 0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sessions", type=int, default=10_000_000)
+    parser.add_argument("--store", help="chdb:///path or http://... (default: a temp dir)")
+    parser.add_argument("--batch", type=int, default=200_000, help="sessions per insert")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(args.store or f"chdb://{tmp}/bench")
+        rate = load(store, args.sessions, args.batch)
+        store.command(f"OPTIMIZE TABLE {store.database}.session_counts FINAL")
+        end = START + YEAR_MS
+        cases = [
+            ("one app, 30 days by day", "day", end - 30 * DAY_MS, end, "app-007", False),
+            ("one app, 24 h by hour", "hour", end - DAY_MS, end, "app-007", False),
+            ("every app, a year by month", "month", START, end, None, False),
+            ("all apps summed, a year by month", "month", START, end, None, True),
+        ]
+        print(
+            f"sessions: {args.sessions:,} ({APPS} apps, one year); loaded through the sink "
+            f"path at {rate:,.0f} sessions/s (target >= 500,000)"
+        )
+        print(f"{'query (median of 7, ms)':40s} {'UTC':>8s} {'Kolkata':>8s} {'raw UTC':>9s}")
+        for name, by, start, stop, app, summed in cases:
+            figures = []
+            for tz in ("UTC", "Asia/Kolkata"):
+                offset = -19_800_000 if tz == "Asia/Kolkata" else 0  # whole local periods
+                figures.append(
+                    timed(
+                        lambda tz=tz, offset=offset: store.usage_rows(
+                            by=by,
+                            start_ms=start + offset,
+                            end_ms=stop + offset,
+                            app_id=app,
+                            sum_apps=summed,
+                            tz=tz,
+                        )
+                    )
+                )
+            baseline = timed(direct(store, by, "UTC", start, stop, app, summed), repeats=3)
+            print(f"{name:40s} {figures[0]:8.1f} {figures[1]:8.1f} {baseline:9.1f}")
+        raw = storage(store, ("sessions",))
+        aggregates = storage(store, ("session_counts", "agent_days"))
+        print(
+            f"storage: raw sessions {raw / 2**20:,.1f} MiB, aggregates "
+            f"{aggregates / 2**20:,.1f} MiB ({aggregates / raw:.1%} of raw; target <= 10%)"
+        )
+        store.close()
+
+
+if __name__ == "__main__":
+    main()
