@@ -17,6 +17,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 from schemas.agent_activity import AgentActivity
 from schemas.billing_session import BillingSession
@@ -75,6 +76,23 @@ def direct(
     return lambda: store.query(sql)
 
 
+def report(store: ClickHouseStore, case: Case, tz: str) -> Callable[[], object]:
+    """The report's own query, on whole local periods of ``tz``."""
+    offset = -19_800_000 if tz == "Asia/Kolkata" else 0
+
+    def run() -> object:
+        return store.usage_rows(
+            by=case.by,
+            start_ms=case.start + offset,
+            end_ms=case.end + offset,
+            app_id=case.app,
+            sum_apps=case.sum_apps,
+            tz=tz,
+        )
+
+    return run
+
+
 def storage(store: ClickHouseStore, tables: tuple[str, ...]) -> int:
     names = ", ".join(f"'{t}'" for t in tables)
     rows = store.query(
@@ -96,10 +114,10 @@ def main() -> None:
         store.command(f"OPTIMIZE TABLE {store.database}.session_counts FINAL")
         end = START + YEAR_MS
         cases = [
-            ("one app, 30 days by day", "day", end - 30 * DAY_MS, end, "app-007", False),
-            ("one app, 24 h by hour", "hour", end - DAY_MS, end, "app-007", False),
-            ("every app, a year by month", "month", START, end, None, False),
-            ("all apps summed, a year by month", "month", START, end, None, True),
+            Case("one app, 30 days by day", "day", end - 30 * DAY_MS, end, "app-007", False),
+            Case("one app, 24 h by hour", "hour", end - DAY_MS, end, "app-007", False),
+            Case("every app, a year by month", "month", START, end, None, False),
+            Case("all apps summed, a year by month", "month", START, end, None, True),
         ]
         print(
             f"sessions: {args.sessions:,} ({APPS} apps, one year); loaded through the sink "
