@@ -58,18 +58,29 @@ def timed(run: Callable[[], object], repeats: int = 7) -> float:
     return statistics.median(times) * 1000
 
 
-def direct(
-    store: ClickHouseStore, by: str, tz: str, start: int, end: int, app: str | None, sum_apps: bool
-) -> Callable[[], object]:
-    """The baseline: the same sessions per period straight from the raw table."""
-    period = {"hour": "toStartOfHour", "day": "toStartOfDay", "month": "toStartOfMonth"}[by]
+class Case(NamedTuple):
+    """One report query."""
+
+    name: str
+    by: str
+    start: int
+    end: int
+    app: str | None
+    sum_apps: bool
+
+
+def direct(store: ClickHouseStore, case: Case) -> Callable[[], object]:
+    """The baseline: the same sessions per UTC period straight from the raw table."""
+    period = {"hour": "toStartOfHour", "day": "toStartOfDay", "month": "toStartOfMonth"}[case.by]
     where = (
-        f"opened_at >= fromUnixTimestamp64Milli({start}) AND opened_at < "
-        f"fromUnixTimestamp64Milli({end})" + (f" AND app_id = '{app}'" if app else "")
+        f"opened_at >= fromUnixTimestamp64Milli({case.start}) AND opened_at < "
+        f"fromUnixTimestamp64Milli({case.end})"
     )
-    group = "'*'" if sum_apps else "app_id"
+    if case.app:
+        where += f" AND app_id = '{case.app}'"
+    group = "'*'" if case.sum_apps else "app_id"
     sql = (
-        f"SELECT {period}(opened_at, '{tz}') p, {group} a, kind, "
+        f"SELECT {period}(opened_at) p, {group} a, kind, "
         f"count(DISTINCT session_id, opened_at) FROM {store.database}.sessions "
         f"WHERE {where} GROUP BY p, a, kind"
     )
@@ -77,7 +88,7 @@ def direct(
 
 
 def report(store: ClickHouseStore, case: Case, tz: str) -> Callable[[], object]:
-    """The report's own query, on whole local periods of ``tz``."""
+    """The report's own query, over whole local periods of ``tz``."""
     offset = -19_800_000 if tz == "Asia/Kolkata" else 0
 
     def run() -> object:
@@ -124,24 +135,10 @@ def main() -> None:
             f"path at {rate:,.0f} sessions/s (target >= 500,000)"
         )
         print(f"{'query (median of 7, ms)':40s} {'UTC':>8s} {'Kolkata':>8s} {'raw UTC':>9s}")
-        for name, by, start, stop, app, summed in cases:
-            figures = []
-            for tz in ("UTC", "Asia/Kolkata"):
-                offset = -19_800_000 if tz == "Asia/Kolkata" else 0  # whole local periods
-                figures.append(
-                    timed(
-                        lambda tz=tz, offset=offset: store.usage_rows(
-                            by=by,
-                            start_ms=start + offset,
-                            end_ms=stop + offset,
-                            app_id=app,
-                            sum_apps=summed,
-                            tz=tz,
-                        )
-                    )
-                )
-            baseline = timed(direct(store, by, "UTC", start, stop, app, summed), repeats=3)
-            print(f"{name:40s} {figures[0]:8.1f} {figures[1]:8.1f} {baseline:9.1f}")
+        for case in cases:
+            utc, kolkata = (timed(report(store, case, tz)) for tz in ("UTC", "Asia/Kolkata"))
+            baseline = timed(direct(store, case), repeats=3)
+            print(f"{case.name:40s} {utc:8.1f} {kolkata:8.1f} {baseline:9.1f}")
         raw = storage(store, ("sessions",))
         aggregates = storage(store, ("session_counts", "agent_days"))
         print(
