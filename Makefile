@@ -9,10 +9,10 @@ KAFKA := deploy/kafka/local.sh
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-$(VENV): pyproject.toml
+$(VENV): pyproject.toml constraints.txt
 	python3 -m venv .venv
 	.venv/bin/pip install -q --upgrade pip
-	.venv/bin/pip install -q -e '.[dev]'
+	.venv/bin/pip install -q -c constraints.txt -e '.[dev]'
 	touch $(VENV)
 
 install: $(VENV) ## Create .venv and install the project with its dev tools
@@ -50,7 +50,10 @@ bench: $(VENV) ## Benchmark: core and replay throughput (prints medians and rati
 bench-stream: $(VENV) kafka-start ## Benchmark: one worker end to end on the local broker
 	PYTHONPATH=. $(PY) benchmarks/bench_stream.py --events 1000000 --rate 5000 --seconds 30
 
+bench-report: $(VENV) ## Benchmark: report queries over 10M sessions (SESSIONS=N to change)
+	PYTHONPATH=. $(PY) benchmarks/bench_report.py --sessions $${SESSIONS:-10000000}
+
 clean: ## Remove the venv, caches and the embedded store
 	rm -rf .venv billing-data .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-.PHONY: help install demo demo-offline kafka-start kafka-stop lint test test-containers bench bench-stream clean
+.PHONY: help install demo demo-offline kafka-start kafka-stop lint test test-containers bench bench-stream bench-report clean

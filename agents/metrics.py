@@ -1,7 +1,7 @@
 """Prometheus metrics of a worker, defined once (names and labels are a contract).
 
-Created with a registry (tests pass a fresh ``CollectorRegistry``), as Faust's
-``FaustMetrics`` is. No label is per conversation or per app (cardinality):
+Created once per worker with a registry (tests pass a fresh ``CollectorRegistry``) and
+passed to the roles at construction. No label is per conversation or per app (cardinality):
 labels are topics, outcomes, reason codes, kinds, tables and partitions.
 """
 

@@ -88,38 +88,35 @@ def aggregate_tables(db: str) -> list[str]:
     ]
 
 
+def _recounted(db: str, source: str, where: str) -> str:
+    return (
+        f"INSERT INTO {db}.session_counts (app_id, quarter, usage, voice, alert, version) "
+        "SELECT app_id, q, u, v, a, u + v + a FROM (SELECT app_id, "
+        "toStartOfFifteenMinutes(opened_at) AS q, "
+        "uniqExactIf((session_id, opened_at), kind = 'usage') AS u, "
+        "uniqExactIf((session_id, opened_at), kind = 'voice') AS v, "
+        "uniqExactIf((session_id, opened_at), kind = 'alert') AS a "
+        f"FROM {db}.{check_identifier(source)}{where} GROUP BY app_id, q)"
+    )
+
+
 def recount(db: str) -> str:
     """Recount every quarter-hour of the apps ``apps`` in ``[lo, hi)`` from the raw sessions.
 
     The raw table is ordered by (app, time), so this reads just those rows. Recounting a
     quarter nothing touched writes the count it already has: harmless.
     """
-    db = check_identifier(db)
-    return (
-        f"INSERT INTO {db}.session_counts (app_id, quarter, usage, voice, alert, version) "
-        "SELECT app_id, q, u, v, a, u + v + a FROM (SELECT app_id, "
-        "toStartOfFifteenMinutes(opened_at) AS q, "
-        "uniqExactIf((session_id, opened_at), kind = 'usage') AS u, "
-        "uniqExactIf((session_id, opened_at), kind = 'voice') AS v, "
-        "uniqExactIf((session_id, opened_at), kind = 'alert') AS a "
-        f"FROM {db}.sessions WHERE app_id IN {{apps:Array(String)}} "
-        "AND opened_at >= {lo:DateTime('UTC')} AND opened_at < {hi:DateTime('UTC')} "
-        "GROUP BY app_id, q)"
+    return _recounted(
+        check_identifier(db),
+        "sessions",
+        " WHERE app_id IN {apps:Array(String)} "
+        "AND opened_at >= {lo:DateTime('UTC')} AND opened_at < {hi:DateTime('UTC')}",
     )
 
 
 def recount_all(db: str, source: str = "sessions") -> str:
     """Every quarter-hour recounted (the migration from the set-based rollups)."""
-    db = check_identifier(db)
-    return (
-        f"INSERT INTO {db}.session_counts (app_id, quarter, usage, voice, alert, version) "
-        "SELECT app_id, q, u, v, a, u + v + a FROM (SELECT app_id, "
-        "toStartOfFifteenMinutes(opened_at) AS q, "
-        "uniqExactIf((session_id, opened_at), kind = 'usage') AS u, "
-        "uniqExactIf((session_id, opened_at), kind = 'voice') AS v, "
-        "uniqExactIf((session_id, opened_at), kind = 'alert') AS a "
-        f"FROM {db}.{check_identifier(source)} GROUP BY app_id, q)"
-    )
+    return _recounted(check_identifier(db), source, "")
 
 
 def schema(db: str) -> list[str]:

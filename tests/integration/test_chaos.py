@@ -26,7 +26,15 @@ from pipeline.tracegen import TraceSpec, generate
 from schemas.fields import format_ms
 from sinks.base import BatchingSink
 from tests.integration.backends import bootstrap, store_url
-from tests.integration.workers import NullBackend, WorkerProcess, cli, exe, totals, wait_for
+from tests.integration.workers import (
+    NullBackend,
+    WorkerProcess,
+    cli,
+    exe,
+    store_query,
+    totals,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 HOUR_MS = 3_600_000
@@ -84,16 +92,8 @@ def paced_produce(trace: Path, prefix: str, cwd: Path, seconds: float) -> subpro
 
 def stored_sessions(store: str, cwd: Path) -> list[tuple[str, int]]:
     """Every (session_id, opened_at) pair stored, without FINAL: duplicates would show."""
-    code = (
-        "import sys, orjson; from sinks.clickhouse.store import open_store; "
-        "s = open_store(sys.argv[1]); print(orjson.dumps(s.query("
-        "f'SELECT DISTINCT session_id, toUnixTimestamp64Milli(opened_at) '"
-        "f'FROM {s.database}.sessions')).decode())"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code, store], cwd=cwd, capture_output=True, text=True, check=True
-    )
-    return [(str(a), int(b)) for a, b in orjson.loads(out.stdout)]
+    sql = "SELECT DISTINCT session_id, toUnixTimestamp64Milli(opened_at) FROM {db}.sessions"
+    return [(str(a), int(b)) for a, b in store_query(store, sql, cwd)]
 
 
 def test_meters_and_sink_killed_while_a_hostile_trace_streams_give_the_replays_totals(

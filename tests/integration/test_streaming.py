@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from tests.integration.workers import (
     cli,
     kafka_reachable,
     settled_report,
+    store_query,
     totals,
     wait_for,
     write_trace,
@@ -81,16 +81,11 @@ def offline_report(store: str, cwd: Path, trace: Path) -> list[dict[str, object]
 
 
 def dead_letters(store: str, cwd: Path) -> list[tuple[str, str, str]]:
-    code = (
-        "import sys, orjson; from sinks.clickhouse.store import open_store; "
-        "s = open_store(sys.argv[1]); print(orjson.dumps(s.query("
-        "f'SELECT source_topic, reason_code, raw FROM {s.database}.dead_letters FINAL '"
-        "'ORDER BY source_topic, reason_code, raw')).decode())"
+    sql = (
+        "SELECT source_topic, reason_code, raw FROM {db}.dead_letters FINAL "
+        "ORDER BY source_topic, reason_code, raw"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code, store], cwd=cwd, capture_output=True, text=True, check=True
-    )
-    return [tuple(row) for row in orjson.loads(out.stdout)]
+    return [tuple(row) for row in store_query(store, sql, cwd)]
 
 
 def test_produce_then_stream_equals_offline_replay(

@@ -184,3 +184,21 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [exe(), *args], cwd=cwd, capture_output=True, text=True, timeout=600, check=False
     )
+
+
+def store_query(store: str, sql: str, cwd: Path) -> list[list[Any]]:
+    """Rows of ``sql`` (``{db}`` is the store's database), read by a fresh process: the
+    embedded engine allows one path per process."""
+    code = (
+        "import sys, orjson; from sinks.clickhouse.store import open_store; "
+        "s = open_store(sys.argv[1]); "
+        "print(orjson.dumps(s.query(sys.argv[2].replace('{db}', s.database))).decode())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, store, sql],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return list(orjson.loads(out.stdout))
