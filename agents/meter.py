@@ -125,12 +125,14 @@ class Meter:
     async def process(self, delivery: Delivery) -> None:
         """Admit, merge, apply, emit and commit each partition of one delivery."""
         now = self.clock()
+        ready = []
         for partition, task in list(self.tasks.items()):
             if delivery.epochs.get(partition, task.epoch) != task.epoch:
                 continue  # fetched in an epoch that ended: Kafka delivers them again
             released = self.merge(task, task.admit(delivery.records.get(partition, [])), now)
             if released:
-                await self.commit(task, self.apply(task, released, now))
+                ready.append(self.commit(task, self.apply(task, released, now)))
+        await asyncio.gather(*ready)  # one transaction per partition, concurrently
 
     def merge(self, task: PartitionTask, records: list[Record], now: float) -> list[Record]:
         """Queue conversation records in the merge; alerts need no merge."""

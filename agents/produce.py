@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
@@ -23,8 +23,28 @@ from pipeline.eventfile import FileMessage
 WINDOW = 20_000  # sends in flight before waiting for their acks
 
 
+async def from_thread(messages: Iterable[FileMessage]) -> AsyncIterator[FileMessage]:
+    """Iterate ``messages`` (a pipe, as lines arrive) in a thread, so that the event loop,
+    and with it the producer's sender, keeps running while the next line is awaited:
+    a paced producer's messages then leave within the linger, not in bursts."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[FileMessage | None] = asyncio.Queue()
+
+    def read() -> None:
+        try:
+            for message in messages:
+                loop.call_soon_threadsafe(queue.put_nowait, message)
+        finally:
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    reader = loop.run_in_executor(None, read)
+    while (message := await queue.get()) is not None:
+        yield message
+    await reader  # re-raises a read error (a malformed line)
+
+
 async def produce(
-    messages: Iterable[FileMessage],
+    messages: Iterable[FileMessage] | AsyncIterator[FileMessage],
     settings: WorkerSettings,
     on_progress: Callable[[int], None] | None = None,
 ) -> int:
@@ -43,8 +63,9 @@ async def produce(
         raise KafkaUnavailableError(f"cannot reach Kafka at {settings.bootstrap}: {exc}") from None
     count, stamp = 0, 0
     pending: list[asyncio.Future[object]] = []
+    stream = messages if isinstance(messages, AsyncIterator) else _aiter(messages)
     try:
-        for message in messages:
+        async for message in stream:
             stamp = max(int(time.time() * 1000), stamp)  # wall clock, never backwards
             headers = [(SEQ_HEADER, (count + 1).to_bytes(8, "big"))]
             pending.append(
@@ -66,3 +87,8 @@ async def produce(
     finally:
         await producer.stop()
     return count
+
+
+async def _aiter(messages: Iterable[FileMessage]) -> AsyncIterator[FileMessage]:
+    for message in messages:
+        yield message

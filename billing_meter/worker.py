@@ -54,11 +54,14 @@ class Roles:
 
     def health(self) -> dict[str, object]:
         """``/api/health``: roles, owned partitions, the sink's figures."""
+        meter = len(self.meter_link.owned()) if self.meter_link else 0
+        sink = self.sink_link.assigned() if self.sink_link else 0
         body: dict[str, object] = {
             "status": "ok",
             "roles": sorted(self.settings.roles),
-            "assigned_partitions": (len(self.meter_link.owned()) if self.meter_link else 0)
-            + (self.sink_link.assigned() if self.sink_link else 0),
+            "assigned_partitions": meter + sink,
+            "meter_partitions": meter,  # opened: restored and reading
+            "sink_partitions": sink,
         }
         if self.sink is not None:
             body["sink"] = self.sink.stats()

@@ -81,7 +81,8 @@ class MeterLink:
         )
 
     async def _revoked(self, revoked: set[TopicPartition]) -> None:
-        async with self._own.lock:  # waits for a checkpoint in flight
+        async with self._own.lock:
+            await self._own.drained()  # checkpoints in flight finish (or fail) first
             numbers = {tp.partition for tp in revoked}
             for partition in numbers:
                 await self._drop(partition)
@@ -105,6 +106,7 @@ class MeterLink:
     async def reset(self, partition: int) -> None:
         """A checkpoint failed: forget the partition and open it again from Kafka."""
         async with self._own.lock:
+            await self._own.drained()
             await self._drop(partition)
             tps = self._input_tps(partition)
             if set(tps) <= self._consumer.assignment():
@@ -138,15 +140,24 @@ class MeterLink:
         if not self._own.waiting:
             return []
         async with self._own.lock:
+            partitions = sorted(self._own.waiting)
+            # fencing first, for every partition at once (each is a broker round trip), so
+            # that the changelogs and offsets read next are final
+            starts = await asyncio.gather(*map(self._start_producer, partitions))
+            self._producers.update(zip(partitions, starts, strict=True))
+            changelogs = await self._read_changelogs(partitions)
             opened = []
-            for partition in sorted(self._own.waiting):
+            for partition in partitions:
                 self._own.last_epoch += 1
-                opened.append(await self._open(partition, self._own.last_epoch))
+                committed = await self._seek_to_committed(partition)
+                opened.append(
+                    Opened(partition, self._own.last_epoch, changelogs[partition], committed)
+                )
                 self._own.waiting.discard(partition)
                 self._own.opened[partition] = self._own.last_epoch
             return opened
 
-    async def _open(self, partition: int, epoch: int) -> Opened:
+    async def _start_producer(self, partition: int) -> AIOKafkaProducer:
         producer = AIOKafkaProducer(
             bootstrap_servers=self.config.bootstrap,
             transactional_id=f"{self.config.group}-{partition}",
@@ -157,8 +168,9 @@ class MeterLink:
             max_request_size=8 * 1024 * 1024,
         )
         await producer.start()  # fences the previous owner and ends its transaction
-        self._producers[partition] = producer
-        changelog = await self._read_changelog(partition)
+        return producer
+
+    async def _seek_to_committed(self, partition: int) -> dict[str, int]:
         tps = self._input_tps(partition)
         beginning = await self._consumer.beginning_offsets(tps)
         committed: dict[str, int] = {}
@@ -170,17 +182,22 @@ class MeterLink:
             committed[base] = position
             self._delivered[(base, partition)] = position
         self._consumer.resume(*tps)
-        return Opened(partition, epoch, changelog, committed)
+        return committed
 
-    async def _read_changelog(self, partition: int) -> list[tuple[bytes, bytes | None]]:
-        tp = TopicPartition(self.config.topics.full(self.config.changelog), partition)
-        self._restorer.assign([tp])
-        await self._restorer.seek_to_beginning(tp)
-        end = (await self._restorer.end_offsets([tp]))[tp]  # the last stable offset
-        records: list[tuple[bytes, bytes | None]] = []
-        while await self._restorer.position(tp) < end:
-            batch = await self._restorer.getmany(tp, timeout_ms=1000, max_records=50_000)
-            records += [(m.key, m.value) for m in batch.get(tp, [])]
+    async def _read_changelogs(
+        self, partitions: list[int]
+    ) -> dict[int, list[tuple[bytes, bytes | None]]]:
+        """Every record of the partitions' changelogs, up to their last stable offsets."""
+        topic = self.config.topics.full(self.config.changelog)
+        tps = [TopicPartition(topic, p) for p in partitions]
+        self._restorer.assign(tps)
+        await self._restorer.seek_to_beginning(*tps)
+        ends = await self._restorer.end_offsets(tps)
+        records: dict[int, list[tuple[bytes, bytes | None]]] = {p: [] for p in partitions}
+        while [tp for tp in tps if await self._restorer.position(tp) < ends[tp]]:
+            batch = await self._restorer.getmany(*tps, timeout_ms=1000, max_records=50_000)
+            for tp, messages in batch.items():
+                records[tp.partition] += [(m.key, m.value) for m in messages]
         return records
 
     def caught_up_at(self, topic: str, partition: int) -> float | None:
@@ -203,8 +220,12 @@ class MeterLink:
         outputs: list[Output],
         offsets: dict[str, int],
     ) -> None:
-        """Outputs (with the changelog records) and consumed offsets in one transaction."""
-        async with self._own.lock:
+        """Outputs (with the changelog records) and consumed offsets in one transaction.
+
+        Checkpoints of different partitions run concurrently (each has its own producer);
+        a rebalance waits for those in flight and lets no new one start.
+        """
+        async with self._own.checkpointing():
             if self._own.opened.get(partition) != epoch:
                 raise StaleError(partition)
             producer = self._producers[partition]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import contextlib
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
@@ -79,14 +80,36 @@ class Topics:
 class Ownership:
     """What a link owns: partitions opened (with their epoch) or waiting to be opened.
 
-    Every opening gets a new epoch; the lock serializes rebalance callbacks with
-    openings and checkpoints.
+    Every opening gets a new epoch. The lock serializes rebalance callbacks and
+    openings; checkpoints run concurrently with each other but never with those.
     """
 
     opened: dict[int, int] = field(default_factory=dict)  # partition -> epoch
     waiting: set[int] = field(default_factory=set)
     last_epoch: int = 0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    in_flight: int = 0
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @contextlib.asynccontextmanager
+    async def checkpointing(self) -> AsyncIterator[None]:
+        """Count a checkpoint in flight; none starts while the lock is held (a rebalance)."""
+        while self.lock.locked():
+            async with self.lock:
+                pass
+        self.in_flight += 1
+        self.idle.clear()
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+            if not self.in_flight:
+                self.idle.set()
+
+    async def drained(self) -> None:
+        """Wait until no checkpoint is in flight (call with the lock held)."""
+        if self.in_flight:
+            await self.idle.wait()
 
 
 class StaleError(Exception):

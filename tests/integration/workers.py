@@ -98,12 +98,13 @@ class WorkerProcess:
             self.proc = subprocess.Popen(
                 self.args, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT, env=self.env
             )
-        # ready: answering, and the consumer owns partitions
-        wait_for(
-            lambda: (self.get("/api/health") or {}).get("assigned_partitions", 0) > 0,
-            60,
-            self.tail,
+        # ready: answering, and the meter (else the sink) reads its partitions
+        key = (
+            "meter_partitions"
+            if "meter" in self.args[self.args.index("--roles") + 1]
+            else ("assigned_partitions")
         )
+        wait_for(lambda: (self.get("/api/health") or {}).get(key, 0) > 0, 60, self.tail)
         return self
 
     def get(self, path: str) -> Any:
