@@ -22,13 +22,12 @@ from agents import changelog
 from agents.kafka.records import Delivery, MeterPort, Opened, Output, Record, StaleError
 from agents.metrics import BatchCounts, BillingMetrics
 from agents.ordering import Merger
-from agents.settings import WorkerSettings
+from agents.settings import INPUT_TOPICS, WorkerSettings
 from pipeline.core.meter import apply_event, decode_event, late_error, sweep
 from pipeline.core.state import PartitionState
 from schemas import (
     agent_activity,
     agent_transfer,
-    alert_delivery,
     billing_session,
     conversation_summary,
     conversation_turn,
@@ -40,7 +39,7 @@ from schemas.fields import ValidationError
 
 log = logging.getLogger(__name__)
 CONVERSATION_TOPICS = (conversation_turn.TOPIC, agent_transfer.TOPIC)
-INPUTS = (*CONVERSATION_TOPICS, alert_delivery.TOPIC)
+INPUTS = INPUT_TOPICS  # the meter reads every input topic
 
 
 @dataclass(slots=True)

@@ -15,7 +15,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import NoReturn, TypeVar
 
 import orjson
 
@@ -199,7 +199,7 @@ def _cmd_produce(args: argparse.Namespace) -> int:
     settings = _worker_settings(args)
     if args.path == "-":  # standard input: each line sent as it arrives (paced producers)
         lines = read_messages(sys.stdin.buffer, "stdin: ")
-        count = asyncio.run(_produce_stream(produce, from_thread, lines, settings))
+        count = asyncio.run(produce(from_thread(lines), settings))
     else:
         path = Path(args.path)
         with open_event_file(path) as stream:
@@ -209,13 +209,6 @@ def _cmd_produce(args: argparse.Namespace) -> int:
         sys.stderr.write("\r\033[K")
     print(f"produced {count} messages to {settings.bootstrap}")
     return 0
-
-
-async def _produce_stream(
-    produce: Callable[..., Any], from_thread: Callable[..., Any], lines: Any, settings: Any
-) -> int:
-    count: int = await produce(from_thread(lines), settings)
-    return count
 
 
 def _kafka_options(parser: argparse.ArgumentParser) -> None:

@@ -7,6 +7,7 @@ are exact: every real offset is a multiple of 15 minutes.
 
 from __future__ import annotations
 
+import functools
 import re
 from zoneinfo import available_timezones
 
@@ -21,9 +22,15 @@ _PERIODS = {
 }
 
 
+@functools.cache
+def _zones() -> frozenset[str]:
+    """The IANA zone names (read from the tz database once: reports call this per query)."""
+    return frozenset(available_timezones())
+
+
 def check_zone(tz: str) -> str:
     """Return ``tz`` if it is an IANA zone name (safe to quote in SQL), else ``ValueError``."""
-    if _ZONE.fullmatch(tz) is None or (tz != "UTC" and tz not in available_timezones()):
+    if _ZONE.fullmatch(tz) is None or (tz != "UTC" and tz not in _zones()):
         raise ValueError(f"{tz!r} is not an IANA time zone (e.g. UTC, Asia/Kolkata)")
     return tz
 
