@@ -3,6 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 VENV := .venv/.installed
 KAFKA := deploy/kafka/local.sh
+POSTGRES := deploy/postgres/local.sh
 
 .DEFAULT_GOAL := help
 
@@ -31,13 +32,19 @@ kafka-start: ## Start the local Kafka broker (fetches the jars with Maven on fir
 kafka-stop: ## Stop the local Kafka broker
 	$(KAFKA) stop
 
+pg-start: ## Start the local PostgreSQL (Debian's postgresql package; its tests skip without it)
+	@$(POSTGRES) start >/dev/null || echo "no PostgreSQL server: the PostgreSQL tests will skip"
+
+pg-stop: ## Stop the local PostgreSQL
+	$(POSTGRES) stop
+
 lint: $(VENV) ## ruff, mypy --strict, import contracts
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
 	.venv/bin/lint-imports
 
-test: $(VENV) kafka-start ## Lint, then every test (unit + integration against Kafka and chdb)
+test: $(VENV) kafka-start pg-start ## Lint, then every test (unit + integration: Kafka, chdb, PostgreSQL)
 	$(MAKE) lint
 	$(PY) -m pytest
 
@@ -56,4 +63,4 @@ bench-report: $(VENV) ## Benchmark: report queries over 10M sessions (SESSIONS=N
 clean: ## Remove the venv, caches and the embedded store
 	rm -rf .venv billing-data .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-.PHONY: help install demo demo-offline kafka-start kafka-stop lint test test-containers bench bench-stream bench-report clean
+.PHONY: help install demo demo-offline kafka-start kafka-stop pg-start pg-stop lint test test-containers bench bench-stream bench-report clean

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from billing import delivery
 from pipeline.core.config import MeterConfig
 from schemas import (
     agent_activity,
@@ -15,7 +16,8 @@ from schemas import (
     dead_letter,
 )
 
-ROLES = ("meter", "sink", "web")
+ROLES = ("meter", "sink", "web", "billing")
+NOTIFICATION_TOPIC = delivery.TOPIC
 INPUT_TOPICS = (conversation_turn.TOPIC, agent_transfer.TOPIC, alert_delivery.TOPIC)
 OUTPUT_TOPICS = (
     billing_session.TOPIC,
@@ -43,6 +45,8 @@ class WorkerSettings:
     batch_within_s: float = 0.2  # how long a poll waits for records
     max_hold_s: float = 3.0
     sweep_interval_s: float = 30.0
+    billing_db_url: str | None = None  # --db / BILLING_DB_URL, else ./billing-data/billing.db
+    posting_interval_s: float = 15.0  # BILLING_POST_INTERVAL: at most 30 s (BILLING-SPEC §3)
 
     def topic(self, name: str) -> str:
         """The full name of a topic."""

@@ -21,6 +21,8 @@ import orjson
 
 from agents.kafka.admin import KafkaUnavailableError
 from agents.settings import WorkerSettings, parse_roles
+from billing.db import StoreError as MoneyStoreError
+from billing_meter import billing_cli
 from pipeline import report
 from pipeline.eventfile import EventFileError, open_event_file, read_messages
 from pipeline.replay import replay, summary_line
@@ -151,7 +153,7 @@ def _usage_from_api(args: argparse.Namespace, query: dict[str, str]) -> list[dic
 
 
 def _worker_settings(args: argparse.Namespace) -> WorkerSettings:
-    roles = parse_roles(getattr(args, "roles", None) or "meter,sink,web")
+    roles = parse_roles(getattr(args, "roles", None) or "meter,sink,web,billing")
     partitions = int(os.environ.get("BILLING_PARTITIONS", "0") or 0) or args.partitions
     if partitions <= 0:
         raise UserError("--partitions must be positive")
@@ -169,7 +171,16 @@ def _worker_settings(args: argparse.Namespace) -> WorkerSettings:
         meter_batch=_env_number("BILLING_METER_BATCH", defaults.meter_batch, int),
         sink_batch=_env_number("BILLING_SINK_BATCH", defaults.sink_batch, int),
         batch_within_s=_env_number("BILLING_BATCH_WITHIN", defaults.batch_within_s, float),
+        billing_db_url=getattr(args, "db", None) or None,
+        posting_interval_s=_posting_interval(),
     )
+
+
+def _posting_interval() -> float:
+    seconds = _env_number("BILLING_POST_INTERVAL", WorkerSettings().posting_interval_s, float)
+    if seconds > 30:
+        raise UserError("BILLING_POST_INTERVAL must be at most 30 s (balances lag by <= 60 s)")
+    return seconds
 
 
 def _env_number(name: str, default: Number, kind: type[Number]) -> Number:
@@ -282,7 +293,10 @@ def build_parser() -> argparse.ArgumentParser:
     usage.set_defaults(run=_cmd_usage)
 
     worker = commands.add_parser("worker", help="run a streaming worker")
-    worker.add_argument("--roles", default="meter,sink,web", help="meter,sink,web (default all)")
+    worker.add_argument(
+        "--roles", default="meter,sink,web,billing", help="meter,sink,web,billing (default all)"
+    )
+    worker.add_argument("--db", metavar="URL", help="money store (default $BILLING_DB_URL)")
     _kafka_options(worker)
     _store_option(worker)
     worker.add_argument("--web-port", type=int, default=6066)
@@ -301,7 +315,18 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=1)
     gen.add_argument("--end", metavar="T", help="latest occurred_at (default: now)")
     gen.set_defaults(run=_cmd_generate)
+    billing_cli.add_commands(commands, _billing)
     return parser
+
+
+def _billing(handler: billing_cli.Handler) -> billing_cli.Handler:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return billing_cli.run_billing(handler, args)
+        except billing_cli.BillingCliError as exc:
+            raise UserError(str(exc)) from None
+
+    return run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -316,6 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         StoreError,
         ValueError,
         KafkaUnavailableError,
+        MoneyStoreError,
     ) as exc:
         print(f"billing-meter: error: {exc}", file=sys.stderr)
         return 2

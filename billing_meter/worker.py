@@ -22,16 +22,23 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from agents import changelog
+from agents.billing_role import BillingRole, PostingMetrics
 from agents.kafka.admin import ensure_topics
 from agents.kafka.meter_link import MeterLink, MeterLinkConfig
+from agents.kafka.notify_link import NotificationProducer
 from agents.kafka.records import Topics
 from agents.kafka.sink_link import SinkLink
 from agents.logs import logging_config, redact
 from agents.meter import INPUTS, Meter
 from agents.metrics import BillingMetrics
-from agents.settings import OUTPUT_TOPICS, WorkerSettings
+from agents.settings import NOTIFICATION_TOPIC, OUTPUT_TOPICS, WorkerSettings
 from agents.sink import SinkRole
+from billing import db as money_store
+from billing.delivery import Webhook
+from billing.operations import Sessions
+from billing.posting import PeriodQuantities, ReportUsage
 from sinks.clickhouse.store import ClickHouseStore, StoreError, open_store
+from web.billing_api import BillingApi
 from web.server import Api, create_app, serve
 
 log = logging.getLogger(__name__)
@@ -50,6 +57,7 @@ class Roles:
     meter_link: MeterLink | None = None
     sink: SinkRole | None = None
     sink_link: SinkLink | None = None
+    notifier: NotificationProducer | None = None
     loops: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
 
     def health(self) -> dict[str, object]:
@@ -88,15 +96,22 @@ def run_worker(settings: WorkerSettings) -> int:
     created = asyncio.run(ensure_topics(settings))
     if created:
         log.info("created topics", extra={"context": {"topics": created}})
-    store = open_store(settings.clickhouse_url) if {"sink", "web"} & settings.roles else None
+    store = (
+        open_store(settings.clickhouse_url) if {"sink", "web", "billing"} & settings.roles else None
+    )
+    sessions = None
+    if {"web", "billing"} & settings.roles:
+        sessions = money_store.open_store(settings.billing_db_url)
     try:
-        return asyncio.run(_serve(settings, store))
+        return asyncio.run(_serve(settings, store, sessions))
     finally:
         if store is not None:
             store.close()
 
 
-async def _serve(settings: WorkerSettings, store: ClickHouseStore | None) -> int:
+async def _serve(
+    settings: WorkerSettings, store: ClickHouseStore | None, sessions: Sessions | None
+) -> int:
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -105,15 +120,18 @@ async def _serve(settings: WorkerSettings, store: ClickHouseStore | None) -> int
     roles = Roles(settings, BillingMetrics.create(registry), stopping)
     store_lock = threading.Lock()
     api = None
+    billing_api = None if sessions is None else BillingApi(sessions, settings.api_token)
     if "web" in settings.roles:
         if store is None:
             raise StoreError("the web role needs a ClickHouse store")
-        api = Api(store, store_lock, settings.api_token)
+        api = Api(store, store_lock, settings.api_token, billing_api)
     runner = await serve(
-        create_app(registry, roles.health, api), settings.web_host, settings.web_port
+        create_app(registry, roles.health, api, billing_api), settings.web_host, settings.web_port
     )
     try:
         await _start_roles(roles, store, store_lock)
+        if "billing" in settings.roles and sessions is not None and store is not None:
+            await _start_billing(roles, sessions, LockedUsage(store, store_lock), registry)
         log.info("worker ready", extra={"context": {"roles": sorted(settings.roles)}})
         tasks: list[asyncio.Task[None]] = [asyncio.create_task(run()) for run in roles.loops]
         tasks.append(asyncio.create_task(_lag_loop(roles)))
@@ -190,6 +208,36 @@ async def _start_roles(
         roles.loops.append(sink_loop)
 
 
+class LockedUsage:
+    """The report's quantities, read under the lock the sink and the web role share."""
+
+    def __init__(self, store: ClickHouseStore, lock: threading.Lock) -> None:
+        self._usage, self._lock = ReportUsage(store), lock
+
+    def period_quantities(
+        self, app_id: str, start_ms: int, end_ms: int, tz: str
+    ) -> PeriodQuantities:
+        with self._lock:
+            return self._usage.period_quantities(app_id, start_ms, end_ms, tz)
+
+
+async def _start_billing(
+    roles: Roles, sessions: Sessions, source: LockedUsage, registry: CollectorRegistry
+) -> None:
+    settings = roles.settings
+    roles.notifier = NotificationProducer(settings.bootstrap, settings.topic(NOTIFICATION_TOPIC))
+    await roles.notifier.start()
+    role = BillingRole(
+        sessions,
+        source,
+        roles.notifier,
+        Webhook.from_env(),
+        PostingMetrics.create(registry),
+        settings.posting_interval_s,
+    )
+    roles.loops.append(lambda: role.run(roles.stopping))
+
+
 async def _lag_loop(roles: Roles) -> None:
     while not roles.stopping.is_set():
         lag: dict[tuple[str, int], int] = {}
@@ -203,7 +251,7 @@ async def _lag_loop(roles: Roles) -> None:
 
 
 async def _close(roles: Roles, runner: object) -> None:
-    for link in (roles.meter_link, roles.sink_link):
+    for link in (roles.meter_link, roles.sink_link, roles.notifier):
         if link is not None:
             await link.close()
     with contextlib.suppress(Exception):

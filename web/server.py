@@ -22,6 +22,8 @@ from pipeline import report
 from pipeline.report import ReportError
 from sinks.clickhouse.store import ClickHouseStore
 from web import auth
+from web.billing_api import BillingApi, authenticate
+from web.billing_routes import add_billing_routes
 
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
 ASSETS = {
@@ -38,6 +40,7 @@ class Api:
     store: ClickHouseStore
     lock: threading.Lock
     token: str | None
+    users: BillingApi | None = None  # API keys of billing users: members get 403 here too
 
 
 def asset(name: str) -> bytes:
@@ -55,9 +58,13 @@ def json_response(
 
 
 def create_app(
-    registry: CollectorRegistry, health: Callable[[], dict[str, object]], api: Api | None
+    registry: CollectorRegistry,
+    health: Callable[[], dict[str, object]],
+    api: Api | None,
+    billing: BillingApi | None = None,
 ) -> web.Application:
-    """The aiohttp application: ops endpoints always, the usage API when ``api`` is given."""
+    """The aiohttp application: ops endpoints always, the usage API when ``api`` is given,
+    the billing API when ``billing`` is."""
     app = web.Application()
 
     async def metrics(_request: web.Request) -> web.Response:
@@ -72,12 +79,14 @@ def create_app(
     app.router.add_get("/api/health", health_page)
     if api is not None:
         _add_usage(app, api)
+    if billing is not None:
+        add_billing_routes(app, billing)
     return app
 
 
 def _add_usage(app: web.Application, api: Api) -> None:
     async def usage(request: web.Request) -> web.Response:
-        refused = _refused(request, api)
+        refused = await _refused(request, api)
         if refused is not None:
             return refused
         try:
@@ -87,7 +96,7 @@ def _add_usage(app: web.Application, api: Api) -> None:
         return json_response(rows, headers=range_headers(resolved))
 
     async def apps(request: web.Request) -> web.Response:
-        refused = _refused(request, api)
+        refused = await _refused(request, api)
         if refused is not None:
             return refused
         return json_response(await asyncio.to_thread(apps_list, api))
@@ -128,7 +137,16 @@ def _asset_handler(name: str, content_type: str) -> Callable[[web.Request], Any]
     return serve
 
 
-def _refused(request: web.Request, api: Api) -> web.Response | None:
+async def _refused(request: web.Request, api: Api) -> web.Response | None:
+    """401 without credentials (when a token is configured), 403 for a member's key."""
+    if api.users is not None and request.headers.get("Authorization", "").startswith("Bearer "):
+        actor = await authenticate(request, api.users)
+        if actor is not None:
+            if actor.role == "member":
+                return json_response(
+                    {"error": f"{actor.name} (member) has no access to billing usage"}, status=403
+                )
+            return None
     if not auth.allowed(request.headers, request.cookies, api.token):
         return json_response(
             {"error": "unauthorized: send Authorization: Bearer <BILLING_API_TOKEN>"},

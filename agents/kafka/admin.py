@@ -8,7 +8,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
 from agents.changelog import TOPIC as CHANGELOG
-from agents.settings import INPUT_TOPICS, OUTPUT_TOPICS, WorkerSettings
+from agents.settings import INPUT_TOPICS, NOTIFICATION_TOPIC, OUTPUT_TOPICS, WorkerSettings
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,10 @@ async def ensure_topics(settings: WorkerSettings) -> list[str]:
         raise KafkaUnavailableError(f"cannot reach Kafka at {settings.bootstrap}: {exc}") from None
     try:
         existing = set(await admin.list_topics())
-        wanted = [settings.topic(name) for name in (*INPUT_TOPICS, *OUTPUT_TOPICS, CHANGELOG)]
+        wanted = [
+            settings.topic(name)
+            for name in (*INPUT_TOPICS, *OUTPUT_TOPICS, CHANGELOG, NOTIFICATION_TOPIC)
+        ]
         missing = [name for name in wanted if name not in existing]
         if missing:
             compacted = {"cleanup.policy": "compact"}

@@ -187,6 +187,6 @@ def test_replay_and_the_spine_agree_on_any_trace_through_crashes_and_sweeps(
     trace: list[tuple[int, str, int, int]], seed: int
 ) -> None:
     messages = build(trace)
-    replayed, streamed = by_replay(messages), by_spine(messages, random.Random(seed))  # noqa: S311 - test schedule
+    replayed, streamed = by_replay(messages), by_spine(messages, random.Random(seed))
     assert streamed.sessions == replayed.sessions
     assert streamed.letters == replayed.letters

@@ -84,7 +84,7 @@ def test_aggregates_equal_count_distinct_on_the_raw_table(
     tz: str,
     by: str,
 ) -> None:
-    rnd = random.Random(seed)  # noqa: S311 - test data
+    rnd = random.Random(seed)
     store = store_factory()
     rows = [session(n % 50, T + at, kind) for n, (at, kind) in enumerate(sessions)]
     sink = BatchingSink(store, max_rows=rnd.randint(1, 30))
@@ -235,7 +235,7 @@ def test_a_sink_killed_mid_batch_then_run_again_leaves_exact_totals(tmp_path: Pa
     )
     assert writer.stdout is not None
     assert writer.stdout.readline().strip() == "writing"
-    time.sleep(random.uniform(0.05, 0.5))  # noqa: S311 - test timing
+    time.sleep(random.uniform(0.05, 0.5))
     writer.send_signal(signal.SIGKILL)
     writer.wait(timeout=30)
     again = subprocess.run(  # the batch is delivered again, as Kafka would

@@ -100,7 +100,7 @@ def test_meters_and_sink_killed_while_a_hostile_trace_streams_give_the_replays_t
     tmp_path: Path,
 ) -> None:
     prefix = f"t{uuid.uuid4().hex[:10]}."
-    rnd = random.Random(prefix)  # noqa: S311 - test timing, not security
+    rnd = random.Random(prefix)
     trace = tmp_path / "events.jsonl"
     expected, start, end = hostile_trace(trace, events=40_000, seed=21)
     assert expected.late > 0 and expected.invalid > 0

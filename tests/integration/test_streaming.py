@@ -328,7 +328,7 @@ def test_sigkill_mid_stream_twice_leaves_exact_totals(
 ) -> None:
     import random
 
-    rnd = random.Random(prefix)  # noqa: S311 - test timing, not security
+    rnd = random.Random(prefix)
     trace = tmp_path / "events.jsonl"
     expected = write_trace(trace, events=30_000, seed=12)
     store = store_url(tmp_path, prefix)

@@ -170,6 +170,27 @@ def test_filters_switch_app_range_and_granularity(browser: Any, fed: WorkerProce
     screenshot(browser, "usage-page-custom-app-1")
 
 
+@pytest.mark.parametrize("tz", ["Asia/Kolkata", "Asia/Kathmandu"])
+def test_the_time_zone_lays_out_the_zones_periods_and_stays_in_the_url(
+    browser: Any, fed: WorkerProcess, tz: str
+) -> None:
+    open_page(browser, fed)
+    choose(browser, "tz", tz)
+    assert_table_equals_api(browser, fed.get(f"/api/usage?range=7d&by=day&all_apps=1&tz={tz}"))
+    choose(browser, "range", "24h")
+    hourly = fed.get(f"/api/usage?range=24h&by=hour&all_apps=1&tz={tz}")
+    assert_table_equals_api(browser, hourly)
+    offset = "+05:30" if tz == "Asia/Kolkata" else "+05:45"
+    assert all(period.endswith(offset) for period in table(browser))
+    assert len(table(browser)) == 24
+    assert f"tz={tz.replace('/', '%2F')}" in browser.current_url
+    browser.get(browser.current_url)  # a bookmarked view opens as it was left
+    settled(browser)
+    assert browser.find_element("id", "tz").get_attribute("value") == tz
+    assert_table_equals_api(browser, hourly)
+    screenshot(browser, f"usage-page-{tz.replace('/', '-')}")
+
+
 def set_value(browser: Any, element_id: str, value: str) -> None:
     browser.execute_script(
         "const e = document.getElementById(arguments[0]); e.value = arguments[1];"

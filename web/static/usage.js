@@ -11,7 +11,8 @@
   ];
   const COLUMNS = ["billing_sessions", "usage_sessions", "alert_sessions", "voice_sessions", "agents"];
   const $ = (id) => document.getElementById(id);
-  const state = { rows: [], periods: [], by: "day", from: "", to: "", app: "", request: null };
+  const state = { rows: [], periods: [], by: "day", from: "", to: "", app: "", tz: "UTC", request: null };
+  const formatters = new Map();
 
   function bysFor(range, days) {
     if (range === "24h") return ["hour"];
@@ -54,6 +55,8 @@
       params.set("range", range);
     }
     params.set("by", $("by").value);
+    const tz = $("tz").value;
+    if (tz && tz !== "UTC") params.set("tz", tz);
     return params;
   }
 
@@ -91,10 +94,12 @@
       state.from = headers.get("X-Usage-From");
       state.to = headers.get("X-Usage-To");
       state.app = $("app").value;
-      state.periods = periods(state.from, state.to, state.by);
+      state.tz = $("tz").value || "UTC";
+      state.periods = periods(state.from, state.to, state.by, state.tz);
+      remember();
       render();
       const scope = state.app ? `app ${state.app}` : "all apps";
-      setStatus(body.length ? `Showing ${scope}, ${label(state.from.slice(0, 13) + ":00:00Z", "hour")} to ${label(state.to.slice(0, 13) + ":00:00Z", "hour")}.`
+      setStatus(body.length ? `Showing ${scope}, ${label(hourKey(Date.parse(state.from), state.tz), "hour")} to ${label(hourKey(Date.parse(state.to), state.tz), "hour")}.`
         : `No sessions for ${scope} in this range.`, body.length ? "" : "empty");
     } catch (error) {
       if (controller.signal.aborted && controller.signal.reason !== "timeout") return; // superseded
@@ -107,44 +112,95 @@
     }
   }
 
-  // Every period of [from, to) at granularity `by`, keyed as the API keys them.
-  function periods(from, to, by) {
-    const out = [], end = Date.parse(to);
-    let t = floor(Date.parse(from), by);
-    while (t < end) { out.push(key(t, by)); t = next(t, by); }
+  // Local wall-clock parts of the instant t in the IANA zone tz.
+  function parts(t, tz) {
+    if (!formatters.has(tz)) {
+      formatters.set(tz, new Intl.DateTimeFormat("en-US", { timeZone: tz, hourCycle: "h23", year: "numeric",
+        month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }));
+    }
+    const p = Object.fromEntries(formatters.get(tz).formatToParts(t).map((x) => [x.type, x.value]));
+    return { y: +p.year, m: +p.month, d: +p.day, h: +p.hour % 24, min: +p.minute };
+  }
+
+  // The API's key of the hour starting at t: "…T05:00:00+05:30" in a zone, "…T05:00:00Z" in UTC.
+  function hourKey(t, tz) {
+    if (tz === "UTC") return new Date(t).toISOString().slice(0, 13) + ":00:00Z";
+    const p = parts(t, tz), minutes = Math.round((Date.UTC(p.y, p.m - 1, p.d, p.h, p.min) - (t - (t % 60000))) / 60000);
+    const pad = (n) => String(n).padStart(2, "0");
+    const sign = minutes < 0 ? "-" : "+", off = Math.abs(minutes);
+    return `${p.y}-${pad(p.m)}-${pad(p.d)}T${pad(p.h)}:${pad(p.min)}:00${sign}${pad(Math.floor(off / 60))}:${pad(off % 60)}`;
+  }
+
+  // Every period of [from, to) at granularity `by` in zone tz, keyed as the API keys them.
+  // Hours are instants an hour apart; days, weeks (Monday) and months are the zone's dates.
+  function periods(from, to, by, tz) {
+    const out = [], start = Date.parse(from), end = Date.parse(to);
+    if (by === "hour") {
+      for (let t = start; t < end; t += HOUR) out.push(hourKey(t, tz));
+      return out;
+    }
+    const a = parts(start, tz), b = parts(end - 1, tz);
+    const last = Date.UTC(b.y, b.m - 1, b.d);
+    for (let t = floorDate(Date.UTC(a.y, a.m - 1, a.d), by); t <= last; t = nextDate(t, by)) {
+      out.push(new Date(t).toISOString().slice(0, 10));
+    }
     return out;
   }
 
-  function floor(t, by) {
-    const d = new Date(t);
-    if (by === "hour") return t - (t % HOUR);
-    let day = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
-    if (by === "week") day -= ((new Date(day).getUTCDay() + 6) % 7) * DAY;
-    if (by === "month") day = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  function floorDate(day, by) {
+    const d = new Date(day);
+    if (by === "week") return day - ((d.getUTCDay() + 6) % 7) * DAY;
+    if (by === "month") return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
     return day;
   }
 
-  function next(t, by) {
-    if (by === "hour") return t + HOUR;
-    if (by === "day") return t + DAY;
-    if (by === "week") return t + 7 * DAY;
-    const d = new Date(t);
+  function nextDate(day, by) {
+    if (by === "day") return day + DAY;
+    if (by === "week") return day + 7 * DAY;
+    const d = new Date(day);
     return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
   }
 
-  function key(t, by) {
-    const iso = new Date(t).toISOString();
-    return by === "hour" ? iso.slice(0, 13) + ":00:00Z" : iso.slice(0, 10);
-  }
-
   function label(period, by) {
+    const hourly = by === "hour";
     const t = Date.parse(period.length === 10 ? period + "T00:00:00Z" : period);
-    const opts = { timeZone: "UTC" };
-    if (by === "hour") Object.assign(opts, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hour12: false });
+    const opts = { timeZone: hourly ? state.tz : "UTC" };  // dates are already the zone's
+    if (hourly) Object.assign(opts, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hour12: false });
     else if (by === "month") Object.assign(opts, { month: "long", year: "numeric" });
     else Object.assign(opts, { month: "short", day: "numeric", year: "numeric" });
     const text = new Intl.DateTimeFormat("en-US", opts).format(t);
-    return by === "week" ? "Week of " + text : by === "hour" ? text + " UTC" : text;
+    return by === "week" ? "Week of " + text : hourly ? `${text} ${state.tz}` : text;
+  }
+
+  // The filters in the address bar, so a view can be bookmarked and shared.
+  function remember() {
+    const url = new URL(window.location.href);
+    for (const id of ["app", "range", "by", "tz", "from", "to"]) {
+      const value = $(id).value;
+      const keep = value && !(id === "tz" && value === "UTC") && !(["from", "to"].includes(id) && $("range").value !== "custom");
+      if (keep) url.searchParams.set(id, value); else url.searchParams.delete(id);
+    }
+    window.history.replaceState(null, "", url);
+  }
+
+  function zones() {
+    const select = $("tz"), here = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const all = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+    const names = ["UTC", ...new Set([here, "Asia/Kolkata", "Asia/Kathmandu", ...all])].filter((z) => z && z !== "Etc/UTC");
+    select.replaceChildren(...[...new Set(names)].map((z) => new Option(z === here ? `${z} (this browser)` : z, z)));
+  }
+
+  function restore() {
+    const params = new URL(window.location.href).searchParams;
+    for (const id of ["range", "tz", "from", "to"]) {
+      const value = params.get(id);
+      if (value && [...($(id).options || [])].some((o) => o.value === value)) $(id).value = value;
+      else if (value && $(id).type === "date") $(id).value = value;
+    }
+    refreshGranularity();
+    const by = params.get("by");
+    if (by && [...$("by").options].some((o) => o.value === by)) $("by").value = by;
+    return params.get("app");
   }
 
   function points() {
@@ -205,11 +261,12 @@
     setTimeout(() => URL.revokeObjectURL(link.href), 1000);
   }
 
-  async function loadApps() {
+  async function loadApps(wanted) {
     try {
       const { body } = await getJson("/api/apps");
       const select = $("app");
       select.append(...body.map((app) => new Option(app, app)));
+      if (wanted && body.includes(wanted)) select.value = wanted;
     } catch (error) {
       setStatus(`Could not load the app list (${error.message}); showing all apps.`, "error");
     }
@@ -219,13 +276,14 @@
     const today = new Date().toISOString().slice(0, 10);
     $("to").value = today;
     $("from").value = new Date(Date.now() - 13 * DAY).toISOString().slice(0, 10);
-    refreshGranularity();
-    for (const id of ["app", "range", "by"]) $(id).addEventListener("change", () => { refreshGranularity(); if ($("range").value !== "custom") load(); });
+    zones();
+    const app = restore();
+    for (const id of ["app", "range", "by", "tz"]) $(id).addEventListener("change", () => { refreshGranularity(); if ($("range").value !== "custom") load(); });
     for (const id of ["from", "to"]) $(id).addEventListener("change", refreshGranularity);
     $("filters").addEventListener("submit", (event) => { event.preventDefault(); load(); });
     $("csv").addEventListener("click", download);
     window.usageCsv = csv;
-    loadApps().then(load);
+    loadApps(app).then(load);
   }
 
   document.addEventListener("DOMContentLoaded", init);

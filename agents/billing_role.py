@@ -1,0 +1,114 @@
+"""The ``billing`` worker role: posting, then notification delivery, in a loop.
+
+Each pass posts usage charges from the store (at most ``posting_interval_s`` apart, so a
+balance reflects sessions within 60 s of their reaching ClickHouse), publishes new
+notifications to Kafka and delivers due webhooks. A failing pass is logged and retried
+on the next one: a dead webhook endpoint or a slow broker never stops posting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from billing import delivery
+from billing.delivery import Post, Publisher, Webhook
+from billing.operations import Sessions
+from billing.posting import UsageSource, post_once
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PostingMetrics:
+    """The billing role's metrics (defined once, registered with the worker's registry)."""
+
+    ledger_entries: Counter
+    posting_seconds: Histogram
+    posting_failures: Counter
+    notifications_published: Counter
+    webhook_deliveries: Counter
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry) -> PostingMetrics:
+        """Register every metric in ``registry``."""
+        return cls(
+            ledger_entries=Counter(
+                "billing_ledger_entries_total", "Usage ledger entries posted", registry=registry
+            ),
+            posting_seconds=Histogram(
+                "billing_posting_seconds", "Duration of one posting pass", registry=registry
+            ),
+            posting_failures=Counter(
+                "billing_posting_failures_total",
+                "Passes that failed, by step",
+                ["step"],
+                registry=registry,
+            ),
+            notifications_published=Counter(
+                "billing_notifications_published_total",
+                "Notifications published to billing-notifications",
+                registry=registry,
+            ),
+            webhook_deliveries=Counter(
+                "billing_webhook_deliveries_total",
+                "Webhook attempts by result",
+                ["result"],
+                registry=registry,
+            ),
+        )
+
+
+@dataclass(slots=True)
+class BillingRole:
+    """The loop of the ``billing`` role."""
+
+    sessions: Sessions
+    source: UsageSource
+    publisher: Publisher | None
+    webhook: Webhook | None
+    metrics: PostingMetrics
+    interval_s: float
+    post: Post = delivery.http_post
+    clock: Callable[[], int] = lambda: int(time.time() * 1000)
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Pass after pass until ``stopping`` is set."""
+        while not stopping.is_set():
+            await self.run_once()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self.interval_s)
+
+    async def run_once(self) -> None:
+        """One pass: post, publish, deliver. Each step's failure is logged and counted."""
+        started = time.monotonic()
+        try:
+            result = await asyncio.to_thread(post_once, self.sessions, self.source, self.clock())
+            self.metrics.ledger_entries.inc(result.entries)
+        except Exception:
+            self.metrics.posting_failures.labels("post").inc()
+            log.exception("posting failed; retrying on the next pass")
+        self.metrics.posting_seconds.observe(time.monotonic() - started)
+        if self.publisher is not None:
+            try:
+                count = await delivery.publish_pending(self.sessions, self.publisher, self.clock())
+                self.metrics.notifications_published.inc(count)
+            except Exception:
+                self.metrics.posting_failures.labels("publish").inc()
+                log.exception("publishing notifications failed; retrying on the next pass")
+        if self.webhook is not None:
+            try:
+                sent, failed = await delivery.deliver_due(
+                    self.sessions, self.webhook, self.post, self.clock()
+                )
+                self.metrics.webhook_deliveries.labels("delivered").inc(sent)
+                self.metrics.webhook_deliveries.labels("failed").inc(failed)
+            except Exception:
+                self.metrics.posting_failures.labels("webhook").inc()
+                log.exception("webhook delivery failed; retrying on the next pass")

@@ -1,0 +1,87 @@
+"""Who may do what (BILLING-SPEC §7): users, hashed API keys, roles."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from billing.errors import ConflictError, ForbiddenError, InvalidError
+from billing.models import Subscription, User
+
+ROLES = ("admin", "owner", "member")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,127}")
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is calling: a user (``user_id``) or the operator's CLI / ``BILLING_API_TOKEN``."""
+
+    name: str
+    role: str
+    user_id: int | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        """Admins may do everything, for every app."""
+        return self.role == "admin"
+
+
+OPERATOR = Actor("operator", "admin")
+
+
+def key_hash(key: str) -> str:
+    """What the store keeps of an API key: its SHA-256 (keys are 192 random bits)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def add_user(session: Session, name: str, role: str, now_ms: int) -> tuple[User, str]:
+    """Create a user; returns it and its API key (shown once, stored hashed)."""
+    if _NAME.fullmatch(name) is None:
+        raise InvalidError(f"user name {name!r} must be 1-128 letters, digits or ._@-")
+    if role not in ROLES:
+        raise InvalidError(f"role {role!r} must be one of {', '.join(ROLES)}")
+    if session.scalar(select(User.id).where(User.name == name)) is not None:
+        raise ConflictError(f"user {name!r} already exists")
+    key = "bk_" + secrets.token_urlsafe(24)
+    user = User(name=name, role=role, key_hash=key_hash(key), created_ms=now_ms)
+    session.add(user)
+    session.flush()
+    return user, key
+
+
+def actor_for_key(session: Session, key: str, admin_token: str | None) -> Actor | None:
+    """The actor an API key names: ``BILLING_API_TOKEN`` is an admin, else a stored user."""
+    if admin_token and hmac.compare_digest(key.encode(), admin_token.encode()):
+        return OPERATOR
+    user = session.scalar(select(User).where(User.key_hash == key_hash(key)))
+    return None if user is None else Actor(user.name, user.role, user.id)
+
+
+def require_billing(actor: Actor) -> None:
+    """Members have no billing access at all."""
+    if actor.role not in ("admin", "owner"):
+        raise ForbiddenError(f"{actor.name} ({actor.role}) has no access to billing")
+
+
+def require_admin(actor: Actor, what: str) -> None:
+    """Refuse unless ``actor`` is an admin."""
+    if not actor.is_admin:
+        raise ForbiddenError(f"only an admin may {what}")
+
+
+def can_see(actor: Actor, subscription: Subscription) -> bool:
+    """Admins see every app; owners their own."""
+    return actor.is_admin or (actor.role == "owner" and subscription.owner_id == actor.user_id)
+
+
+def require_owner_or_admin(actor: Actor, subscription: Subscription) -> None:
+    """Refuse unless ``actor`` is an admin or owns the app."""
+    require_billing(actor)
+    if not can_see(actor, subscription):
+        raise ForbiddenError(f"{actor.name} does not own {subscription.app_id}")

@@ -1,0 +1,192 @@
+"""What a subscription owes as time passes and usage arrives (BILLING-SPEC §3-5).
+
+``roll`` charges period fees and applies scheduled downgrades and expiry; ``post_usage``
+debits what each period's usage charge has grown by; ``refresh_standing`` emits the
+balance and expiry notifications. Each runs inside the caller's transaction, with the
+subscription's row locked, and every entry has a key naming what it is for, so running
+them again, or from two processes, changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from billing import ledger
+from billing.catalog import terms
+from billing.models import Order, PeriodPlan, PeriodUsage, Plan, Subscription
+from billing.money import format_amount
+from billing.notices import notify
+from billing.periods import Period, iso, periods_between
+from billing.rules import (
+    METERS,
+    balance_notification,
+    balance_state,
+    charges,
+    default_threshold,
+    expiry_notice,
+)
+
+Quantities = Mapping[str, int]
+
+
+def period_plans(session: Session, subscription: Subscription) -> dict[int, PeriodPlan]:
+    """The plan of each period already opened, by period start."""
+    rows = session.scalars(select(PeriodPlan).where(PeriodPlan.subscription_id == subscription.id))
+    return {row.period_start_ms: row for row in rows}
+
+
+def roll(session: Session, subscription: Subscription, now_ms: int) -> None:
+    """Open every period that has begun: its plan (a scheduled downgrade applies), its fee."""
+    opened = period_plans(session, subscription)
+    for period in periods_between(subscription.start_ms, now_ms + 1, subscription.time_zone):
+        if period.start_ms not in opened:
+            _open_period(session, subscription, period, now_ms)
+
+
+def _open_period(session: Session, subscription: Subscription, period: Period, now_ms: int) -> None:
+    begins = max(period.start_ms, subscription.start_ms)
+    if subscription.pending_plan_id is not None and begins > subscription.start_ms:
+        old = session.get_one(Plan, subscription.plan_id)
+        subscription.plan_id, subscription.pending_plan_id = subscription.pending_plan_id, None
+        new = session.get_one(Plan, subscription.plan_id)
+        for order in session.scalars(
+            select(Order).where(
+                Order.subscription_id == subscription.id,
+                Order.kind == "plan_change",
+                Order.status == "scheduled",
+            )
+        ):
+            order.status, order.updated_ms = "done", now_ms
+        notify(
+            session,
+            key=f"plan.changed:{subscription.id}:{period.start_ms}",
+            app_id=subscription.app_id,
+            kind="plan.changed",
+            data={"from": old.code, "to": new.code, "effective": iso(begins)},
+            now_ms=now_ms,
+        )
+    session.add(
+        PeriodPlan(
+            subscription_id=subscription.id,
+            period_start_ms=period.start_ms,
+            period_end_ms=period.end_ms,
+            plan_id=subscription.plan_id,
+        )
+    )
+    plan = session.get_one(Plan, subscription.plan_id)
+    expired = subscription.ends_at_ms is not None and begins >= subscription.ends_at_ms
+    if plan.fee_minor and not expired:
+        ledger.append(
+            session,
+            subscription,
+            kind="fee",
+            amount_minor=-plan.fee_minor,
+            currency=plan.currency,
+            reason=f"{plan.name} monthly fee, period from "
+            f"{iso(period.start_ms, subscription.time_zone)}",
+            key=f"fee:{subscription.id}:{period.start_ms}",
+            now_ms=now_ms,
+            period_start_ms=period.start_ms,
+        )
+    session.flush()
+
+
+def post_usage(
+    session: Session,
+    subscription: Subscription,
+    quantities: Mapping[int, Quantities],
+    now_ms: int,
+) -> int:
+    """Debit each opened period's growth of usage charges; returns the entries added.
+
+    Quantities only grow (sessions are idempotent in ClickHouse), so a reading smaller
+    than the one already stored is stale (another poster was faster) and is not used.
+    """
+    added = 0
+    for start_ms, plan_row in sorted(period_plans(session, subscription).items()):
+        stored = _stored_usage(session, subscription, start_ms, now_ms)
+        reading = quantities.get(start_ms, {})
+        for meter in METERS:
+            setattr(stored, meter, max(getattr(stored, meter), reading.get(meter, 0)))
+        stored.updated_ms = now_ms
+        plan = session.get_one(Plan, plan_row.plan_id)
+        target = charges(terms(plan), {m: getattr(stored, m) for m in METERS})
+        posted = ledger.period_sums(session, subscription.id, start_ms, "usage")
+        for meter in METERS:
+            total, count = posted.get(meter, (0, 0))
+            delta = -target[meter] - total
+            if delta == 0:
+                continue
+            ledger.append(
+                session,
+                subscription,
+                kind="usage",
+                amount_minor=delta,
+                currency=plan.currency,
+                reason=f"{meter}: {getattr(stored, meter)} in the period from "
+                f"{iso(start_ms, subscription.time_zone)}",
+                key=f"usage:{subscription.id}:{start_ms}:{meter}:{count}",
+                now_ms=now_ms,
+                period_start_ms=start_ms,
+                meter=meter,
+            )
+            added += 1
+    return added
+
+
+def _stored_usage(
+    session: Session, subscription: Subscription, start_ms: int, now_ms: int
+) -> PeriodUsage:
+    row = session.get(PeriodUsage, (subscription.id, start_ms))
+    if row is None:
+        row = PeriodUsage(
+            subscription_id=subscription.id,
+            period_start_ms=start_ms,
+            billing_sessions=0,
+            voice_sessions=0,
+            agents=0,
+            updated_ms=now_ms,
+        )
+        session.add(row)
+    return row
+
+
+def refresh_standing(session: Session, subscription: Subscription, now_ms: int) -> None:
+    """Emit what changed: balance low / depleted / recovered, plan expiring / expired."""
+    plan = session.get_one(Plan, subscription.plan_id)
+    if plan.kind == "prepaid":
+        threshold = subscription.low_balance_minor
+        if threshold is None:
+            threshold = default_threshold(terms(plan))
+        balance = ledger.balance(session, subscription.id)
+        state = balance_state(balance, threshold)
+        kind = balance_notification(subscription.balance_state, state)  # type: ignore[arg-type]
+        if kind is not None:
+            notify(
+                session,
+                key=f"{kind}:{subscription.id}:{ledger.last_entry_id(session, subscription.id)}",
+                app_id=subscription.app_id,
+                kind=kind,
+                data={"balance": format_amount(balance, plan.currency), "currency": plan.currency},
+                now_ms=now_ms,
+            )
+        subscription.balance_state = state
+    _expiry(session, subscription, now_ms)
+
+
+def _expiry(session: Session, subscription: Subscription, now_ms: int) -> None:
+    notice = expiry_notice(subscription.ends_at_ms, now_ms)
+    if notice is None or subscription.ends_at_ms is None:
+        return
+    kind, days = notice
+    notify(
+        session,
+        key=f"{kind}:{subscription.id}:{subscription.ends_at_ms}:{days}",
+        app_id=subscription.app_id,
+        kind=kind,
+        data={"ends_at": iso(subscription.ends_at_ms, subscription.time_zone), "days": days},
+        now_ms=now_ms,
+    )

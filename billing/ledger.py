@@ -1,0 +1,78 @@
+"""The ledger (BILLING-SPEC §4): append-only entries with unique idempotency keys."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from billing.models import LedgerEntry, Subscription
+
+
+def append(
+    session: Session,
+    subscription: Subscription,
+    *,
+    kind: str,
+    amount_minor: int,
+    currency: str,
+    reason: str,
+    key: str,
+    now_ms: int,
+    period_start_ms: int | None = None,
+    meter: str | None = None,
+    order_id: int | None = None,
+) -> LedgerEntry | None:
+    """Add an entry unless ``key`` was used already (then None: the retry changes nothing)."""
+    existing = session.scalar(select(LedgerEntry.id).where(LedgerEntry.idempotency_key == key))
+    if existing is not None:
+        return None
+    entry = LedgerEntry(
+        subscription_id=subscription.id,
+        app_id=subscription.app_id,
+        kind=kind,
+        amount_minor=amount_minor,
+        currency=currency,
+        period_start_ms=period_start_ms,
+        meter=meter,
+        order_id=order_id,
+        reason=reason,
+        idempotency_key=key,
+        created_ms=now_ms,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def balance(session: Session, subscription_id: int) -> int:
+    """The sum of a subscription's entries (minor units)."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0)).where(
+            LedgerEntry.subscription_id == subscription_id
+        )
+    )
+    return int(total or 0)
+
+
+def last_entry_id(session: Session, subscription_id: int) -> int:
+    """The newest entry's id (0 if none): names the occurrence of a balance change."""
+    value = session.scalar(
+        select(func.max(LedgerEntry.id)).where(LedgerEntry.subscription_id == subscription_id)
+    )
+    return int(value or 0)
+
+
+def period_sums(
+    session: Session, subscription_id: int, period_start_ms: int, kind: str
+) -> dict[str | None, tuple[int, int]]:
+    """Per meter: (sum of amounts, number of entries) of ``kind`` in one period."""
+    rows = session.execute(
+        select(LedgerEntry.meter, func.sum(LedgerEntry.amount_minor), func.count())
+        .where(
+            LedgerEntry.subscription_id == subscription_id,
+            LedgerEntry.period_start_ms == period_start_ms,
+            LedgerEntry.kind == kind,
+        )
+        .group_by(LedgerEntry.meter)
+    ).all()
+    return {meter: (int(total), int(count)) for meter, total, count in rows}

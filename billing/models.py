@@ -1,0 +1,174 @@
+"""The money store's tables (SQLAlchemy 2). Instants are epoch milliseconds (UTC).
+
+Amounts are integers in the currency's minor unit; unit prices are micro-units. The
+ledger is append-only and enforced by triggers (see the migrations), not by these classes.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the billing tables."""
+
+
+class User(Base):
+    """Someone with an API key (stored as its SHA-256) and a role."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Plan(Base):
+    """One version of a plan: editing a plan adds a version."""
+
+    __tablename__ = "plans"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(String(200))
+    currency: Mapped[str] = mapped_column(String(3))
+    kind: Mapped[str] = mapped_column(String(16))
+    fee_minor: Mapped[int] = mapped_column(BigInteger)
+    term_days: Mapped[int | None]
+    included_billing_sessions: Mapped[int] = mapped_column(BigInteger)
+    included_voice_sessions: Mapped[int] = mapped_column(BigInteger)
+    included_agents: Mapped[int] = mapped_column(BigInteger)
+    price_billing_sessions: Mapped[int] = mapped_column(BigInteger)
+    price_voice_sessions: Mapped[int] = mapped_column(BigInteger)
+    price_agents: Mapped[int] = mapped_column(BigInteger)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Subscription(Base):
+    """An app's (a bot's) one subscription."""
+
+    __tablename__ = "subscriptions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[str] = mapped_column(String(256), unique=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    start_ms: Mapped[int] = mapped_column(BigInteger)
+    time_zone: Mapped[str] = mapped_column(String(64))
+    low_balance_minor: Mapped[int | None] = mapped_column(BigInteger)
+    ends_at_ms: Mapped[int | None] = mapped_column(BigInteger)
+    pending_plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
+    balance_state: Mapped[str] = mapped_column(String(16), default="ok")
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class PeriodPlan(Base):
+    """The plan version in effect for one period (an upgrade replaces the current one's)."""
+
+    __tablename__ = "period_plans"
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), primary_key=True)
+    period_start_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    period_end_ms: Mapped[int] = mapped_column(BigInteger)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
+
+
+class PeriodUsage(Base):
+    """The quantities last read from ClickHouse for one period (what was charged for)."""
+
+    __tablename__ = "period_usage"
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), primary_key=True)
+    period_start_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    billing_sessions: Mapped[int] = mapped_column(BigInteger, default=0)
+    voice_sessions: Mapped[int] = mapped_column(BigInteger, default=0)
+    agents: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class LedgerEntry(Base):
+    """One change of a balance. Append-only (database triggers)."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (Index("ledger_by_period", "subscription_id", "period_start_ms", "kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
+    app_id: Mapped[str] = mapped_column(String(256), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    period_start_ms: Mapped[int | None] = mapped_column(BigInteger)
+    meter: Mapped[str | None] = mapped_column(String(32))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    idempotency_key: Mapped[str] = mapped_column(String(300), unique=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Order(Base):
+    """A top-up, plan change or extension: what was asked, by whom, when, and its status."""
+
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
+    app_id: Mapped[str] = mapped_column(String(256), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    detail: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(128))
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Extension(Base):
+    """A request to move a term plan's end."""
+
+    __tablename__ = "extensions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    days: Mapped[int]
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    requested_by: Mapped[str] = mapped_column(String(128))
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    decided_ms: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class OwnerChange(Base):
+    """The audit trail of bot owners."""
+
+    __tablename__ = "owner_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
+    from_user: Mapped[str] = mapped_column(String(128))
+    to_user: Mapped[str] = mapped_column(String(128))
+    changed_by: Mapped[str] = mapped_column(String(128))
+    changed_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Notification(Base):
+    """One occurrence of something to tell (BILLING-SPEC §5); ``key`` makes it once."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    app_id: Mapped[str] = mapped_column(String(256), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    published_ms: Mapped[int | None] = mapped_column(BigInteger, index=True)
+
+
+class WebhookDelivery(Base):
+    """The webhook outbox: one row per notification, retried with backoff until delivered."""
+
+    __tablename__ = "webhook_deliveries"
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id"), primary_key=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    delivered_ms: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,178 @@
+"""Every billing operation as the CLI and the HTTP API call it: plain arguments in, the
+JSON object out, one transaction each. Both front ends share this module, so they share
+validation, permissions and output.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from billing import access, catalog, commands, requests, views
+from billing.access import Actor, require_admin, require_billing
+from billing.errors import InvalidError, NotFoundError
+from billing.models import Extension, Subscription
+from billing.periods import local_date
+
+Sessions = sessionmaker[Session]
+
+
+def add_plan(
+    sessions: Sessions, actor: Actor, spec: catalog.PlanSpec, now_ms: int
+) -> dict[str, Any]:
+    """``plans add``: a plan, or the next version of one (admins)."""
+    require_admin(actor, "add plans")
+    with sessions.begin() as session:
+        return views.plan_json(catalog.add_plan(session, spec, now_ms))
+
+
+def list_plans(sessions: Sessions, actor: Actor) -> list[dict[str, Any]]:
+    """``plans list``: every version."""
+    require_billing(actor)
+    with sessions() as session:
+        return [views.plan_json(plan) for plan in catalog.all_plans(session)]
+
+
+def add_user(sessions: Sessions, actor: Actor, name: str, role: str, now_ms: int) -> dict[str, Any]:
+    """``users add``: the new user and its API key (shown once)."""
+    require_admin(actor, "add users")
+    with sessions.begin() as session:
+        user, key = access.add_user(session, name, role, now_ms)
+        return {"name": user.name, "role": user.role, "api_key": key}
+
+
+def subscribe(
+    sessions: Sessions,
+    actor: Actor,
+    *,
+    app_id: str,
+    plan: str,
+    owner: str,
+    start: str | None,
+    tz: str | None,
+    low_balance: str | None,
+    now_ms: int,
+) -> dict[str, Any]:
+    """``subscribe``: from ``start`` (a date; default today in ``tz``)."""
+    zone = tz or "UTC"
+    try:
+        first = date.fromisoformat(start) if start else local_date(now_ms, "UTC")
+    except ValueError:
+        raise InvalidError(f"--start {start!r} is not a date YYYY-MM-DD") from None
+    with sessions.begin() as session:
+        subscription = commands.subscribe(
+            session,
+            actor,
+            app_id=app_id,
+            plan_code=plan,
+            owner=owner,
+            start=first,
+            tz=zone,
+            low_balance=low_balance,
+            now_ms=now_ms,
+        )
+        return views.subscription_json(session, subscription, now_ms)
+
+
+def subscriptions(
+    sessions: Sessions, actor: Actor, app_id: str | None, now_ms: int
+) -> list[dict[str, Any]]:
+    """``balance``: one object per visible subscription."""
+    with sessions() as session:
+        return [
+            views.subscription_json(session, s, now_ms)
+            for s in views.visible_subscriptions(session, actor, app_id)
+        ]
+
+
+def add_funds(
+    sessions: Sessions, actor: Actor, app_id: str, *, amount: str, key: str | None, now_ms: int
+) -> dict[str, Any]:
+    """``funds add``: the order (a repeated key returns the first one)."""
+    with sessions.begin() as session:
+        order = commands.add_funds(session, actor, app_id, amount=amount, key=key, now_ms=now_ms)
+        return {**views.order_json(order), "subscription": _subscription(session, app_id, now_ms)}
+
+
+def change_plan(
+    sessions: Sessions, actor: Actor, app_id: str, code: str, now_ms: int
+) -> dict[str, Any]:
+    """``plan change``: an upgrade's proration, or a downgrade's date."""
+    with sessions.begin() as session:
+        order = commands.change_plan(session, actor, app_id, code, now_ms)
+        return {**views.order_json(order), "subscription": _subscription(session, app_id, now_ms)}
+
+
+def cancel_change(sessions: Sessions, actor: Actor, app_id: str, now_ms: int) -> dict[str, Any]:
+    """``plan cancel-change``."""
+    with sessions.begin() as session:
+        order = commands.cancel_change(session, actor, app_id, now_ms)
+        return {**views.order_json(order), "subscription": _subscription(session, app_id, now_ms)}
+
+
+def request_extension(
+    sessions: Sessions, actor: Actor, app_id: str, *, days: int, reason: str, now_ms: int
+) -> dict[str, Any]:
+    """``extension request``."""
+    with sessions.begin() as session:
+        extension = requests.request_extension(
+            session, actor, app_id, days=days, reason=reason, now_ms=now_ms
+        )
+        return views.extension_json(extension, app_id)
+
+
+def decide_extension(
+    sessions: Sessions, actor: Actor, extension_id: int, *, approve: bool, now_ms: int
+) -> dict[str, Any]:
+    """``extension approve|reject``."""
+    with sessions.begin() as session:
+        extension = requests.decide_extension(
+            session, actor, extension_id, approve=approve, now_ms=now_ms
+        )
+        app_id = session.get_one(Subscription, extension.subscription_id).app_id
+        return {
+            **views.extension_json(extension, app_id),
+            "subscription": _subscription(session, app_id, now_ms),
+        }
+
+
+def change_owner(
+    sessions: Sessions, actor: Actor, app_id: str, to: str, now_ms: int
+) -> dict[str, Any]:
+    """``owner change`` (admins)."""
+    with sessions.begin() as session:
+        change = requests.change_owner(session, actor, app_id, to, now_ms)
+        return {
+            "app_id": app_id,
+            "from": change.from_user,
+            "to": change.to_user,
+            "changed_by": change.changed_by,
+            "subscription": _subscription(session, app_id, now_ms),
+        }
+
+
+def ledger(sessions: Sessions, actor: Actor, app_id: str | None) -> list[dict[str, Any]]:
+    """``ledger``."""
+    with sessions() as session:
+        return views.ledger_json(session, actor, app_id)
+
+
+def notifications(sessions: Sessions, actor: Actor, app_id: str | None) -> list[dict[str, Any]]:
+    """``notifications``."""
+    with sessions() as session:
+        return views.notifications_json(session, actor, app_id)
+
+
+def extension_app(sessions: Sessions, extension_id: int) -> str:
+    """The app an extension request belongs to (``NotFoundError`` if unknown)."""
+    with sessions() as session:
+        extension = session.get(Extension, extension_id)
+        if extension is None:
+            raise NotFoundError(f"unknown extension {extension_id}")
+        return session.get_one(Subscription, extension.subscription_id).app_id
+
+
+def _subscription(session: Session, app_id: str, now_ms: int) -> dict[str, Any]:
+    return views.subscription_json(session, commands.locked(session, app_id), now_ms)

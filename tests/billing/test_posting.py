@@ -1,0 +1,145 @@
+"""Posting usage charges: exact, idempotent, safe from two processes and from SIGKILL."""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from billing import db
+from billing import operations as ops
+from billing.access import OPERATOR
+from billing.operations import Sessions
+from billing.posting import PeriodQuantities, post_once
+from tests.billing.helpers import NOW, seed, subscribe
+from tests.billing.poster import NOVEMBER, QUANTITIES
+
+ROOT = Path(__file__).resolve().parents[2]
+# starter: 1000 / 200 / 2 included at 0.05 / 0.10 / 15: 234 x 0.05 + 50 x 0.10 + 2 x 15
+EXPECTED_CHARGES = {"billing_sessions": "11.70", "voice_sessions": "5.00", "agents": "30.00"}
+
+
+class Source:
+    def __init__(self, readings: list[PeriodQuantities]) -> None:
+        self.readings = readings
+
+    def period_quantities(
+        self, app_id: str, start_ms: int, end_ms: int, tz: str
+    ) -> PeriodQuantities:
+        return self.readings.pop(0) if self.readings else {}
+
+
+def test_posting_debits_the_growth_of_each_charge(sessions: Sessions) -> None:
+    seed(sessions)
+    subscribe(sessions)
+    ops.add_funds(sessions, OPERATOR, "bot-1", amount="100", key=None, now_ms=NOW)
+    half = {k: v // 2 + 600 * (k == "billing_sessions") for k, v in QUANTITIES.items()}
+    assert post_once(sessions, Source([{NOVEMBER: half}]), NOW).entries == 1  # 1217 sessions
+    assert post_once(sessions, Source([{NOVEMBER: dict(QUANTITIES)}]), NOW).entries == 3
+    assert post_once(sessions, Source([{NOVEMBER: dict(QUANTITIES)}]), NOW).entries == 0
+    view = ops.subscriptions(sessions, OPERATOR, "bot-1", NOW)[0]
+    assert view["charges"] == EXPECTED_CHARGES
+    assert view["usage"] == QUANTITIES
+    assert view["balance"] == "4.30"  # 100 - 49 - 11.70 - 5.00 - 30.00
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    steps=st.lists(
+        st.tuples(st.integers(0, 3000), st.integers(0, 400), st.integers(0, 6)),
+        min_size=1,
+        max_size=6,
+    ),
+    order=st.randoms(use_true_random=False),
+)
+def test_readings_in_any_order_repeated_or_split_give_one_balance(
+    tmp_path_factory: object, steps: list[tuple[int, int, int]], order: random.Random
+) -> None:
+    """Quantities only grow; a poster may see them in any order (a stale reading after a
+    fresh one), repeated, or split into many postings. The balance is always what the
+    largest reading costs."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('p') / 'b.db'}"  # type: ignore[attr-defined]
+    sessions = db.open_store(url)
+    seed(sessions)
+    subscribe(sessions)
+    grown = [
+        {
+            "billing_sessions": sum(s[0] for s in steps[: i + 1]),
+            "voice_sessions": sum(s[1] for s in steps[: i + 1]),
+            "agents": sum(s[2] for s in steps[: i + 1]),
+        }
+        for i in range(len(steps))
+    ]
+    readings = [*grown, *order.sample(grown, len(grown))]
+    order.shuffle(readings)
+    for reading in readings:
+        post_once(sessions, Source([{NOVEMBER: reading}]), NOW)
+    final = grown[-1]
+    total = -sum(
+        int(e["amount"].replace(".", ""))
+        for e in ops.ledger(sessions, OPERATOR, "bot-1")
+        if e["kind"] == "usage"
+    )
+    expected = (
+        max(0, final["billing_sessions"] - 1000) * 5
+        + max(0, final["voice_sessions"] - 200) * 10
+        + max(0, final["agents"] - 2) * 1500
+    )
+    assert total == expected
+    sessions.kw["bind"].dispose()
+
+
+def _poster(url: str, slow: float) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.billing.poster", url, str(NOW), str(slow)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _many(sessions: Sessions, count: int) -> None:
+    seed(sessions)
+    for n in range(count):
+        subscribe(sessions, f"bot-{n:02}")
+
+
+def _charged_exactly_once(sessions: Sessions, count: int) -> None:
+    for view in ops.subscriptions(sessions, OPERATOR, None, NOW):
+        assert view["charges"] == EXPECTED_CHARGES, view["app_id"]
+    entries = ops.ledger(sessions, OPERATOR, None)
+    assert sum(e["kind"] == "usage" for e in entries) == 3 * count
+    assert sum(e["kind"] == "fee" for e in entries) == count
+
+
+def test_two_posting_processes_at_once_charge_once(db_url: str, sessions: Sessions) -> None:
+    _many(sessions, 12)
+    posters = [_poster(db_url, 0.01) for _ in range(2)]
+    outputs = [p.communicate(timeout=120) for p in posters]
+    assert [p.returncode for p in posters] == [0, 0], [o[1][-2000:] for o in outputs]
+    assert sum(int(o[0]) for o in outputs) == 36  # every entry written by exactly one of them
+    _charged_exactly_once(sessions, 12)
+
+
+def test_a_killed_posting_process_loses_and_doubles_nothing(
+    db_url: str, sessions: Sessions
+) -> None:
+    _many(sessions, 12)
+    rng = random.Random(7)
+    for _ in range(4):
+        poster = _poster(db_url, 0.05)
+        time.sleep(rng.uniform(0.8, 1.6))  # start-up, then somewhere among the 12 subscriptions
+        poster.send_signal(signal.SIGKILL)
+        poster.wait(timeout=30)
+    finisher = _poster(db_url, 0.0)
+    _out, err = finisher.communicate(timeout=120)
+    assert finisher.returncode == 0, err[-2000:]
+    _charged_exactly_once(sessions, 12)

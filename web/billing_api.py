@@ -1,0 +1,121 @@
+"""The billing HTTP API (BILLING-SPEC §7): the same operations, validation and JSON as
+the CLI (``billing.operations``), behind API keys.
+
+Every billing endpoint needs ``Authorization: Bearer <key>``: a user's API key, or
+``BILLING_API_TOKEN`` (an admin). Members get 403. Amounts in bodies are decimal
+strings; a JSON number is refused, so no float ever holds money.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from billing import operations
+from billing.access import Actor, actor_for_key
+from billing.errors import BillingError, ForbiddenError, InvalidError
+
+Handler = Callable[[web.Request, Actor], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class BillingApi:
+    """What the billing endpoints use: the money store and the admin token."""
+
+    sessions: operations.Sessions
+    admin_token: str | None
+    clock: Callable[[], int] = lambda: int(time.time() * 1000)
+
+
+def _json(body: Any, status: int = 200) -> web.Response:
+    return web.Response(
+        body=orjson.dumps(body),
+        status=status,
+        content_type="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def authenticate(request: web.Request, api: BillingApi) -> Actor | None:
+    """The actor of the request's bearer key, or None."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    key = header.removeprefix("Bearer ").strip()
+    if not key:
+        return None
+    return await asyncio.to_thread(_actor, api, key)
+
+
+def _actor(api: BillingApi, key: str) -> Actor | None:
+    with api.sessions() as session:
+        return actor_for_key(session, key, api.admin_token)
+
+
+def endpoint(api: BillingApi, handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def respond(request: web.Request) -> web.Response:
+        actor = await authenticate(request, api)
+        if actor is None:
+            return web.Response(
+                body=orjson.dumps({"error": "unauthorized: send Authorization: Bearer <API key>"}),
+                status=401,
+                content_type="application/json",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        try:
+            if actor.role == "member":
+                raise ForbiddenError(f"{actor.name} (member) has no access to billing")
+            return _json(await handler(request, actor))
+        except BillingError as exc:
+            return _json({"error": str(exc)}, exc.status)
+
+    return respond
+
+
+async def body_of(request: web.Request) -> dict[str, Any]:
+    """The JSON object a request carries; ``InvalidError`` otherwise."""
+    try:
+        body = orjson.loads(await request.read() or b"{}")
+    except orjson.JSONDecodeError:
+        raise InvalidError("the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise InvalidError("the body must be a JSON object")
+    return body
+
+
+def text_field(body: dict[str, Any], name: str, *, required: bool = True) -> str | None:
+    """A string field (amounts too: decimal strings, never JSON numbers)."""
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise InvalidError(f"{name!r} is required")
+        return None
+    if not isinstance(value, str):
+        hint = ' (a decimal string such as "10.00")' if name == "amount" else ""
+        raise InvalidError(f"{name!r} must be a string{hint}")
+    return value
+
+
+def int_field(body: dict[str, Any], name: str) -> int:
+    """A whole-number field."""
+    value = body.get(name)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidError(f"{name!r} must be a whole number")
+    return value
+
+
+def app_of(request: web.Request) -> str:
+    return request.match_info["app"]
+
+
+def extension_id_of(request: web.Request) -> int:
+    text = request.match_info["id"]
+    if not text.isdigit():
+        raise InvalidError(f"extension id {text!r} is not a number")
+    return int(text)
