@@ -21,6 +21,7 @@ from billing import delivery
 from billing.delivery import Post, Publisher, Webhook
 from billing.operations import Sessions
 from billing.posting import UsageSource, post_once
+from billing.rules import EXPIRING_DAYS
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class BillingRole:
     webhook: Webhook | None
     metrics: PostingMetrics
     interval_s: float
+    expiring_days: tuple[int, ...] = EXPIRING_DAYS
     post: Post = delivery.http_post
     clock: Callable[[], int] = lambda: int(time.time() * 1000)
 
@@ -89,7 +91,9 @@ class BillingRole:
         """One pass: post, publish, deliver. Each step's failure is logged and counted."""
         started = time.monotonic()
         try:
-            result = await asyncio.to_thread(post_once, self.sessions, self.source, self.clock())
+            result = await asyncio.to_thread(
+                post_once, self.sessions, self.source, self.clock(), self.expiring_days
+            )
             self.metrics.ledger_entries.inc(result.entries)
         except Exception:
             self.metrics.posting_failures.labels("post").inc()

@@ -21,6 +21,7 @@ from billing.money import format_amount
 from billing.notices import notify
 from billing.periods import Period, iso, periods_between
 from billing.rules import (
+    EXPIRING_DAYS,
     METERS,
     balance_notification,
     balance_state,
@@ -154,7 +155,12 @@ def _stored_usage(
     return row
 
 
-def refresh_standing(session: Session, subscription: Subscription, now_ms: int) -> None:
+def refresh_standing(
+    session: Session,
+    subscription: Subscription,
+    now_ms: int,
+    expiring_days: tuple[int, ...] = EXPIRING_DAYS,
+) -> None:
     """Emit what changed: balance low / depleted / recovered, plan expiring / expired."""
     plan = session.get_one(Plan, subscription.plan_id)
     if plan.kind == "prepaid":
@@ -174,19 +180,21 @@ def refresh_standing(session: Session, subscription: Subscription, now_ms: int) 
                 now_ms=now_ms,
             )
         subscription.balance_state = state
-    _expiry(session, subscription, now_ms)
+    _expiry(session, subscription, now_ms, expiring_days)
 
 
-def _expiry(session: Session, subscription: Subscription, now_ms: int) -> None:
-    notice = expiry_notice(subscription.ends_at_ms, now_ms)
+def _expiry(
+    session: Session, subscription: Subscription, now_ms: int, days: tuple[int, ...]
+) -> None:
+    notice = expiry_notice(subscription.ends_at_ms, now_ms, days)
     if notice is None or subscription.ends_at_ms is None:
         return
-    kind, days = notice
+    kind, before = notice
     notify(
         session,
-        key=f"{kind}:{subscription.id}:{subscription.ends_at_ms}:{days}",
+        key=f"{kind}:{subscription.id}:{subscription.ends_at_ms}:{before}",
         app_id=subscription.app_id,
         kind=kind,
-        data={"ends_at": iso(subscription.ends_at_ms, subscription.time_zone), "days": days},
+        data={"ends_at": iso(subscription.ends_at_ms, subscription.time_zone), "days": before},
         now_ms=now_ms,
     )

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from billing import accrual
 from billing.models import Subscription
 from billing.periods import period_at
-from billing.rules import chargeable_end
+from billing.rules import EXPIRING_DAYS, chargeable_end
 
 PeriodQuantities = dict[int, dict[str, int]]
 
@@ -48,7 +48,12 @@ def query_window(subscription: Subscription, now_ms: int) -> tuple[int, int]:
     return subscription.start_ms, chargeable_end(current, subscription.ends_at_ms)
 
 
-def post_once(sessions: sessionmaker[Session], source: UsageSource, now_ms: int) -> PostingResult:
+def post_once(
+    sessions: sessionmaker[Session],
+    source: UsageSource,
+    now_ms: int,
+    expiring_days: tuple[int, ...] = EXPIRING_DAYS,
+) -> PostingResult:
     """One pass over every subscription."""
     with sessions() as session:
         subscriptions = list(session.scalars(select(Subscription).order_by(Subscription.id)))
@@ -60,7 +65,9 @@ def post_once(sessions: sessionmaker[Session], source: UsageSource, now_ms: int)
             quantities = source.period_quantities(
                 subscription.app_id, start_ms, end_ms, subscription.time_zone
             )
-        entries += post_subscription(sessions, subscription.app_id, quantities, now_ms)
+        entries += post_subscription(
+            sessions, subscription.app_id, quantities, now_ms, expiring_days
+        )
     return PostingResult(len(subscriptions), entries)
 
 
@@ -69,6 +76,7 @@ def post_subscription(
     app_id: str,
     quantities: Mapping[int, Mapping[str, int]],
     now_ms: int,
+    expiring_days: tuple[int, ...] = EXPIRING_DAYS,
 ) -> int:
     """Roll, post and refresh one subscription in one transaction; returns entries added."""
     with sessions.begin() as session:
@@ -79,7 +87,7 @@ def post_subscription(
             return 0
         accrual.roll(session, subscription, now_ms)
         added = accrual.post_usage(session, subscription, quantities, now_ms)
-        accrual.refresh_standing(session, subscription, now_ms)
+        accrual.refresh_standing(session, subscription, now_ms, expiring_days)
         return added
 
 
@@ -121,3 +129,16 @@ def _epoch_ms(moment: object) -> int:
         raise TypeError(f"a period start is a datetime, got {moment!r}")
     aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
     return int(aware.timestamp() * 1000)
+
+
+def parse_expiring_days(text: str) -> tuple[int, ...]:
+    """``BILLING_EXPIRING_DAYS`` (``7,3,1``): days before ``ends_at`` to notify, 1-365."""
+    try:
+        days = tuple(sorted({int(part) for part in text.split(",") if part.strip()}, reverse=True))
+    except ValueError:
+        raise ValueError(
+            f"BILLING_EXPIRING_DAYS {text!r} is not a list of days like 7,3,1"
+        ) from None
+    if not days or not all(1 <= d <= 365 for d in days):
+        raise ValueError(f"BILLING_EXPIRING_DAYS {text!r}: each day count must be 1-365")
+    return days

@@ -233,13 +233,18 @@ def run_billing(handler: Handler, args: argparse.Namespace) -> int:
 
 
 def _ledger_post(args: argparse.Namespace) -> int:
-    from billing.posting import ReportUsage, post_once  # noqa: PLC0415 - only this needs it
+    from billing.posting import (  # noqa: PLC0415 - only this needs it
+        ReportUsage,
+        parse_expiring_days,
+        post_once,
+    )
     from sinks.clickhouse.store import default_url, open_store  # noqa: PLC0415
 
     sessions = _sessions(args)
     store = open_store(args.clickhouse or default_url())
     try:
-        result = post_once(sessions, ReportUsage(store), now_ms())
+        days = parse_expiring_days(os.environ.get("BILLING_EXPIRING_DAYS") or "7,3,1")
+        result = post_once(sessions, ReportUsage(store), now_ms(), days)
     finally:
         store.close()
     print(f"posted {result.entries} ledger entries for {result.subscriptions} subscriptions")

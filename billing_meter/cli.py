@@ -22,6 +22,7 @@ import orjson
 from agents.kafka.admin import KafkaUnavailableError
 from agents.settings import WorkerSettings, parse_roles
 from billing.db import StoreError as MoneyStoreError
+from billing.posting import parse_expiring_days
 from billing_meter import billing_cli
 from pipeline import report
 from pipeline.eventfile import EventFileError, open_event_file, read_messages
@@ -173,6 +174,7 @@ def _worker_settings(args: argparse.Namespace) -> WorkerSettings:
         batch_within_s=_env_number("BILLING_BATCH_WITHIN", defaults.batch_within_s, float),
         billing_db_url=getattr(args, "db", None) or None,
         posting_interval_s=_posting_interval(),
+        expiring_days=parse_expiring_days(os.environ.get("BILLING_EXPIRING_DAYS") or "7,3,1"),
     )
 
 

@@ -234,6 +234,7 @@ async def _start_billing(
         Webhook.from_env(),
         PostingMetrics.create(registry),
         settings.posting_interval_s,
+        settings.expiring_days,
     )
     roles.loops.append(lambda: role.run(roles.stopping))
 

@@ -17,7 +17,7 @@ from billing import operations as ops
 from billing.access import OPERATOR
 from billing.operations import Sessions
 from billing.posting import PeriodQuantities, post_once
-from tests.billing.helpers import NOW, seed, subscribe
+from tests.billing.helpers import NOW, ms, seed, starter, subscribe
 from tests.billing.poster import NOVEMBER, QUANTITIES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,3 +143,42 @@ def test_a_killed_posting_process_loses_and_doubles_nothing(
     _out, err = finisher.communicate(timeout=120)
     assert finisher.returncode == 0, err[-2000:]
     _charged_exactly_once(sessions, 12)
+
+
+class Recording(Source):
+    def __init__(self, readings: list[PeriodQuantities]) -> None:
+        super().__init__(readings)
+        self.windows: list[tuple[int, int, str]] = []
+
+    def period_quantities(
+        self, app_id: str, start_ms: int, end_ms: int, tz: str
+    ) -> PeriodQuantities:
+        self.windows.append((start_ms, end_ms, tz))
+        return super().period_quantities(app_id, start_ms, end_ms, tz)
+
+
+def test_a_term_plan_warns_expires_and_stops_charging(sessions: Sessions) -> None:
+    seed(sessions)
+    ops.add_plan(sessions, OPERATOR, starter("short", term_days=10), NOW)
+    subscribe(sessions, plan="short", now_ms=ms("2026-11-02T00:00:00+00:00"))
+    ends = ms("2026-11-11T00:00:00+00:00")
+    source = Recording([{NOVEMBER: {"billing_sessions": 1100}}, {}])
+    post_once(sessions, source, ms("2026-11-08T12:00:00+00:00"))  # 2.5 days left
+    assert source.windows[-1] == (NOVEMBER, ends, "UTC")  # usage after ends_at is not charged
+    view = ops.subscriptions(sessions, OPERATOR, "bot-1", ms("2026-11-08T12:00:00+00:00"))[0]
+    assert (view["status"], view["charges"]["billing_sessions"]) == ("depleted", "5.00")
+    assert "expiring" in view["notices"]
+    december = ms("2026-12-05T00:00:00+00:00")
+    post_once(sessions, source, december)
+    assert source.windows[-1] == (NOVEMBER, ends, "UTC")
+    view = ops.subscriptions(sessions, OPERATOR, "bot-1", december)[0]
+    assert view["status"] == "expired"
+    fees = [e for e in ops.ledger(sessions, OPERATOR, "bot-1") if e["kind"] == "fee"]
+    assert [f["period_start"] for f in fees] == ["2026-11-01T00:00:00Z"]  # no December fee
+    notices = [
+        (n["kind"], n["data"].get("days")) for n in ops.notifications(sessions, OPERATOR, "bot-1")
+    ]
+    assert ("plan.expiring", 3) in notices and ("plan.expired", 0) in notices
+    assert ("plan.expiring", 7) not in notices  # first seen 2.5 days before: only the nearest
+    post_once(sessions, source, december + 3_600_000)
+    assert len(ops.notifications(sessions, OPERATOR, "bot-1")) == len(notices)  # once each
