@@ -127,6 +127,7 @@ def main() -> None:
         cases = [
             Case("one app, 30 days by day", "day", end - 30 * DAY_MS, end, "app-007", False),
             Case("one app, 24 h by hour", "hour", end - DAY_MS, end, "app-007", False),
+            Case("one app, a year by month (posting)", "month", START, end, "app-007", False),
             Case("every app, a year by month", "month", START, end, None, False),
             Case("all apps summed, a year by month", "month", START, end, None, True),
         ]

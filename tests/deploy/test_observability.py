@@ -15,6 +15,7 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 
+from agents.billing_role import PostingMetrics
 from agents.metrics import BillingMetrics
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -32,9 +33,16 @@ PROMQL_WORDS = {
 
 def exported() -> dict[str, set[str]]:
     """Sample name -> label names, as the code registers them."""
-    metrics = BillingMetrics.create(CollectorRegistry())
+    registry = CollectorRegistry()
     names: dict[str, set[str]] = {}
-    for field in dataclasses.fields(metrics):
+    for metrics in (BillingMetrics.create(registry), PostingMetrics.create(registry)):
+        names.update(_names_of(metrics))
+    return names
+
+
+def _names_of(metrics: object) -> dict[str, set[str]]:
+    names: dict[str, set[str]] = {}
+    for field in dataclasses.fields(metrics):  # type: ignore[arg-type]
         metric = getattr(metrics, field.name)
         labels = set(metric._labelnames)
         for family in metric.describe():
