@@ -13,12 +13,13 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from billing import delivery
 from billing.delivery import Post, Publisher, Webhook
+from billing.finalize import InvoiceSettings, finalize_due
 from billing.operations import Sessions
 from billing.posting import UsageSource, post_once
 from billing.rules import EXPIRING_DAYS
@@ -35,6 +36,7 @@ class PostingMetrics:
     posting_failures: Counter
     notifications_published: Counter
     webhook_deliveries: Counter
+    invoices_finalized: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> PostingMetrics:
@@ -63,6 +65,9 @@ class PostingMetrics:
                 ["result"],
                 registry=registry,
             ),
+            invoices_finalized=Counter(
+                "billing_invoices_finalized_total", "Invoices finalized", registry=registry
+            ),
         )
 
 
@@ -77,6 +82,7 @@ class BillingRole:
     metrics: PostingMetrics
     interval_s: float
     expiring_days: tuple[int, ...] = EXPIRING_DAYS
+    invoices: InvoiceSettings = field(default_factory=InvoiceSettings)
     post: Post = delivery.http_post
     clock: Callable[[], int] = lambda: int(time.time() * 1000)
 
@@ -99,6 +105,14 @@ class BillingRole:
             self.metrics.posting_failures.labels("post").inc()
             log.exception("posting failed; retrying on the next pass")
         self.metrics.posting_seconds.observe(time.monotonic() - started)
+        try:  # right after posting: the drafts due hold every session posted so far
+            numbers = await asyncio.to_thread(
+                finalize_due, self.sessions, self.clock(), self.invoices
+            )
+            self.metrics.invoices_finalized.inc(len(numbers))
+        except Exception:
+            self.metrics.posting_failures.labels("finalize").inc()
+            log.exception("finalizing invoices failed; retrying on the next pass")
         if self.publisher is not None:
             try:
                 count = await delivery.publish_pending(self.sessions, self.publisher, self.clock())

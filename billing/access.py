@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing.errors import ConflictError, ForbiddenError, InvalidError
-from billing.models import Subscription, User
+from billing.models import Subscription, User, WebSession
 
 ROLES = ("admin", "owner", "member")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,127}")
@@ -85,3 +85,40 @@ def require_owner_or_admin(actor: Actor, subscription: Subscription) -> None:
     require_billing(actor)
     if not can_see(actor, subscription):
         raise ForbiddenError(f"{actor.name} does not own {subscription.app_id}")
+
+
+SESSION_DAYS = 7
+
+
+def open_web_session(session: Session, actor: Actor, now_ms: int) -> str:
+    """Sign ``actor`` in to the console: a random cookie value (its SHA-256 is stored)."""
+    cookie = secrets.token_urlsafe(32)
+    session.add(
+        WebSession(
+            id_hash=key_hash(cookie),
+            user_id=actor.user_id,
+            name=actor.name,
+            role=actor.role,
+            created_ms=now_ms,
+            expires_ms=now_ms + SESSION_DAYS * 86_400_000,
+        )
+    )
+    return cookie
+
+
+def actor_for_cookie(session: Session, cookie: str, now_ms: int) -> Actor | None:
+    """The actor a console cookie names, while it has not expired (the user's current role)."""
+    row = session.get(WebSession, key_hash(cookie))
+    if row is None or row.expires_ms <= now_ms:
+        return None
+    if row.user_id is None:
+        return Actor(row.name, row.role)
+    user = session.get(User, row.user_id)
+    return None if user is None else Actor(user.name, user.role, user.id)
+
+
+def close_web_session(session: Session, cookie: str) -> None:
+    """Sign out: the cookie stops working."""
+    row = session.get(WebSession, key_hash(cookie))
+    if row is not None:
+        session.delete(row)

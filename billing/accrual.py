@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from billing import ledger
 from billing.catalog import terms
+from billing.invoicing import ensure_draft
 from billing.models import Order, PeriodPlan, PeriodUsage, Plan, Subscription
 from billing.money import format_amount
 from billing.notices import notify
@@ -69,16 +70,18 @@ def _open_period(session: Session, subscription: Subscription, period: Period, n
             data={"from": old.code, "to": new.code, "effective": iso(begins)},
             now_ms=now_ms,
         )
-    session.add(
-        PeriodPlan(
-            subscription_id=subscription.id,
-            period_start_ms=period.start_ms,
-            period_end_ms=period.end_ms,
-            plan_id=subscription.plan_id,
-        )
+    opened = PeriodPlan(
+        subscription_id=subscription.id,
+        period_start_ms=period.start_ms,
+        period_end_ms=period.end_ms,
+        plan_id=subscription.plan_id,
     )
+    session.add(opened)
+    session.flush()
     plan = session.get_one(Plan, subscription.plan_id)
     expired = subscription.ends_at_ms is not None and begins >= subscription.ends_at_ms
+    if not expired:
+        ensure_draft(session, subscription, opened, now_ms)
     if plan.fee_minor and not expired:
         ledger.append(
             session,

@@ -6,7 +6,7 @@ ledger is append-only and enforced by triggers (see the migrations), not by thes
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -172,3 +172,71 @@ class WebhookDelivery(Base):
     next_attempt_ms: Mapped[int] = mapped_column(BigInteger, index=True)
     delivered_ms: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Invoice(Base):
+    """A subscription's invoice for one period: a draft while it runs, then finalized with a
+    gapless number, its lines and its PDF. Finalized rows are immutable (triggers)."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (UniqueConstraint("subscription_id", "period_start_ms"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
+    app_id: Mapped[str] = mapped_column(String(256), index=True)
+    period_start_ms: Mapped[int] = mapped_column(BigInteger)
+    period_end_ms: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    total_minor: Mapped[int | None] = mapped_column(BigInteger)
+    finalized_ms: Mapped[int | None] = mapped_column(BigInteger)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class InvoiceLine(Base):
+    """One line of a finalized invoice (drafts compute theirs when shown)."""
+
+    __tablename__ = "invoice_lines"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    position: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text)
+    meter: Mapped[str | None] = mapped_column(String(32))
+    period_start_ms: Mapped[int | None] = mapped_column(BigInteger)
+    quantity: Mapped[int | None] = mapped_column(BigInteger)
+    included: Mapped[int | None] = mapped_column(BigInteger)
+    overage: Mapped[int | None] = mapped_column(BigInteger)
+    unit_price_micros: Mapped[int | None] = mapped_column(BigInteger)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class InvoicedEntry(Base):
+    """Which invoice a ledger entry was billed on (each entry on at most one)."""
+
+    __tablename__ = "invoiced_entries"
+    ledger_entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+
+
+class InvoiceCounter(Base):
+    """The last invoice number of an account and year: numbers are gapless."""
+
+    __tablename__ = "invoice_counters"
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last: Mapped[int]
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie holds a random id, the store its SHA-256."""
+
+    __tablename__ = "web_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    expires_ms: Mapped[int] = mapped_column(BigInteger)

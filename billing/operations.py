@@ -8,13 +8,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from billing import access, catalog, commands, requests, views
+from billing import access, catalog, commands, requests, rules, views
 from billing.access import Actor, require_admin, require_billing
-from billing.errors import InvalidError, NotFoundError
-from billing.models import Extension, Subscription
-from billing.periods import local_date
+from billing.errors import ConflictError, InvalidError, NotFoundError
+from billing.models import Extension, Plan, Subscription, User
+from billing.money import format_amount
+from billing.periods import iso, local_date, period_at
 
 Sessions = sessionmaker[Session]
 
@@ -176,3 +178,54 @@ def extension_app(sessions: Sessions, extension_id: int) -> str:
 
 def _subscription(session: Session, app_id: str, now_ms: int) -> dict[str, Any]:
     return views.subscription_json(session, commands.locked(session, app_id), now_ms)
+
+
+def preview_change(
+    sessions: Sessions, actor: Actor, app_id: str, code: str, now_ms: int
+) -> dict[str, Any]:
+    """What ``plan change`` would do, without doing it: an upgrade's proration now, or a
+    downgrade's date (the page shows it before asking to confirm)."""
+    with sessions() as session:
+        subscription = views.visible_subscriptions(session, actor, app_id)[0]
+        current = session.get_one(Plan, subscription.plan_id)
+        new = catalog.latest_plan(session, code)
+        if new.currency != current.currency:
+            raise ConflictError(f"{code} is in {new.currency}, {app_id} pays in {current.currency}")
+        if new.id == current.id:
+            raise ConflictError(f"{app_id} is already on {code} (version {new.version})")
+        tz = subscription.time_zone
+        period = period_at(now_ms, tz)
+        upgrade = rules.is_upgrade(catalog.terms(current), catalog.terms(new))
+        proration = rules.upgrade_proration(
+            catalog.terms(current), catalog.terms(new), period, now_ms
+        )
+        return {
+            "app_id": app_id,
+            "from": current.code,
+            "to": new.code,
+            "kind": "upgrade" if upgrade else "downgrade",
+            "proration": format_amount(proration, new.currency) if upgrade else None,
+            "effective": iso(now_ms if upgrade else period.end_ms, tz),
+            "monthly_fee": format_amount(new.fee_minor, new.currency),
+        }
+
+
+def list_users(sessions: Sessions, actor: Actor) -> list[dict[str, Any]]:
+    """Users who may own a bot (admins only: for the owner change)."""
+    require_admin(actor, "list users")
+    with sessions() as session:
+        rows = session.scalars(select(User).where(User.role != "member").order_by(User.name))
+        return [{"name": u.name, "role": u.role} for u in rows]
+
+
+def list_extensions(
+    sessions: Sessions, actor: Actor, app_id: str | None, status: str | None
+) -> list[dict[str, Any]]:
+    """Extension requests of the visible apps, newest first."""
+    with sessions() as session:
+        apps = {s.id: s.app_id for s in views.visible_subscriptions(session, actor, app_id)}
+        query = select(Extension).where(Extension.subscription_id.in_(apps))
+        if status is not None:
+            query = query.where(Extension.status == status)
+        rows = session.scalars(query.order_by(Extension.id.desc()))
+        return [views.extension_json(e, apps[e.subscription_id]) for e in rows]

@@ -45,11 +45,13 @@ def now_ms() -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _sessions(args: argparse.Namespace) -> operations.Sessions:
+def open_sessions(args: argparse.Namespace) -> operations.Sessions:
+    """The money store of ``--db`` (migrated)."""
     return db.open_store(args.db)
 
 
-def _print(data: Any, fmt: str = "json", columns: tuple[str, ...] = ()) -> None:
+def print_data(data: Any, fmt: str = "json", columns: tuple[str, ...] = ()) -> None:
+    """JSON (indented), CSV or an aligned table of ``columns``."""
     if fmt == "json":
         print(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
         return
@@ -89,12 +91,12 @@ def _plans_add(args: argparse.Namespace) -> int:
         kind=args.kind,
         term_days=args.term_days,
     )
-    _print(operations.add_plan(_sessions(args), OPERATOR, spec, now_ms()))
+    print_data(operations.add_plan(open_sessions(args), OPERATOR, spec, now_ms()))
     return 0
 
 
 def _plans_list(args: argparse.Namespace) -> int:
-    plans = operations.list_plans(_sessions(args), OPERATOR)
+    plans = operations.list_plans(open_sessions(args), OPERATOR)
     cols = (
         "code",
         "version",
@@ -106,14 +108,14 @@ def _plans_list(args: argparse.Namespace) -> int:
         "unit_price",
         "term_days",
     )
-    _print(plans, args.format, cols)
+    print_data(plans, args.format, cols)
     return 0
 
 
 def _subscribe(args: argparse.Namespace) -> int:
-    _print(
+    print_data(
         operations.subscribe(
-            _sessions(args),
+            open_sessions(args),
             OPERATOR,
             app_id=args.app,
             plan=args.plan,
@@ -129,51 +131,51 @@ def _subscribe(args: argparse.Namespace) -> int:
 
 def _funds_add(args: argparse.Namespace) -> int:
     result = operations.add_funds(
-        _sessions(args),
+        open_sessions(args),
         OPERATOR,
         args.app,
         amount=args.amount,
         key=args.idempotency_key,
         now_ms=now_ms(),
     )
-    _print(result)
+    print_data(result)
     return 0
 
 
 def _plan_change(args: argparse.Namespace) -> int:
-    _print(operations.change_plan(_sessions(args), OPERATOR, args.app, args.to, now_ms()))
+    print_data(operations.change_plan(open_sessions(args), OPERATOR, args.app, args.to, now_ms()))
     return 0
 
 
 def _plan_cancel(args: argparse.Namespace) -> int:
-    _print(operations.cancel_change(_sessions(args), OPERATOR, args.app, now_ms()))
+    print_data(operations.cancel_change(open_sessions(args), OPERATOR, args.app, now_ms()))
     return 0
 
 
 def _extension_request(args: argparse.Namespace) -> int:
     result = operations.request_extension(
-        _sessions(args), OPERATOR, args.app, days=args.days, reason=args.reason, now_ms=now_ms()
+        open_sessions(args), OPERATOR, args.app, days=args.days, reason=args.reason, now_ms=now_ms()
     )
-    _print(result)
+    print_data(result)
     return 0
 
 
 def _extension_decide(args: argparse.Namespace) -> int:
     approve = args.decision == "approve"
     result = operations.decide_extension(
-        _sessions(args), OPERATOR, args.id, approve=approve, now_ms=now_ms()
+        open_sessions(args), OPERATOR, args.id, approve=approve, now_ms=now_ms()
     )
-    _print(result)
+    print_data(result)
     return 0
 
 
 def _owner_change(args: argparse.Namespace) -> int:
-    _print(operations.change_owner(_sessions(args), OPERATOR, args.app, args.to, now_ms()))
+    print_data(operations.change_owner(open_sessions(args), OPERATOR, args.app, args.to, now_ms()))
     return 0
 
 
 def _balance(args: argparse.Namespace) -> int:
-    rows = operations.subscriptions(_sessions(args), OPERATOR, args.app, now_ms())
+    rows = operations.subscriptions(open_sessions(args), OPERATOR, args.app, now_ms())
     cols = (
         "app_id",
         "plan",
@@ -185,12 +187,12 @@ def _balance(args: argparse.Namespace) -> int:
         "owner",
         "notices",
     )
-    _print(rows, args.format, cols)
+    print_data(rows, args.format, cols)
     return 0
 
 
 def _ledger(args: argparse.Namespace) -> int:
-    rows = operations.ledger(_sessions(args), OPERATOR, args.app)
+    rows = operations.ledger(open_sessions(args), OPERATOR, args.app)
     cols = (
         "id",
         "app_id",
@@ -202,18 +204,18 @@ def _ledger(args: argparse.Namespace) -> int:
         "reason",
         "created_at",
     )
-    _print(rows, args.format, cols)
+    print_data(rows, args.format, cols)
     return 0
 
 
 def _notifications(args: argparse.Namespace) -> int:
-    rows = operations.notifications(_sessions(args), OPERATOR, args.app)
-    _print(rows, args.format, ("id", "app_id", "kind", "created_at", "published", "data"))
+    rows = operations.notifications(open_sessions(args), OPERATOR, args.app)
+    print_data(rows, args.format, ("id", "app_id", "kind", "created_at", "published", "data"))
     return 0
 
 
 def _users_add(args: argparse.Namespace) -> int:
-    _print(operations.add_user(_sessions(args), OPERATOR, args.name, args.role, now_ms()))
+    print_data(operations.add_user(open_sessions(args), OPERATOR, args.name, args.role, now_ms()))
     return 0
 
 
@@ -240,7 +242,7 @@ def _ledger_post(args: argparse.Namespace) -> int:
     )
     from sinks.clickhouse.store import default_url, open_store  # noqa: PLC0415
 
-    sessions = _sessions(args)
+    sessions = open_sessions(args)
     store = open_store(args.clickhouse or default_url())
     try:
         days = parse_expiring_days(os.environ.get("BILLING_EXPIRING_DAYS") or "7,3,1")
@@ -273,7 +275,7 @@ def _days(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
 
 
-class _Registrar:
+class Registrar:
     """Adds commands and command groups, each with ``--db`` and its handler wrapped."""
 
     def __init__(self, commands: Any, wrap: Callable[[Handler], Handler]) -> None:
@@ -293,12 +295,15 @@ class _Registrar:
 
 def add_commands(commands: Any, wrap: Callable[[Handler], Handler]) -> None:
     """Register the billing commands on the CLI's subparsers."""
-    registrar = _Registrar(commands, wrap)
+    registrar = Registrar(commands, wrap)
     for add in (_plan_commands, _subscription_commands, _change_commands, _read_commands):
         add(registrar)
+    from billing_meter.invoice_cli import add_invoice_commands  # noqa: PLC0415 - it imports us
+
+    add_invoice_commands(registrar)
 
 
-def _plan_commands(r: _Registrar) -> None:
+def _plan_commands(r: Registrar) -> None:
     plans = r.group("plans", "billing plans (BILLING-SPEC §2)")
     add = r.command(plans, "add", _plans_add, "add a plan, or a new version of one")
     add.add_argument("code")
@@ -318,7 +323,7 @@ def _plan_commands(r: _Registrar) -> None:
     r.command(store, "upgrade", _db_upgrade, "apply the store's migrations")
 
 
-def _subscription_commands(r: _Registrar) -> None:
+def _subscription_commands(r: Registrar) -> None:
     sub = r.command(r.commands, "subscribe", _subscribe, "subscribe an app (bot) to a plan")
     sub.add_argument("app")
     sub.add_argument("--plan", required=True)
@@ -337,7 +342,7 @@ def _subscription_commands(r: _Registrar) -> None:
     own.add_argument("--to", required=True, metavar="USER")
 
 
-def _change_commands(r: _Registrar) -> None:
+def _change_commands(r: Registrar) -> None:
     plan = r.group("plan", "plan changes")
     change = r.command(plan, "change", _plan_change, "upgrade now or schedule a downgrade")
     change.add_argument("app")
@@ -355,7 +360,7 @@ def _change_commands(r: _Registrar) -> None:
         decide.set_defaults(decision=decision)
 
 
-def _read_commands(r: _Registrar) -> None:
+def _read_commands(r: Registrar) -> None:
     bal = r.command(r.commands, "balance", _balance, "balances, status and current usage")
     bal.add_argument("--app")
     _fmt(bal, "table", "json")

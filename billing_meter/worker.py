@@ -35,6 +35,7 @@ from agents.settings import NOTIFICATION_TOPIC, OUTPUT_TOPICS, WorkerSettings
 from agents.sink import SinkRole
 from billing import db as money_store
 from billing.delivery import Webhook
+from billing.finalize import InvoiceSettings
 from billing.operations import Sessions
 from billing.posting import PeriodQuantities, ReportUsage
 from sinks.clickhouse.store import ClickHouseStore, StoreError, open_store
@@ -120,7 +121,10 @@ async def _serve(
     roles = Roles(settings, BillingMetrics.create(registry), stopping)
     store_lock = threading.Lock()
     api = None
-    billing_api = None if sessions is None else BillingApi(sessions, settings.api_token)
+    invoices = InvoiceSettings.from_env()
+    billing_api = (
+        None if sessions is None else BillingApi(sessions, settings.api_token, invoices=invoices)
+    )
     if "web" in settings.roles:
         if store is None:
             raise StoreError("the web role needs a ClickHouse store")
@@ -235,6 +239,7 @@ async def _start_billing(
         PostingMetrics.create(registry),
         settings.posting_interval_s,
         settings.expiring_days,
+        InvoiceSettings.from_env(),
     )
     roles.loops.append(lambda: role.run(roles.stopping))
 

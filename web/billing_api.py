@@ -11,15 +11,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from aiohttp import web
 
 from billing import operations
-from billing.access import Actor, actor_for_key
+from billing.access import Actor, actor_for_cookie, actor_for_key
 from billing.errors import BillingError, ForbiddenError, InvalidError
+from billing.finalize import InvoiceSettings
 
 Handler = Callable[[web.Request, Actor], Awaitable[Any]]
 
@@ -31,6 +32,7 @@ class BillingApi:
     sessions: operations.Sessions
     admin_token: str | None
     clock: Callable[[], int] = lambda: int(time.time() * 1000)
+    invoices: InvoiceSettings = field(default_factory=InvoiceSettings)
 
 
 def _json(body: Any, status: int = 200) -> web.Response:
@@ -42,20 +44,29 @@ def _json(body: Any, status: int = 200) -> web.Response:
     )
 
 
+SESSION_COOKIE = "billing_console"
+
+
 async def authenticate(request: web.Request, api: BillingApi) -> Actor | None:
-    """The actor of the request's bearer key, or None."""
+    """The actor of the request's bearer key, else of its console session cookie, or None."""
     header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        return None
-    key = header.removeprefix("Bearer ").strip()
-    if not key:
-        return None
-    return await asyncio.to_thread(_actor, api, key)
+    if header.startswith("Bearer "):
+        key = header.removeprefix("Bearer ").strip()
+        return await asyncio.to_thread(_actor, api, key) if key else None
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    if cookie:
+        return await asyncio.to_thread(_cookie_actor, api, cookie)
+    return None
 
 
 def _actor(api: BillingApi, key: str) -> Actor | None:
     with api.sessions() as session:
         return actor_for_key(session, key, api.admin_token)
+
+
+def _cookie_actor(api: BillingApi, cookie: str) -> Actor | None:
+    with api.sessions() as session:
+        return actor_for_cookie(session, cookie, api.clock())
 
 
 def endpoint(api: BillingApi, handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -71,7 +82,8 @@ def endpoint(api: BillingApi, handler: Handler) -> Callable[[web.Request], Await
         try:
             if actor.role == "member":
                 raise ForbiddenError(f"{actor.name} (member) has no access to billing")
-            return _json(await handler(request, actor))
+            result = await handler(request, actor)
+            return result if isinstance(result, web.Response) else _json(result)
         except BillingError as exc:
             return _json({"error": str(exc)}, exc.status)
 

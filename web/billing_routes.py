@@ -19,6 +19,7 @@ from web.billing_api import (
     int_field,
     text_field,
 )
+from web.document_routes import add_document_routes
 
 
 def add_billing_routes(app: web.Application, api: BillingApi) -> None:
@@ -95,3 +96,4 @@ def add_billing_routes(app: web.Application, api: BillingApi) -> None:
     ]
     for method, path, handler in routes:
         app.router.add_route(method, path, endpoint(api, handler))
+    add_document_routes(app, api, api.invoices)

@@ -57,11 +57,17 @@ ENDPOINTS: list[tuple[str, str, Any]] = [
     ("POST", "/api/subscriptions/bot-1/owner", {"owner": "carol"}),
     ("GET", "/api/ledger?app=bot-1", None),
     ("GET", "/api/notifications?app=bot-1", None),
+    ("GET", "/api/invoices?app=bot-1", None),
+    ("GET", "/api/orders?app=bot-1", None),
+    ("GET", "/api/subscriptions/bot-1/plan-preview?plan=pro", None),
+    ("GET", "/api/extensions?app=bot-1", None),
+    ("GET", "/api/users", None),
 ]
 ADMIN_ONLY = {
     "/api/extensions/1/approve",
     "/api/extensions/1/reject",
     "/api/subscriptions/bot-1/owner",
+    "/api/users",
 }
 SHARED = {"/api/plans", "/api/subscriptions"}  # lists: each caller sees their own part
 
@@ -147,3 +153,24 @@ def test_the_api_and_the_cli_operations_answer_the_same_json(db_url: str) -> Non
     assert view[1] == ops.subscriptions(sessions, OPERATOR, "bot-1", NOW)[0]
     assert view[1]["balance"] == "51.00"  # 150.00 - 99.00
     assert view[1]["ends_at"] == "2026-12-06T00:00:00Z"  # Nov 1 + 30 days + 5
+
+
+def test_enterprise_bots_have_no_orders_and_invoices(tmp_path: Path) -> None:
+    app, keys, sessions = make_app(f"sqlite:///{tmp_path / 'b.db'}")
+    subscribe(sessions, "corp-bot", plan="corp", owner="alice")
+
+    async def calls() -> list[tuple[int, Any]]:
+        return [
+            await call(app, "GET", "/api/invoices?app=corp-bot", keys["admin"]),
+            await call(app, "GET", "/api/orders?app=corp-bot", keys["alice"]),
+            await call(app, "GET", "/api/invoices", keys["alice"]),
+            await call(app, "GET", "/api/me", keys["alice"]),
+            await call(app, "GET", "/api/me", keys["bob"]),
+        ]
+
+    invoices, orders, listing, me, member = asyncio.run(calls())
+    assert invoices[0] == orders[0] == 403
+    assert "Enterprise plan" in invoices[1]["error"]
+    assert listing[0] == 200 and {i["app_id"] for i in listing[1]} == {"bot-1"}
+    assert me == (200, {"name": "alice", "role": "owner"})
+    assert member[0] == 403

@@ -1,0 +1,272 @@
+"""Finalizing invoices (the ``billing`` role and ``billing-meter invoices finalize``).
+
+A period's draft is finalized once its end plus the grace time has passed. With the
+subscription's row locked (posting takes the same lock, so nothing is posted half way
+through), the lines are computed, the next number of the account's yearly counter is
+taken (its row locked too, so two finalizers cannot take the same number or leave a gap:
+a number is only used by a committed finalization), the PDF is rendered and its sha256
+stored, and ``invoice.finalized`` is emitted, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from billing import pdf
+from billing.invoicing import Line, compute_lines, ensure_draft, period_label, unbilled
+from billing.models import (
+    Invoice,
+    InvoiceCounter,
+    InvoicedEntry,
+    InvoiceLine,
+    PeriodPlan,
+    Plan,
+    Subscription,
+    User,
+)
+from billing.money import format_amount, format_price
+from billing.notices import notify
+from billing.periods import iso
+from billing.posting import UsageSource, post_subscription, query_window
+
+HOUR_MS = 3_600_000
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceSettings:
+    """Grace after a period's end, the account numbers are gapless in, the seller."""
+
+    grace_ms: int = HOUR_MS
+    account: str = "default"
+    seller: tuple[str, ...] = field(default=("billing-meter",))
+
+    @classmethod
+    def from_env(cls) -> InvoiceSettings:
+        """``BILLING_INVOICE_GRACE`` (``1h``, ``30m``, ``0s``), ``BILLING_ACCOUNT``,
+        ``BILLING_SELLER`` (the seller's lines, separated by ``|``)."""
+        grace = os.environ.get("BILLING_INVOICE_GRACE", "").strip()
+        seller = os.environ.get("BILLING_SELLER", "").strip() or "billing-meter"
+        return cls(
+            grace_ms=duration_ms(grace) if grace else HOUR_MS,
+            account=os.environ.get("BILLING_ACCOUNT", "").strip() or "default",
+            seller=tuple(part.strip() for part in seller.split("|") if part.strip()),
+        )
+
+
+UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": HOUR_MS, "d": 24 * HOUR_MS}
+
+
+def duration_ms(text: str) -> int:
+    """``90s``, ``15m``, ``1h``, ``2d`` (or plain seconds) in ms; ``ValueError`` otherwise."""
+    match = re.fullmatch(r"(\d+)(ms|s|m|h|d)?", text.strip())
+    if match is None:
+        raise ValueError(f"BILLING_INVOICE_GRACE {text!r} is not a duration like 1h, 30m or 0s")
+    return int(match.group(1)) * UNITS_MS[match.group(2) or "s"]
+
+
+def due_periods(
+    session: Session, subscription: Subscription, now_ms: int, grace_ms: int
+) -> list[PeriodPlan]:
+    """Opened periods whose end plus the grace has passed, oldest first (a period wholly
+    after a term plan's end is left out unless something is still to bill for it)."""
+    periods = session.scalars(
+        select(PeriodPlan)
+        .where(
+            PeriodPlan.subscription_id == subscription.id,
+            PeriodPlan.period_end_ms + grace_ms <= now_ms,
+        )
+        .order_by(PeriodPlan.period_start_ms)
+    )
+    ends = subscription.ends_at_ms
+    return [
+        p
+        for p in periods
+        if ends is None
+        or p.period_start_ms < ends
+        or unbilled(session, subscription, p.period_start_ms)
+    ]
+
+
+def finalize_subscription(
+    sessions: sessionmaker[Session], app_id: str, now_ms: int, settings: InvoiceSettings
+) -> list[str]:
+    """Finalize every due draft of one subscription; returns the numbers given."""
+    numbers: list[str] = []
+    with sessions.begin() as session:
+        subscription = session.scalar(
+            select(Subscription).where(Subscription.app_id == app_id).with_for_update()
+        )
+        if subscription is None:
+            return numbers
+        for period in due_periods(session, subscription, now_ms, settings.grace_ms):
+            invoice = ensure_draft(session, subscription, period, now_ms)
+            if invoice.status == "draft":
+                numbers.append(finalize_one(session, subscription, invoice, now_ms, settings))
+    return numbers
+
+
+def next_number(session: Session, account: str, year: int) -> str:
+    """The account's next invoice number of ``year`` (``INV-2026-000001``), gapless."""
+    counter = session.get(InvoiceCounter, (account, year), with_for_update=True)
+    if counter is None:
+        counter = InvoiceCounter(account=account, year=year, last=0)
+        session.add(counter)
+    counter.last += 1
+    session.flush()
+    return f"INV-{year}-{counter.last:06d}"
+
+
+def finalize_one(
+    session: Session,
+    subscription: Subscription,
+    invoice: Invoice,
+    now_ms: int,
+    settings: InvoiceSettings,
+) -> str:
+    """Finalize ``invoice`` in the caller's transaction; returns its number."""
+    lines, entry_ids = compute_lines(session, subscription, invoice)
+    number = next_number(
+        session, settings.account, datetime.fromtimestamp(now_ms / 1000, tz=UTC).year
+    )
+    total = sum(line.amount_minor for line in lines)
+    for position, line in enumerate(lines, 1):
+        session.add(
+            InvoiceLine(
+                invoice_id=invoice.id,
+                position=position,
+                kind=line.kind,
+                description=line.description,
+                meter=line.meter,
+                period_start_ms=line.period_start_ms,
+                quantity=line.quantity,
+                included=line.included,
+                overage=line.overage,
+                unit_price_micros=line.unit_price_micros,
+                amount_minor=line.amount_minor,
+            )
+        )
+    session.add_all(InvoicedEntry(ledger_entry_id=e, invoice_id=invoice.id) for e in entry_ids)
+    session.flush()
+    document = invoice_document(
+        session, subscription, invoice, lines, (number, total, now_ms), settings=settings
+    )
+    body = pdf.render(document)
+    invoice.status, invoice.number, invoice.total_minor = "finalized", number, total
+    invoice.finalized_ms, invoice.pdf = now_ms, body
+    invoice.pdf_sha256 = hashlib.sha256(body).hexdigest()
+    session.flush()
+    notify(
+        session,
+        key=f"invoice.finalized:{invoice.id}",
+        app_id=subscription.app_id,
+        kind="invoice.finalized",
+        data={
+            "number": number,
+            "total": format_amount(total, invoice.currency),
+            "currency": invoice.currency,
+            "period_start": iso(invoice.period_start_ms, subscription.time_zone),
+            "period_end": iso(invoice.period_end_ms, subscription.time_zone),
+        },
+        now_ms=now_ms,
+    )
+    return number
+
+
+def invoice_document(
+    session: Session,
+    subscription: Subscription,
+    invoice: Invoice,
+    lines: list[Line],
+    final: tuple[str, int, int],
+    *,
+    settings: InvoiceSettings,
+) -> pdf.Document:
+    """What the PDF of ``invoice`` states: the same lines and total as its JSON."""
+    number, total, issued_ms = final
+    tz, currency = subscription.time_zone, invoice.currency
+    plan_row = session.get(PeriodPlan, (subscription.id, invoice.period_start_ms))
+    plan = session.get_one(Plan, plan_row.plan_id if plan_row else subscription.plan_id)
+    owner = session.get_one(User, subscription.owner_id)
+    return pdf.Document(
+        title="Invoice",
+        number=number,
+        issued_ms=issued_ms,
+        seller=settings.seller,
+        customer=(f"Bot: {subscription.app_id}", f"Owner: {owner.name}"),
+        facts=(
+            ("Invoice date", iso(issued_ms, tz)[:10]),
+            ("Period", period_label(invoice, tz)),
+            ("Plan", f"{plan.name} ({plan.code}, version {plan.version})"),
+            ("Currency", currency),
+        ),
+        rows=[row_of(line, currency) for line in lines],
+        total_label="Total due" if plan.kind == "enterprise" else "Total",
+        total=format_amount(total, currency),
+    )
+
+
+def row_of(line: Line, currency: str) -> pdf.Row:
+    """A line as the PDF prints it."""
+
+    def text(value: int | None) -> str:
+        return "" if value is None else f"{value:,}"
+
+    price = "" if line.unit_price_micros is None else format_price(line.unit_price_micros)
+    return pdf.Row(
+        line.description,
+        text(line.quantity),
+        text(line.included),
+        text(line.overage),
+        price,
+        format_amount(line.amount_minor, currency),
+    )
+
+
+def finalize_due(
+    sessions: sessionmaker[Session],
+    now_ms: int,
+    settings: InvoiceSettings,
+    source: UsageSource | None = None,
+) -> list[str]:
+    """Finalize every due draft of every subscription; returns the numbers given.
+
+    With a ``source`` each subscription that has a draft to finalize is posted first, so
+    its lines hold every session that reached ClickHouse before the finalization."""
+    with sessions() as session:
+        subscriptions = list(session.scalars(select(Subscription).order_by(Subscription.id)))
+    numbers: list[str] = []
+    for subscription in subscriptions:
+        if not _has_due_draft(sessions, subscription, now_ms, settings.grace_ms):
+            continue
+        if source is not None:
+            start_ms, end_ms = query_window(subscription, now_ms)
+            quantities = source.period_quantities(
+                subscription.app_id, start_ms, end_ms, subscription.time_zone
+            )
+            post_subscription(sessions, subscription.app_id, quantities, now_ms)
+        numbers += finalize_subscription(sessions, subscription.app_id, now_ms, settings)
+    return numbers
+
+
+def _has_due_draft(
+    sessions: sessionmaker[Session], subscription: Subscription, now_ms: int, grace_ms: int
+) -> bool:
+    with sessions() as session:
+        due = [p.period_start_ms for p in due_periods(session, subscription, now_ms, grace_ms)]
+        if not due:
+            return False
+        final = session.scalars(
+            select(Invoice.period_start_ms).where(
+                Invoice.subscription_id == subscription.id,
+                Invoice.status == "finalized",
+                Invoice.period_start_ms.in_(due),
+            )
+        )
+        return len(set(due) - set(final)) > 0

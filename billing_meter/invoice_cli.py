@@ -1,0 +1,94 @@
+"""``billing-meter invoices`` and ``orders`` (BILLING-SPEC §6)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from billing import documents
+from billing.access import OPERATOR
+from billing.finalize import InvoiceSettings, finalize_due
+from billing_meter.billing_cli import Registrar, now_ms, open_sessions, print_data
+
+
+def _list(args: argparse.Namespace) -> int:
+    rows = documents.list_invoices(open_sessions(args), OPERATOR, args.app)
+    if args.format == "json":
+        print_data(rows)
+        return 0
+    cols = ("number", "app_id", "status", "period_start", "period_end", "currency", "total")
+    print_data(rows, "table", cols)
+    return 0
+
+
+def _write(data: bytes, output: str | None) -> None:
+    if output:
+        Path(output).write_bytes(data)
+        print(f"wrote {len(data):,} bytes to {output}")
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
+def _show(args: argparse.Namespace) -> int:
+    sessions = open_sessions(args)
+    if args.format == "pdf":
+        _write(documents.invoice_pdf(sessions, OPERATOR, args.number), args.output)
+        return 0
+    invoice = documents.get_invoice(sessions, OPERATOR, args.number)
+    if args.output:
+        import orjson  # noqa: PLC0415 - only this branch writes JSON to a file
+
+        _write(orjson.dumps(invoice, option=orjson.OPT_INDENT_2) + b"\n", args.output)
+    else:
+        print_data(invoice)
+    return 0
+
+
+def _finalize(args: argparse.Namespace) -> int:
+    from billing.posting import ReportUsage  # noqa: PLC0415 - only this reads ClickHouse
+    from sinks.clickhouse.store import default_url, open_store  # noqa: PLC0415
+
+    sessions = open_sessions(args)
+    store = open_store(args.clickhouse or default_url())
+    try:
+        numbers = finalize_due(sessions, now_ms(), InvoiceSettings.from_env(), ReportUsage(store))
+    finally:
+        store.close()
+    print(f"finalized {len(numbers)} invoices" + (f": {', '.join(numbers)}" if numbers else ""))
+    return 0
+
+
+def _orders(args: argparse.Namespace) -> int:
+    rows = documents.list_orders(open_sessions(args), OPERATOR, args.app)
+    cols = ("id", "app_id", "kind", "status", "amount", "currency", "requested_by", "created_at")
+    print_data(rows, args.format, cols)
+    return 0
+
+
+def _receipt(args: argparse.Namespace) -> int:
+    body = documents.receipt_pdf(open_sessions(args), OPERATOR, args.id, InvoiceSettings.from_env())
+    _write(body, args.output)
+    return 0
+
+
+def add_invoice_commands(r: Registrar) -> None:
+    """``invoices list|show|finalize`` and ``orders list|receipt``."""
+    invoices = r.group("invoices", "invoices (drafts and finalized, PDFs)")
+    listing = r.command(invoices, "list", _list, "invoices, newest first")
+    listing.add_argument("--app")
+    listing.add_argument("--format", choices=("table", "json"), default="table")
+    show = r.command(invoices, "show", _show, "one finalized invoice, as JSON or its PDF")
+    show.add_argument("number", help="INV-YYYY-NNNNNN")
+    show.add_argument("--format", choices=("json", "pdf"), default="json")
+    show.add_argument("--output", metavar="FILE", help="write to FILE (default: stdout)")
+    final = r.command(invoices, "finalize", _finalize, "finalize the drafts that are due (cron)")
+    final.add_argument("--clickhouse", metavar="URL", help="default $CLICKHOUSE_URL or chdb")
+    orders = r.group("orders", "orders: top-ups, plan changes, extensions")
+    olist = r.command(orders, "list", _orders, "orders, newest first")
+    olist.add_argument("--app")
+    olist.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    receipt = r.command(orders, "receipt", _receipt, "the PDF receipt of a paid top-up")
+    receipt.add_argument("id", type=int)
+    receipt.add_argument("--output", metavar="FILE", help="write to FILE (default: stdout)")

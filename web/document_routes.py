@@ -1,0 +1,83 @@
+"""Orders & Invoices endpoints and what the console pages need besides the billing API:
+invoices and their PDFs, orders and receipts, a plan change's preview, the users an admin
+may make owners, extension requests, and who is signed in."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+
+from billing import documents
+from billing import operations as ops
+from billing.access import Actor
+from billing.errors import InvalidError
+from billing.finalize import InvoiceSettings
+from web.billing_api import BillingApi, Handler, app_of, endpoint
+
+
+def pdf_response(body: bytes, filename: str) -> web.Response:
+    """A PDF download."""
+    return web.Response(
+        body=body,
+        content_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def add_document_routes(app: web.Application, api: BillingApi, settings: InvoiceSettings) -> None:
+    """Register the Orders & Invoices and console endpoints."""
+    s, now = api.sessions, api.clock
+
+    async def invoices(r: web.Request, actor: Actor) -> Any:
+        return await asyncio.to_thread(documents.list_invoices, s, actor, r.query.get("app"))
+
+    async def invoice(r: web.Request, actor: Actor) -> Any:
+        return await asyncio.to_thread(documents.get_invoice, s, actor, r.match_info["number"])
+
+    async def invoice_pdf(r: web.Request, actor: Actor) -> Any:
+        number = r.match_info["number"]
+        body = await asyncio.to_thread(documents.invoice_pdf, s, actor, number)
+        return pdf_response(body, f"{number}.pdf")
+
+    async def orders(r: web.Request, actor: Actor) -> Any:
+        return await asyncio.to_thread(documents.list_orders, s, actor, r.query.get("app"))
+
+    async def receipt(r: web.Request, actor: Actor) -> Any:
+        text = r.match_info["id"]
+        if not text.isdigit():
+            raise InvalidError(f"order id {text!r} is not a number")
+        body = await asyncio.to_thread(documents.receipt_pdf, s, actor, int(text), settings)
+        return pdf_response(body, f"receipt-{int(text):06d}.pdf")
+
+    async def preview(r: web.Request, actor: Actor) -> Any:
+        code = r.query.get("plan", "")
+        return await asyncio.to_thread(ops.preview_change, s, actor, app_of(r), code, now())
+
+    async def users(_r: web.Request, actor: Actor) -> Any:
+        return await asyncio.to_thread(ops.list_users, s, actor)
+
+    async def extensions(r: web.Request, actor: Actor) -> Any:
+        app_id, status = r.query.get("app"), r.query.get("status")
+        return await asyncio.to_thread(ops.list_extensions, s, actor, app_id, status)
+
+    async def me(_r: web.Request, actor: Actor) -> Any:
+        return {"name": actor.name, "role": actor.role}
+
+    routes: list[tuple[str, str, Handler]] = [
+        ("GET", "/api/invoices", invoices),
+        ("GET", r"/api/invoices/{number:INV-\d{4}-\d+}.pdf", invoice_pdf),
+        ("GET", "/api/invoices/{number}", invoice),
+        ("GET", "/api/orders", orders),
+        ("GET", "/api/orders/{id}/receipt.pdf", receipt),
+        ("GET", "/api/subscriptions/{app}/plan-preview", preview),
+        ("GET", "/api/users", users),
+        ("GET", "/api/extensions", extensions),
+        ("GET", "/api/me", me),
+    ]
+    for method, path, handler in routes:
+        app.router.add_route(method, path, endpoint(api, handler))
