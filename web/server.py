@@ -24,12 +24,16 @@ from sinks.clickhouse.store import ClickHouseStore
 from web import auth
 from web.billing_api import BillingApi, authenticate
 from web.billing_routes import add_billing_routes
+from web.console import add_console
 
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
 ASSETS = {
     "usage.js": "application/javascript",
     "chart.js": "application/javascript",
     "usage.css": "text/css",
+    "console.js": "application/javascript",
+    "plans.js": "application/javascript",
+    "invoices.js": "application/javascript",
 }
 
 
@@ -79,6 +83,7 @@ def create_app(
     app.router.add_get("/api/health", health_page)
     if api is not None:
         _add_usage(app, api)
+        add_console(app, api.token, billing)
     if billing is not None:
         add_billing_routes(app, billing)
     return app
@@ -105,27 +110,6 @@ def _add_usage(app: web.Application, api: Api) -> None:
     app.router.add_get("/api/apps", apps)
     for name, content_type in ASSETS.items():
         app.router.add_get(f"/{name}", _asset_handler(name, content_type))
-    page, login = asset("usage.html").decode(), asset("login.html").decode()
-
-    async def usage_page(request: web.Request) -> web.Response:
-        if auth.allowed(request.headers, request.cookies, api.token):
-            return web.Response(text=page, content_type="text/html", headers=auth.NO_STORE)
-        return web.Response(
-            text=auth.login_form(login, failed=False), status=401, content_type="text/html"
-        )
-
-    async def log_in(request: web.Request) -> web.Response:
-        form = await request.post()
-        given = str(form.get("token", ""))
-        if api.token is None or not auth.matches(given, api.token):
-            return web.Response(
-                text=auth.login_form(login, failed=True), status=401, content_type="text/html"
-            )
-        headers = {"Location": "/usage", "Set-Cookie": auth.set_cookie(api.token)}
-        return web.Response(status=303, headers=headers)
-
-    app.router.add_get("/usage", usage_page)
-    app.router.add_post("/usage", log_in)
 
 
 def _asset_handler(name: str, content_type: str) -> Callable[[web.Request], Any]:
@@ -139,7 +123,7 @@ def _asset_handler(name: str, content_type: str) -> Callable[[web.Request], Any]
 
 async def _refused(request: web.Request, api: Api) -> web.Response | None:
     """401 without credentials (when a token is configured), 403 for a member's key."""
-    if api.users is not None and request.headers.get("Authorization", "").startswith("Bearer "):
+    if api.users is not None:
         actor = await authenticate(request, api.users)
         if actor is not None:
             if actor.role == "member":

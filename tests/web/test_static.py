@@ -1,4 +1,4 @@
-"""The Usage page's files: self-contained (no CDN), small, and readable (WCAG AA contrast)."""
+"""The console pages' files: self-contained (no CDN), small, and readable (WCAG AA contrast)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import pytest
 
 from web.server import ASSETS, asset
 
-PAGES = ("usage.html", "login.html", *ASSETS)
+HTML = ("usage.html", "plans.html", "invoices.html", "login.html")
+PAGES = (*HTML, *ASSETS)
+BUDGET = 45_000  # bytes a page loads (its HTML and the files it names), uncompressed
 
 
 def luminance(color: str) -> float:
@@ -53,13 +55,28 @@ def test_the_page_loads_nothing_from_other_hosts() -> None:
         assert "@import" not in text, name
 
 
-def test_the_page_is_small() -> None:
-    total = sum(len(asset(name)) for name in PAGES)
-    assert total < 40_000, total
+def named(page: str) -> set[str]:
+    """The files a page loads (scripts and styles; not the links to the other pages)."""
+    return set(re.findall(r'(?:src|href)="/([^"/]+\.(?:js|css))"', asset(page).decode()))
 
 
-def test_every_asset_the_page_names_is_served() -> None:
-    html = asset("usage.html").decode()
-    named = set(re.findall(r'(?:src|href)="/([^"]+)"', html))
-    assert named <= set(ASSETS)
-    assert resources.files("web").joinpath("static", "usage.html").is_file()
+@pytest.mark.parametrize("page", HTML)
+def test_each_page_is_small(page: str) -> None:
+    total = len(asset(page)) + sum(len(asset(name)) for name in named(page))
+    assert total < BUDGET, total
+
+
+@pytest.mark.parametrize("page", HTML)
+def test_every_asset_a_page_names_is_served(page: str) -> None:
+    assert named(page) <= set(ASSETS)
+    assert resources.files("web").joinpath("static", page).is_file()
+
+
+BADGES = re.compile(r"\.badge\.([a-z, .]+)\{ background: (#[0-9a-f]{6}); color: (#[0-9a-f]{6}); \}")
+
+
+def test_status_badges_meet_wcag_aa() -> None:
+    found = BADGES.findall(asset("usage.css").decode().replace("{", "{ ").replace("  ", " "))
+    assert len(found) >= 4, found
+    for name, background, foreground in found:
+        assert contrast(foreground, background) >= 4.5, name

@@ -273,6 +273,7 @@
   }
 
   function init() {
+    if (window.Console) window.Console.header("usage");
     const today = new Date().toISOString().slice(0, 10);
     $("to").value = today;
     $("from").value = new Date(Date.now() - 13 * DAY).toISOString().slice(0, 10);

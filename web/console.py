@@ -1,0 +1,101 @@
+"""The Billing console's pages (Usage, Plan, Orders & Invoices): sign-in, sign-out, and
+who may see which page.
+
+Signing in takes a user's API key or ``BILLING_API_TOKEN``; the browser gets a random
+session cookie (HttpOnly, SameSite=Strict; the store keeps its SHA-256). Members may sign
+in but see no billing page at all; the Usage page follows the same rule. Without any
+credential configured the Usage page stays open, as before; the billing pages always
+need a sign-in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from collections.abc import Awaitable, Callable
+from importlib import resources
+
+from aiohttp import web
+
+from billing.access import Actor, actor_for_key, close_web_session, open_web_session
+from web import auth
+from web.billing_api import SESSION_COOKIE, BillingApi, authenticate
+
+PAGES = {"/usage": "usage.html", "/plans": "plans.html", "/invoices": "invoices.html"}
+NO_ACCESS = (
+    "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>No access</title>"
+    "<link rel='stylesheet' href='/usage.css'></head><body><main class='login'>"
+    "<h1>No access to billing</h1><p id='no-access'>{name} is a member of this account: "
+    "members have no access to the Billing pages.</p><form method='post' action='/logout'>"
+    "<button type='submit'>Sign out</button></form></main></body></html>"
+)
+
+
+def _static(name: str) -> str:
+    return resources.files("web").joinpath("static", name).read_text()
+
+
+def _login(path: str, *, failed: bool) -> web.Response:
+    body = auth.login_form(_static("login.html"), failed=failed).replace("{{action}}", path)
+    return web.Response(text=body, status=401, content_type="text/html", headers=auth.NO_STORE)
+
+
+def add_console(app: web.Application, token: str | None, billing: BillingApi | None) -> None:
+    """Serve the pages and the sign-in and sign-out forms."""
+
+    async def who(request: web.Request) -> Actor | None:
+        return None if billing is None else await authenticate(request, billing)
+
+    def page(path: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+        text = _static(PAGES[path])
+
+        async def serve(request: web.Request) -> web.Response:
+            actor = await who(request)
+            if actor is not None and actor.role == "member":
+                body = NO_ACCESS.format(name=html.escape(actor.name))
+                return web.Response(text=body, status=403, content_type="text/html")
+            # the Usage page as before: open without a token, else the token (header)
+            legacy = path == "/usage" and auth.allowed(request.headers, request.cookies, token)
+            if actor is None and not legacy:
+                return _login(path, failed=False)
+            return web.Response(text=text, content_type="text/html", headers=auth.NO_STORE)
+
+        return serve
+
+    async def log_in(request: web.Request) -> web.Response:
+        given = str((await request.post()).get("token", "")).strip()
+        actor = await asyncio.to_thread(_actor_for, billing, token, given) if given else None
+        if actor is None or billing is None:
+            return _login(request.path, failed=True)
+        cookie = await asyncio.to_thread(_open, billing, actor)
+        value = f"{SESSION_COOKIE}={cookie}; HttpOnly; SameSite=Strict; Path=/; Max-Age=604800"
+        return web.Response(status=303, headers={"Location": request.path, "Set-Cookie": value})
+
+    async def log_out(request: web.Request) -> web.Response:
+        cookie = request.cookies.get(SESSION_COOKIE, "")
+        if cookie and billing is not None:
+            await asyncio.to_thread(_close, billing, cookie)
+        gone = f"{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"
+        return web.Response(status=303, headers={"Location": "/plans", "Set-Cookie": gone})
+
+    for path in PAGES:
+        app.router.add_get(path, page(path))
+        app.router.add_post(path, log_in)
+    app.router.add_post("/logout", log_out)
+
+
+def _actor_for(billing: BillingApi | None, token: str | None, key: str) -> Actor | None:
+    if billing is None:
+        return None
+    with billing.sessions() as session:
+        return actor_for_key(session, key, token)
+
+
+def _open(billing: BillingApi, actor: Actor) -> str:
+    with billing.sessions.begin() as session:
+        return open_web_session(session, actor, billing.clock())
+
+
+def _close(billing: BillingApi, cookie: str) -> None:
+    with billing.sessions.begin() as session:
+        close_web_session(session, cookie)

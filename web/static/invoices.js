@@ -1,0 +1,68 @@
+// The Orders & Invoices page: invoices (a finalized one's number downloads its PDF) and orders
+// (top-ups link their receipt), newest first, filtered by bot, the filter kept in the URL.
+"use strict";
+(function () {
+  const C = window.Console, { $, el, call } = C;
+  const enc = encodeURIComponent;
+
+  function setStatus(text, kind) {
+    $("status").textContent = text;
+    $("status").className = "status" + (kind ? " " + kind : "");
+    document.body.setAttribute("aria-busy", kind === "loading" ? "true" : "false");
+  }
+
+  function describe(order) {
+    const d = order.detail || {};
+    if (order.kind === "topup") return "Funds added";
+    if (order.kind === "plan_change") return d.cancelled ? "Plan change cancelled" : `Plan change ${d.from} → ${d.to}` + (d.effective ? ` (from ${C.day(d.effective)})` : "");
+    if (order.kind === "extension") return `Extension of ${d.days} days`;
+    return order.kind;
+  }
+
+  function invoiceRow(i) {
+    const name = i.number
+      ? el("a", { href: i.pdf, download: `${i.number}.pdf`, "data-number": i.number, "aria-label": `Download invoice ${i.number} (PDF)` }, i.number)
+      : el("span", { class: "muted" }, "Draft");
+    return el("tr", { "data-number": i.number || "" }, el("th", { scope: "row" }, name), el("td", {}, i.app_id),
+      el("td", {}, `${C.day(i.period_start)} to ${C.day(i.period_end)}`), el("td", {}, i.status === "draft" ? "In progress" : "Finalized"),
+      el("td", { class: "num" }, C.money(i.total, i.currency)), el("td", {}, C.day(i.finalized_at)));
+  }
+
+  function orderRow(o) {
+    const receipt = o.receipt ? el("a", { href: o.receipt, download: `receipt-${o.id}.pdf` }, "Receipt (PDF)") : el("span", { class: "muted" }, "–");
+    return el("tr", { "data-order": o.id }, el("th", { scope: "row" }, C.day(o.created_at)), el("td", {}, o.app_id),
+      el("td", {}, describe(o)), el("td", {}, o.status), el("td", { class: "num" }, C.money(o.amount, o.currency)),
+      el("td", {}, o.requested_by), el("td", {}, receipt));
+  }
+
+  async function load() {
+    const app = $("bot").value;
+    C.remember({ app });
+    setStatus("Loading orders and invoices…", "loading");
+    const query = app ? `?app=${enc(app)}` : "";
+    try {
+      const [invoices, orders] = await Promise.all([call("GET", `/api/invoices${query}`), call("GET", `/api/orders${query}`)]);
+      $("invoices").tBodies[0].replaceChildren(...invoices.map(invoiceRow));
+      $("orders").tBodies[0].replaceChildren(...orders.map(orderRow));
+      setStatus(invoices.length || orders.length ? `${invoices.length} invoices and ${orders.length} orders.` : "No orders or invoices yet.", invoices.length || orders.length ? "" : "empty");
+    } catch (error) {
+      $("invoices").tBodies[0].replaceChildren();
+      $("orders").tBodies[0].replaceChildren();
+      setStatus(`Could not load orders and invoices: ${error.message}`, "error");
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", async () => {
+    await C.header("invoices");
+    const wanted = C.params().get("app") || "";
+    try {
+      const subs = await call("GET", "/api/subscriptions");
+      const bots = subs.filter((s) => s.kind !== "enterprise").map((s) => s.app_id);  // no Orders & Invoices for Enterprise
+      $("bot").append(...bots.map((b) => new Option(b, b)));
+      if (wanted && !bots.includes(wanted)) $("bot").append(new Option(wanted, wanted));
+    } catch (_) { /* load() reports it */ }
+    $("bot").value = wanted;
+    $("bot").addEventListener("change", load);
+    await load();
+  });
+})();

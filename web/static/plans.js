@@ -1,0 +1,222 @@
+// The Plan page: bots with status, plan and balance; an information icon explains notices;
+// Manage opens what a bot admin does with a plan, each step confirmed, errors in words.
+"use strict";
+(function () {
+  const C = window.Console, { $, el, call } = C;
+  const state = { me: null, subs: [] };
+  const enc = encodeURIComponent;
+  const EXPLAIN = {
+    low: (s) => `Low balance: ${C.money(s.balance, s.currency)} is below the threshold of ${C.money(s.low_balance, s.currency)}. Add funds to keep a margin.`,
+    depleted: (s) => `Depleted: the balance is below zero (${C.money(s.balance, s.currency)}). Usage is still metered and charged; add funds.`,
+    expiring: (s) => `Expiring: the plan ends on ${C.day(s.ends_at)}. Request an extension to keep it.`,
+    expired: (s) => `Expired: the plan ended on ${C.day(s.ends_at)}. Usage is still metered but no longer charged.`,
+    "downgrade scheduled": (s) => `Downgrade scheduled: the bot moves to ${s.pending_plan} on ${C.day(s.period_end)}. You can cancel it until then.`,
+  };
+
+  function setStatus(text, kind) {
+    $("status").textContent = text;
+    $("status").className = "status" + (kind ? " " + kind : "");
+    document.body.setAttribute("aria-busy", kind === "loading" ? "true" : "false");
+  }
+
+  async function load() {
+    setStatus("Loading your bots…", "loading");
+    try {
+      state.subs = await call("GET", "/api/subscriptions");
+      const select = $("bot"), wanted = C.params().get("app") || select.value;
+      select.replaceChildren(new Option("All bots", ""), ...state.subs.map((s) => new Option(s.app_id, s.app_id)));
+      select.value = state.subs.some((s) => s.app_id === wanted) ? wanted : "";
+      render();
+    } catch (error) {
+      setStatus(`Could not load your bots: ${error.message}`, "error");
+    }
+  }
+
+  function render() {
+    const only = $("bot").value;
+    C.remember({ app: only });
+    const shown = state.subs.filter((s) => !only || s.app_id === only);
+    $("bots").tBodies[0].replaceChildren(...shown.map(row));
+    setStatus(shown.length ? `${shown.length} bot${shown.length === 1 ? "" : "s"}.` : "No bots to show.", shown.length ? "" : "empty");
+  }
+
+  function row(s) {
+    const status = el("td", {}, el("span", { class: `badge ${s.status}` }, s.status), " ", s.notices.length ? info(s) : null);
+    const balance = s.kind === "prepaid" ? C.money(s.balance, s.currency) : `Due ${C.money(s.amount_due, s.currency)}`;
+    const actions = el("td", { class: "actions-cell" }, C.menu("Manage", items(s), `Manage ${s.app_id}`));
+    if (state.me && state.me.role === "admin") {
+      actions.append(C.menu("⋯", [{ label: "Change bot owner", run: () => owner(s) }], `More actions for ${s.app_id}`));
+    }
+    return el("tr", { "data-app": s.app_id },
+      el("th", { scope: "row" }, s.app_id), status,
+      el("td", {}, `${s.plan} `, el("span", { class: "muted" }, `(${s.kind})`)),
+      el("td", { class: "balance" }, balance),
+      el("td", {}, `${C.day(s.period_start)} to ${C.day(s.period_end)}`),
+      el("td", { class: "owner" }, s.owner), actions);
+  }
+
+  function info(s) {
+    const id = `notices-${s.app_id}`.replace(/[^A-Za-z0-9_-]/g, "_");
+    const pop = el("div", { class: "popover", id, role: "note", hidden: true },
+      el("ul", {}, ...s.notices.map((n) => el("li", {}, (EXPLAIN[n] || (() => n))(s)))));
+    const button = el("button", { type: "button", class: "info-button", "aria-label": `Notices for ${s.app_id}: ${s.notices.join(", ")}`,
+      "aria-expanded": "false", "aria-controls": id, title: s.notices.join(", ") }, "i");
+    let pinned = false;  // a click keeps it open; hovering shows it while the pointer is there
+    const toggle = (open) => { pop.hidden = !open; button.setAttribute("aria-expanded", String(open)); };
+    button.addEventListener("click", () => { pinned = !pinned; toggle(pinned); });
+    button.addEventListener("mouseenter", () => toggle(true));
+    button.addEventListener("mouseleave", () => { if (!pinned) toggle(false); });
+    button.addEventListener("keydown", (e) => { if (e.key === "Escape") { pinned = false; toggle(false); } });
+    return el("span", { class: "info" }, button, pop);
+  }
+
+  function items(s) {
+    const list = [{ label: "View plan and usage", run: () => view(s) }, { label: "Change plan", run: () => change(s) }];
+    if (s.pending_plan) list.push({ label: "Cancel the scheduled downgrade", run: () => cancel(s) });
+    if (s.kind === "prepaid") list.push({ label: "Add funds", run: () => funds(s) });
+    if (s.ends_at) list.push({ label: "Request a plan extension", run: () => extension(s) });
+    if (state.me && state.me.role === "admin") list.push({ label: "Review extension requests", run: () => review(s) });
+    if (s.kind !== "enterprise") list.push({ label: "Orders & Invoices", run: () => { window.location.href = `/invoices?app=${enc(s.app_id)}`; } });
+    return list;
+  }
+
+  const button = (text, id, run) => el("button", { type: "button", id, onclick: run }, text);
+  const form = (submit, ...children) => el("form", { onsubmit: (e) => { e.preventDefault(); submit(); } }, ...children);
+  const done = (d, text) => { d.show(el("p", { class: "result", id: "result" }, text), d.actions(button("Close", "close", () => d.close()))); load(); };
+
+  function view(s) {
+    C.dialog(`${s.app_id}: plan and usage`, (d) => {
+      const meters = [["billing_sessions", "Billing sessions"], ["voice_sessions", "Voice sessions"], ["agents", "Agents"]];
+      const table = el("table", { class: "left", id: "usage-table" },
+        el("thead", {}, el("tr", {}, ...["Meter", "Included", "Used", "Charges"].map((h) => el("th", { scope: "col" }, h)))),
+        el("tbody", {}, ...meters.map(([k, name]) => el("tr", {}, el("th", { scope: "row" }, name),
+          el("td", {}, String(s.included[k])), el("td", {}, String(s.usage[k])), el("td", {}, C.money(s.charges[k], s.currency))))));
+      const facts = el("p", {}, `${s.plan} (${s.kind}), ${s.monthly_fee} ${s.currency} a month. Period ${C.day(s.period_start)} to ${C.day(s.period_end)} (${s.time_zone}).`,
+        s.ends_at ? ` Ends on ${C.day(s.ends_at)}.` : "", s.pending_plan ? ` Moves to ${s.pending_plan} on ${C.day(s.period_end)}.` : "");
+      d.show(facts, table, d.actions(button("Close", "close", () => d.close())));
+    });
+  }
+
+  function change(s) {
+    C.dialog(`Change the plan of ${s.app_id}`, async (d) => {
+      let plans = [];
+      try { plans = await call("GET", "/api/plans"); } catch (error) { d.fail(`Could not load the plans: ${error.message}`); }
+      const latest = new Map();
+      for (const p of plans) if (p.currency === s.currency && p.code !== s.plan) latest.set(p.code, p);
+      const select = el("select", { id: "plan-choice" }, ...[...latest.values()].map((p) => new Option(`${p.name} (${p.code}): ${p.monthly_fee} ${p.currency} a month`, p.code)));
+      const confirm = async (code) => {
+        try {
+          const r = await call("POST", `/api/subscriptions/${enc(s.app_id)}/plan`, { plan: code });
+          done(d, r.status === "scheduled" ? `Scheduled: ${s.app_id} moves to ${code} on ${C.day(r.detail.effective)}.`
+            : `Changed to ${code}. Charged ${r.amount} ${r.currency} for the rest of the period.`);
+        } catch (error) { d.fail(`Could not change the plan: ${error.message}`); }
+      };
+      const next = async () => {
+        const code = select.value;
+        try {
+          const p = await call("GET", `/api/subscriptions/${enc(s.app_id)}/plan-preview?plan=${enc(code)}`);
+          const text = p.kind === "upgrade"
+            ? `Upgrade from ${p.from} to ${p.to} now: ${p.proration} ${s.currency} is charged for the rest of this period, and ${p.to}'s included quantities and prices apply to the whole period.`
+            : `Downgrade from ${p.from} to ${p.to} on ${C.day(p.effective)}, when the next period starts. You can cancel it until then.`;
+          d.show(el("p", { id: "preview" }, text), d.actions(d.cancel(), button("Confirm", "confirm", () => confirm(code))));
+        } catch (error) { d.fail(`Could not preview the change: ${error.message}`); }
+      };
+      if (!latest.size) { d.show(el("p", {}, `No other plan in ${s.currency}.`), d.actions(d.cancel("Close"))); return; }
+      d.show(form(next, el("div", { class: "field" }, el("label", { for: "plan-choice" }, "New plan"), select),
+        d.actions(d.cancel(), el("button", { type: "submit", id: "review" }, "Review"))));
+    });
+  }
+
+  function cancel(s) {
+    C.dialog(`Cancel the downgrade of ${s.app_id}`, (d) => {
+      const confirm = async () => {
+        try { await call("DELETE", `/api/subscriptions/${enc(s.app_id)}/plan-change`); done(d, `The move to ${s.pending_plan} is cancelled; ${s.app_id} stays on ${s.plan}.`); }
+        catch (error) { d.fail(`Could not cancel: ${error.message}`); }
+      };
+      d.show(el("p", {}, `Keep ${s.app_id} on ${s.plan} instead of moving to ${s.pending_plan} on ${C.day(s.period_end)}?`),
+        d.actions(d.cancel("Keep the downgrade"), button("Cancel the downgrade", "confirm", confirm)));
+    });
+  }
+
+  function funds(s) {
+    C.dialog(`Add funds to ${s.app_id}`, (d) => {
+      const key = window.crypto && crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+      const input = el("input", { id: "amount", inputmode: "decimal", autocomplete: "off", required: true, placeholder: "100.00" });
+      const confirm = async (amount) => {
+        try {
+          const r = await call("POST", `/api/subscriptions/${enc(s.app_id)}/funds`, { amount, idempotency_key: key });
+          done(d, `Added ${r.amount} ${r.currency}. The balance of ${s.app_id} is now ${C.money(r.subscription.balance, r.currency)}.`);
+        } catch (error) { d.fail(`Could not add funds: ${error.message}`); }
+      };
+      const next = () => {
+        const amount = input.value.trim();
+        if (!amount) { d.fail("Enter an amount, such as 100.00."); return; }
+        d.show(el("p", { id: "preview" }, `Add ${amount} ${s.currency} to the balance of ${s.app_id} (now ${C.money(s.balance, s.currency)})?`),
+          d.actions(d.cancel(), button("Confirm", "confirm", () => confirm(amount))));
+      };
+      d.show(form(next, el("div", { class: "field" }, el("label", { for: "amount" }, `Amount (${s.currency})`), input),
+        d.actions(d.cancel(), el("button", { type: "submit", id: "review" }, "Review"))));
+    });
+  }
+
+  function extension(s) {
+    C.dialog(`Request a plan extension for ${s.app_id}`, (d) => {
+      const days = el("input", { id: "days", type: "number", min: "1", max: "90", required: true, value: "30" });
+      const reason = el("textarea", { id: "reason", rows: "3", maxlength: "2000" });
+      const confirm = async () => {
+        try {
+          const r = await call("POST", `/api/subscriptions/${enc(s.app_id)}/extensions`, { days: Number(days.value), reason: reason.value });
+          done(d, `Requested ${r.days} more days (request #${r.id}). An admin will approve or reject it.`);
+        } catch (error) { d.fail(`Could not request the extension: ${error.message}`); }
+      };
+      const next = () => d.show(el("p", { id: "preview" }, `Ask for ${days.value} more days of ${s.plan} (now ending ${C.day(s.ends_at)})?`),
+        d.actions(d.cancel(), button("Confirm", "confirm", confirm)));
+      d.show(form(next, el("div", { class: "field" }, el("label", { for: "days" }, "Days (1 to 90)"), days),
+        el("div", { class: "field" }, el("label", { for: "reason" }, "Reason"), reason),
+        d.actions(d.cancel(), el("button", { type: "submit", id: "review" }, "Review"))));
+    });
+  }
+
+  function review(s) {
+    C.dialog(`Extension requests for ${s.app_id}`, async (d) => {
+      let pending = [];
+      try { pending = await call("GET", `/api/extensions?app=${enc(s.app_id)}&status=requested`); } catch (error) { d.fail(error.message); }
+      const decide = (x, approve) => {
+        const verb = approve ? "Approve" : "Reject";
+        d.show(el("p", { id: "preview" }, `${verb} ${x.days} more days for ${s.app_id}, requested by ${x.requested_by}?`),
+          d.actions(d.cancel(), button(verb, "confirm", async () => {
+            try {
+              const r = await call("POST", `/api/extensions/${x.id}/${approve ? "approve" : "reject"}`);
+              done(d, approve ? `Approved. The plan of ${s.app_id} now ends on ${C.day(r.subscription.ends_at)}.` : `Rejected request #${x.id}.`);
+            } catch (error) { d.fail(`Could not ${verb.toLowerCase()}: ${error.message}`); }
+          })));
+      };
+      const list = el("ul", {}, ...pending.map((x) => el("li", {}, `#${x.id}: ${x.days} days, “${x.reason || "no reason given"}” by ${x.requested_by} `,
+        el("button", { type: "button", "data-approve": x.id, onclick: () => decide(x, true) }, "Approve"), " ",
+        el("button", { type: "button", class: "secondary", "data-reject": x.id, onclick: () => decide(x, false) }, "Reject"))));
+      d.show(pending.length ? list : el("p", {}, "No requests are waiting."), d.actions(d.cancel("Close")));
+    });
+  }
+
+  function owner(s) {
+    C.dialog(`Change the owner of ${s.app_id}`, async (d) => {
+      let users = [];
+      try { users = await call("GET", "/api/users"); } catch (error) { d.fail(`Could not load the users: ${error.message}`); }
+      const select = el("select", { id: "owner-choice" }, ...users.filter((u) => u.name !== s.owner).map((u) => new Option(`${u.name} (${u.role})`, u.name)));
+      const confirm = async (to) => {
+        try { await call("POST", `/api/subscriptions/${enc(s.app_id)}/owner`, { owner: to }); done(d, `${to} now owns ${s.app_id}.`); }
+        catch (error) { d.fail(`Could not change the owner: ${error.message}`); }
+      };
+      const next = () => d.show(el("p", { id: "preview" }, `Make ${select.value} the owner of ${s.app_id} instead of ${s.owner}?`),
+        d.actions(d.cancel(), button("Confirm", "confirm", () => confirm(select.value))));
+      d.show(form(next, el("div", { class: "field" }, el("label", { for: "owner-choice" }, "New owner"), select),
+        d.actions(d.cancel(), el("button", { type: "submit", id: "review" }, "Review"))));
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", async () => {
+    $("bot").addEventListener("change", render);
+    state.me = await C.header("plans");
+    await load();
+  });
+})();
