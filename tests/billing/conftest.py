@@ -3,56 +3,14 @@ PostgreSQL server (``deploy/postgres/local.sh``), each test on a database of its
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 
 from billing import db
 from billing.operations import Sessions
-
-PG_ADMIN_URL = os.environ.get(
-    "BILLING_TEST_PG_URL", "postgresql+psycopg://billing@127.0.0.1:55432/postgres"
-)
-
-
-def postgres_reachable() -> bool:
-    try:
-        with create_engine(PG_ADMIN_URL).connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except OperationalError:
-        return False
-    return True
-
-
-def _postgres_or_skip() -> None:
-    if postgres_reachable():
-        return
-    message = f"no PostgreSQL at {PG_ADMIN_URL}: run deploy/postgres/local.sh start"
-    if os.environ.get("BILLING_PG_REQUIRED"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def fresh_postgres() -> tuple[str, str]:
-    """A new empty database on the test server: (its URL, its name)."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", name
-
-
-def drop_postgres(name: str) -> None:
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+from tests.billing.pg import drop_postgres, fresh_postgres, postgres_or_skip
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -61,7 +19,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'billing.db'}"
         return
-    _postgres_or_skip()
+    postgres_or_skip()
     url, name = fresh_postgres()
     yield url
     drop_postgres(name)

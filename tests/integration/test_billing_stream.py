@@ -19,7 +19,6 @@ import orjson
 import pytest
 
 from billing.delivery import sign
-from tests.billing.conftest import drop_postgres, fresh_postgres, postgres_reachable
 from tests.integration.backends import bootstrap, store_url
 from tests.integration.webhook_receiver import Receiver
 from tests.integration.workers import (
@@ -37,18 +36,6 @@ PRICES = {"billing_sessions": "0.0125", "voice_sessions": "0.0333", "agents": "1
 FEE, FUNDS = Decimal("5.00"), Decimal("100.00")
 ZONES = ("Asia/Kolkata", "Asia/Kathmandu", "UTC")
 SECRET = b"test-webhook-secret-0123456789"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def money_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'billing.db'}"
-        return
-    if not postgres_reachable():
-        pytest.skip("no PostgreSQL: run deploy/postgres/local.sh start")
-    url, name = fresh_postgres()
-    yield url
-    drop_postgres(name)
 
 
 def run(*args: str, cwd: Path) -> Any:
