@@ -1,4 +1,4 @@
-"""``billing-meter``: replay, usage, generate (and the streaming commands).
+"""``billing-meter``: metering (replay, usage, generate, worker, produce) and billing.
 
 Every user error ends in one line on stderr and a non-zero exit, never a traceback.
 """
@@ -15,15 +15,14 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import NoReturn
 
 import orjson
 
 from agents.kafka.admin import KafkaUnavailableError
-from agents.settings import WorkerSettings, parse_roles
 from billing.db import StoreError as MoneyStoreError
-from billing.posting import parse_expiring_days
 from billing_meter import billing_cli
+from billing_meter.settings import SettingsError, worker_settings
 from pipeline import report
 from pipeline.eventfile import EventFileError, open_event_file, read_messages
 from pipeline.replay import replay, summary_line
@@ -31,8 +30,6 @@ from pipeline.settings import add_rule_options, config_from
 from pipeline.tracegen import TraceSpec, generate
 from sinks.base import BatchingSink
 from sinks.clickhouse.store import StoreError, default_url, open_store
-
-Number = TypeVar("Number", int, float)
 
 
 class UserError(Exception):
@@ -153,63 +150,16 @@ def _usage_from_api(args: argparse.Namespace, query: dict[str, str]) -> list[dic
     return data
 
 
-def _worker_settings(args: argparse.Namespace) -> WorkerSettings:
-    roles = parse_roles(getattr(args, "roles", None) or "meter,sink,web,billing")
-    partitions = int(os.environ.get("BILLING_PARTITIONS", "0") or 0) or args.partitions
-    if partitions <= 0:
-        raise UserError("--partitions must be positive")
-    defaults = WorkerSettings()
-    return WorkerSettings(
-        bootstrap=args.bootstrap or os.environ.get("KAFKA_BOOTSTRAP") or "127.0.0.1:9092",
-        clickhouse_url=getattr(args, "clickhouse", None) or default_url(),
-        roles=roles,
-        web_host=getattr(args, "web_host", "127.0.0.1"),
-        web_port=getattr(args, "web_port", 6066),
-        api_token=os.environ.get("BILLING_API_TOKEN") or None,
-        partitions=partitions,
-        topic_prefix=args.topic_prefix or "",
-        cfg=config_from(args),
-        meter_batch=_env_number("BILLING_METER_BATCH", defaults.meter_batch, int),
-        sink_batch=_env_number("BILLING_SINK_BATCH", defaults.sink_batch, int),
-        batch_within_s=_env_number("BILLING_BATCH_WITHIN", defaults.batch_within_s, float),
-        billing_db_url=getattr(args, "db", None) or None,
-        posting_interval_s=_posting_interval(),
-        expiring_days=parse_expiring_days(os.environ.get("BILLING_EXPIRING_DAYS") or "7,3,1"),
-    )
-
-
-def _posting_interval() -> float:
-    seconds = _env_number("BILLING_POST_INTERVAL", WorkerSettings().posting_interval_s, float)
-    if seconds > 30:
-        raise UserError("BILLING_POST_INTERVAL must be at most 30 s (balances lag by <= 60 s)")
-    return seconds
-
-
-def _env_number(name: str, default: Number, kind: type[Number]) -> Number:
-    """A positive number from the environment, else ``default``; raises ``UserError``."""
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = kind(text)
-    except ValueError:
-        expected = "an integer" if kind is int else "a number"
-        raise UserError(f"{name}: {text!r} is not {expected}") from None
-    if value <= 0:
-        raise UserError(f"{name} must be positive, got {text}")
-    return value
-
-
 def _cmd_worker(args: argparse.Namespace) -> int:
     from billing_meter.worker import run_worker  # noqa: PLC0415 - only streaming needs Kafka
 
-    return run_worker(_worker_settings(args))
+    return run_worker(worker_settings(args))
 
 
 def _cmd_produce(args: argparse.Namespace) -> int:
     from agents.produce import from_thread, produce  # noqa: PLC0415 - see above
 
-    settings = _worker_settings(args)
+    settings = worker_settings(args)
     if args.path == "-":  # standard input: each line sent as it arrives (paced producers)
         lines = read_messages(sys.stdin.buffer, "stdin: ")
         count = asyncio.run(produce(from_thread(lines), settings))
@@ -344,6 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ValueError,
         KafkaUnavailableError,
         MoneyStoreError,
+        SettingsError,
     ) as exc:
         print(f"billing-meter: error: {exc}", file=sys.stderr)
         return 2

@@ -9,7 +9,7 @@ from pathlib import Path
 from billing import documents
 from billing.access import OPERATOR
 from billing.finalize import InvoiceSettings, finalize_due
-from billing_meter.billing_cli import Registrar, now_ms, open_sessions, print_data
+from billing_meter.cli_support import Registrar, now_ms, open_sessions, print_data
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -1,0 +1,95 @@
+"""``billing-meter balance``, ``ledger``, ``ledger post`` and ``notifications``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from billing import operations
+from billing.access import OPERATOR
+from billing_meter.cli_support import (
+    Registrar,
+    add_format,
+    now_ms,
+    open_sessions,
+    print_data,
+)
+
+
+def _balance(args: argparse.Namespace) -> int:
+    rows = operations.subscriptions(open_sessions(args), OPERATOR, args.app, now_ms())
+    cols = (
+        "app_id",
+        "plan",
+        "kind",
+        "status",
+        "balance",
+        "currency",
+        "period_start",
+        "owner",
+        "notices",
+    )
+    print_data(rows, args.format, cols)
+    return 0
+
+
+def _ledger(args: argparse.Namespace) -> int:
+    rows = operations.ledger(open_sessions(args), OPERATOR, args.app)
+    cols = (
+        "id",
+        "app_id",
+        "kind",
+        "amount",
+        "currency",
+        "period_start",
+        "meter",
+        "reason",
+        "created_at",
+    )
+    print_data(rows, args.format, cols)
+    return 0
+
+
+def _notifications(args: argparse.Namespace) -> int:
+    rows = operations.notifications(open_sessions(args), OPERATOR, args.app)
+    print_data(rows, args.format, ("id", "app_id", "kind", "created_at", "published", "data"))
+    return 0
+
+
+def _ledger_post(args: argparse.Namespace) -> int:
+    from billing.posting import (  # noqa: PLC0415 - only this needs it
+        ReportUsage,
+        parse_expiring_days,
+        post_once,
+    )
+    from sinks.clickhouse.store import default_url, open_store  # noqa: PLC0415
+
+    sessions = open_sessions(args)
+    store = open_store(args.clickhouse or default_url())
+    try:
+        days = parse_expiring_days(os.environ.get("BILLING_EXPIRING_DAYS") or "7,3,1")
+        result = post_once(sessions, ReportUsage(store), now_ms(), days)
+    finally:
+        store.close()
+    print(f"posted {result.entries} ledger entries for {result.subscriptions} subscriptions")
+    return 0
+
+
+def add_ledger_commands(r: Registrar) -> None:
+    """``balance``, ``ledger``, ``ledger post``, ``notifications``."""
+    bal = r.command(r.commands, "balance", _balance, "balances, status and current usage")
+    bal.add_argument("--app")
+    add_format(bal, "table", "json")
+    led = r.command(r.commands, "ledger", _ledger, "ledger entries (and: ledger post)")
+    led.add_argument("--app")
+    add_format(led, "table", "json", "csv")
+    post = r.command(
+        led.add_subparsers(dest="ledger_command", parser_class=type(led)),
+        "post",
+        _ledger_post,
+        "post usage charges from ClickHouse once (for cron)",
+    )
+    post.add_argument("--clickhouse", metavar="URL", help="default $CLICKHOUSE_URL or chdb")
+    notes = r.command(r.commands, "notifications", _notifications, "stored notifications")
+    notes.add_argument("--app")
+    add_format(notes, "table", "json")
