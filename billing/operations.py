@@ -229,3 +229,9 @@ def list_extensions(
             query = query.where(Extension.status == status)
         rows = session.scalars(query.order_by(Extension.id.desc()))
         return [views.extension_json(e, apps[e.subscription_id]) for e in rows]
+
+
+def owned_apps(sessions: Sessions, actor: Actor) -> list[str]:
+    """The app ids ``actor`` may see (an owner's bots; every app for an admin)."""
+    with sessions() as session:
+        return [s.app_id for s in views.visible_subscriptions(session, actor)]

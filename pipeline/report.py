@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Protocol
@@ -208,13 +208,16 @@ class UsageStore(Protocol):
         app_id: str | None,
         sum_apps: bool,
         tz: str = "UTC",
+        apps: Sequence[str] | None = None,
     ) -> list[tuple[Any, ...]]:
         """Rows (period start as a UTC instant, app, usage, voice, alert, agents), sorted."""
         ...
 
 
-def fetch(store: UsageStore, request: ReportRequest) -> list[dict[str, Any]]:
-    """The SPEC section 6 objects for a resolved request."""
+def fetch(
+    store: UsageStore, request: ReportRequest, apps: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """The SPEC section 6 objects for a resolved request (only ``apps``, when given)."""
     rows = store.usage_rows(
         by=request.by,
         start_ms=request.start_ms,
@@ -222,6 +225,7 @@ def fetch(store: UsageStore, request: ReportRequest) -> list[dict[str, Any]]:
         app_id=request.app_id,
         sum_apps=request.all_apps,
         tz=request.tz or "UTC",
+        apps=apps,
     )
     return to_report(rows, request.by, request.tz)
 

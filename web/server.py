@@ -18,6 +18,7 @@ import orjson
 from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
 
+from billing.operations import owned_apps
 from pipeline import report
 from pipeline.report import ReportError
 from sinks.clickhouse.store import ClickHouseStore
@@ -94,8 +95,14 @@ def _add_usage(app: web.Application, api: Api) -> None:
         refused = await _refused(request, api)
         if refused is not None:
             return refused
+        only = await _owners_apps(request, api)
+        app = request.query.get("app")
+        if only is not None and app is not None and app not in only:
+            return json_response({"error": f"you do not own {app}"}, status=403)
         try:
-            resolved, rows = await asyncio.to_thread(usage_from_query, api, dict(request.query))
+            resolved, rows = await asyncio.to_thread(
+                usage_from_query, api, dict(request.query), only
+            )
         except ReportError as exc:
             return json_response({"error": str(exc)}, status=400)
         return json_response(rows, headers=range_headers(resolved))
@@ -104,7 +111,9 @@ def _add_usage(app: web.Application, api: Api) -> None:
         refused = await _refused(request, api)
         if refused is not None:
             return refused
-        return json_response(await asyncio.to_thread(apps_list, api))
+        only = await _owners_apps(request, api)  # an owner's list is their bots
+        listed = sorted(only) if only is not None else await asyncio.to_thread(apps_list, api)
+        return json_response(listed)
 
     app.router.add_get("/api/usage", usage)
     app.router.add_get("/api/apps", apps)
@@ -119,6 +128,17 @@ def _asset_handler(name: str, content_type: str) -> Callable[[web.Request], Any]
         return web.Response(body=body, content_type=content_type, headers=auth.NO_STORE)
 
     return serve
+
+
+async def _owners_apps(request: web.Request, api: Api) -> list[str] | None:
+    """An owner's bots (an owner sees only their own usage); None for everyone else."""
+    if api.users is None:
+        return None
+    actor = await authenticate(request, api.users)
+    if actor is None or actor.role != "owner":
+        return None
+    users = api.users
+    return await asyncio.to_thread(owned_apps, users.sessions, actor)
 
 
 async def _refused(request: web.Request, api: Api) -> web.Response | None:
@@ -150,12 +170,13 @@ def range_headers(request: report.ReportRequest) -> dict[str, str]:
 
 
 def usage_from_query(
-    api: Api, query: Mapping[str, str]
+    api: Api, query: Mapping[str, str], apps: list[str] | None = None
 ) -> tuple[report.ReportRequest, list[dict[str, Any]]]:
-    """The SPEC section 6 report for the query parameters; raises ``ReportError``."""
+    """The SPEC section 6 report for the query parameters (only ``apps``, when given);
+    raises ``ReportError``."""
     request = report.from_query(query)
     with api.lock:
-        return request, report.fetch(api.store, request)
+        return request, report.fetch(api.store, request, apps)
 
 
 def apps_list(api: Api) -> list[str]:

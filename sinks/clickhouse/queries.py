@@ -46,7 +46,7 @@ def sessions_query(db: str, *, by: str, tz: str, app_filter: bool, sum_apps: boo
     app_col = "'*'" if sum_apps else "app_id"
     where = "quarter >= {start:DateTime('UTC')} AND quarter < {end:DateTime('UTC')}"
     if app_filter:
-        where += " AND app_id = {app:String}"
+        where += " AND app_id IN {apps:Array(String)}"
     return (
         f"SELECT {period_of(by, 'quarter', tz)} AS p, {app_col} AS a, "
         "sum(usage), sum(voice), sum(alert) "
@@ -67,7 +67,7 @@ def agents_query(db: str, *, by: str, tz: str, app_filter: bool, sum_apps: bool)
         "day >= toDate({start:DateTime('UTC')} - 86400) AND day <= toDate({end:DateTime('UTC')})"
     )
     if app_filter:
-        where += " AND app_id = {app:String}"
+        where += " AND app_id IN {apps:Array(String)}"
     # each day's mask cut to the requested range [start, end): bits [lo, hi)
     bit = "greatest(0, least(96, intDiv(toInt64({x}) - toInt64(d0), 900)))"
     lo, hi = bit.format(x="{start:DateTime('UTC')}"), bit.format(x="{end:DateTime('UTC')}")

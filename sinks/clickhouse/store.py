@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -139,12 +140,18 @@ class ClickHouseStore:
         app_id: str | None,
         sum_apps: bool,
         tz: str = "UTC",
+        apps: Sequence[str] | None = None,
     ) -> list[tuple[Any, ...]]:
-        """Report rows, sorted: (period start, app_id, usage, voice, alert, agents)."""
-        app_filter = app_id is not None
+        """Report rows, sorted: (period start, app_id, usage, voice, alert, agents).
+
+        ``app_id`` keeps one app; ``apps`` keeps only those (an owner's bots)."""
+        chosen = [app_id] if app_id is not None else None if apps is None else list(apps)
+        if chosen is not None and apps is not None:
+            chosen = [app for app in chosen if app in set(apps)]
+        app_filter = chosen is not None
         params: dict[str, Any] = {"start": _utc(start_ms), "end": _utc(end_ms)}
-        if app_id is not None:
-            params["app"] = app_id
+        if chosen is not None:
+            params["apps"] = chosen
         counts: dict[tuple[Any, str], list[int]] = {}
         for period, app, usage, voice, alert in self._client.query(
             sessions_query(self.database, by=by, tz=tz, app_filter=app_filter, sum_apps=sum_apps),

@@ -85,3 +85,61 @@ def test_ist_months_split_at_1830_utc_in_quantities_and_charges(
             "agents": "-20.00",
         },
     }
+
+
+def test_owners_see_only_their_bots_usage(store: ClickHouseStore, tmp_path: Path) -> None:
+    import asyncio
+    import threading
+
+    from aiohttp.test_utils import TestClient, TestServer
+    from prometheus_client import CollectorRegistry
+
+    from web.billing_api import BillingApi
+    from web.server import Api, create_app
+
+    sink = BatchingSink(store)
+    for n, app in enumerate(["bot-1", "bot-1", "bot-2"]):
+        sink.add(
+            BillingSession(f"{app}/c{n}/0@0/usage/0", "usage", app, f"c{n}", 0, 0, "web", EDGE)
+        )
+    sink.flush()
+    sessions = db.open_store(f"sqlite:///{tmp_path / 'b.db'}")
+    keys = seed(sessions).keys
+    for app, owner in (("bot-1", "alice"), ("bot-2", "carol")):
+        ops.subscribe(
+            sessions,
+            OPERATOR,
+            app_id=app,
+            plan="starter",
+            owner=owner,
+            start="2026-11-01",
+            tz="UTC",
+            low_balance=None,
+            now_ms=EDGE,
+        )
+    billing = BillingApi(sessions, None)
+    app = create_app(
+        CollectorRegistry(), dict, Api(store, threading.Lock(), None, billing), billing
+    )
+    query = "/api/usage?from=2026-11-01&to=2026-12-02&by=month"
+
+    async def get(path: str, key: str) -> tuple[int, object]:
+        async with TestClient(TestServer(app)) as client:
+            response = await client.get(path, headers={"Authorization": f"Bearer {key}"})
+            return response.status, await response.json()
+
+    async def calls() -> list[tuple[int, object]]:
+        return [
+            await get(f"{query}&all_apps=1", keys["alice"]),
+            await get(f"{query}&all_apps=1", keys["root"]),
+            await get(f"{query}&app=bot-2", keys["alice"]),
+            await get("/api/apps", keys["carol"]),
+            await get(query, keys["bob"]),
+        ]
+
+    alice, admin, other, apps, member = asyncio.run(calls())
+    assert alice[0] == admin[0] == 200
+    assert [row["usage_sessions"] for row in alice[1]] == [2]  # type: ignore[union-attr]
+    assert [row["usage_sessions"] for row in admin[1]] == [3]  # type: ignore[union-attr]
+    assert other[0] == 403 and member[0] == 403
+    assert apps == (200, ["bot-2"])
