@@ -22,6 +22,7 @@ from agents.metrics import BillingMetrics
 from schemas import agent_activity, billing_session, conversation_summary, dead_letter
 from schemas.fields import ValidationError
 from sinks.base import BatchingSink, Record
+from sinks.clickhouse.rows import sessions_from_json
 from sinks.clickhouse.store import ClickHouseStore
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,17 @@ class SinkRole:
         self.latency: deque[float] = deque(maxlen=LATENCY_SAMPLES)
 
     async def on_records(self, records: list[Consumed]) -> None:
-        """Buffer a consumed batch and write it before returning (then the link acks it)."""
+        """Buffer a consumed batch and write it before returning (then the link acks it).
+
+        Sessions, the bulk, are decoded column-wise in one call; a batch holding anything
+        that is not a valid session falls back to decoding record by record."""
+        sessions = [r.value for r in records if r.topic == billing_session.TOPIC]
+        block = sessions_from_json(sessions) if sessions else None
+        if block is not None:
+            self.sink.add_block("sessions", block, len(sessions))
         for record in records:
+            if block is not None and record.topic == billing_session.TOPIC:
+                continue
             try:
                 self.sink.add(DECODERS[record.topic](record.value))
             except ValidationError as error:  # only a foreign producer could cause this

@@ -8,7 +8,7 @@ the same batch written twice (a retry) changes no total.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from schemas.agent_activity import AgentActivity
 from schemas.billing_session import BillingSession
@@ -28,10 +28,12 @@ TABLES: dict[type, str] = {
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """Rows for one table, in arrival order."""
+    """Rows for one table, in arrival order: records, and blocks of rows already decoded
+    column-wise (Arrow tables of sessions decoded straight from their JSON)."""
 
     table: str
     records: tuple[Record, ...]
+    blocks: tuple[Any, ...] = ()
 
 
 class Backend(Protocol):
@@ -50,6 +52,7 @@ class BatchingSink:
         self._backend = backend
         self._max_rows = max_rows
         self._buffers: dict[str, list[Record]] = {table: [] for table in TABLES.values()}
+        self._blocks: dict[str, list[tuple[Any, int]]] = {table: [] for table in TABLES.values()}
         self.rows_written: dict[str, int] = dict.fromkeys(TABLES.values(), 0)
 
     def add(self, record: Record) -> None:
@@ -60,22 +63,32 @@ class BatchingSink:
         if len(buffer) >= self._max_rows:
             self._write(table)
 
+    def add_block(self, table: str, block: Any, rows: int) -> None:
+        """Buffer ``rows`` rows of ``table`` decoded column-wise; writes when full."""
+        self._blocks[table].append((block, rows))
+        if self._rows(table) >= self._max_rows:
+            self._write(table)
+
+    def _rows(self, table: str) -> int:
+        return len(self._buffers[table]) + sum(rows for _, rows in self._blocks[table])
+
     def pending(self) -> int:
-        """Records buffered and not yet written."""
-        return sum(len(buffer) for buffer in self._buffers.values())
+        """Rows buffered and not yet written."""
+        return sum(self._rows(table) for table in self._buffers)
 
     def discard(self) -> None:
         """Drop everything buffered (the worker stops; its records were not acknowledged)."""
         self._buffers = {table: [] for table in self._buffers}
+        self._blocks = {table: [] for table in self._blocks}
 
     def flush(self) -> None:
         """Write every non-empty buffer."""
-        for table, buffer in self._buffers.items():
-            if buffer:
+        for table in self._buffers:
+            if self._rows(table):
                 self._write(table)
 
     def _write(self, table: str) -> None:
-        records = tuple(self._buffers[table])
-        self._backend.write(Batch(table=table, records=records))
-        self._buffers[table] = []
-        self.rows_written[table] += len(records)
+        records, blocks = tuple(self._buffers[table]), tuple(self._blocks[table])
+        self._backend.write(Batch(table=table, records=records, blocks=tuple(b for b, _ in blocks)))
+        self._buffers[table], self._blocks[table] = [], []
+        self.rows_written[table] += len(records) + sum(rows for _, rows in blocks)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.json as pj
 
 from schemas.agent_activity import AgentActivity
 from schemas.billing_session import BillingSession
@@ -154,3 +156,51 @@ def sessions_arrow(names: tuple[str, ...], columns: list[list[object]]) -> pa.Ta
             for name, column in zip(names, columns, strict=True)
         }
     )
+
+
+_JSON_SCHEMA = pa.schema(
+    [
+        ("session_id", pa.string()),
+        ("kind", pa.string()),
+        ("app_id", pa.string()),
+        ("conversation_id", pa.string()),
+        ("segment", pa.int64()),
+        ("slice", pa.int64()),
+        ("channel", pa.string()),
+        ("opened_at_ms", pa.int64()),
+    ]
+)
+_KINDS = pa.array(["usage", "voice", "alert"])
+
+
+def sessions_from_json(values: Sequence[bytes]) -> pa.Table | None:
+    """``billing-sessions`` message values decoded column-wise in C++ (Arrow's JSON reader),
+    as ``sessions_arrow`` builds them; None if any value is not a valid session (the caller
+    then decodes them one by one, naming what is wrong). Valid means what
+    ``schemas.billing_session.decode`` accepts: every field present with its JSON type, a
+    known kind, and counters that fit the table's columns."""
+    try:
+        raw = pj.read_json(
+            io.BytesIO(b"\n".join(values)),
+            parse_options=pj.ParseOptions(
+                explicit_schema=_JSON_SCHEMA, unexpected_field_behavior="ignore"
+            ),
+        )
+        if raw.num_rows != len(values) or any(column.null_count for column in raw.columns):
+            return None
+        if not pc.all(pc.is_in(raw["kind"], value_set=_KINDS)).as_py():
+            return None
+        return pa.table(
+            {
+                "session_id": raw["session_id"],
+                "kind": raw["kind"],
+                "app_id": raw["app_id"],
+                "conversation_id": raw["conversation_id"],
+                "segment": pc.cast(raw["segment"], pa.uint32()),
+                "slice": pc.cast(raw["slice"], pa.uint32()),
+                "channel": raw["channel"],
+                "opened_at": pc.cast(raw["opened_at_ms"], pa.timestamp("ms", "UTC")),
+            }
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
