@@ -1,18 +1,14 @@
-"""Optional token protection of the usage API and page (``BILLING_API_TOKEN``).
-
-A client sends ``Authorization: Bearer <token>``; the page's login form sets a
-cookie holding an HMAC of the token (never the token itself). Comparisons are
-constant-time. Without a token configured, everything is allowed.
+"""``BILLING_API_TOKEN`` on the usage API: ``Authorization: Bearer <token>`` (compared in
+constant time). Without a token configured, the usage API and page are open. Browsers sign
+in to the console instead (``web.console``: a session cookie for a user's key or the token).
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import html
 from collections.abc import Mapping
 
-COOKIE = "billing_session"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -21,27 +17,15 @@ def matches(given: str, token: str) -> bool:
     return hmac.compare_digest(given.encode(), token.encode())
 
 
-def cookie_value(token: str) -> str:
-    """What the login cookie holds: an HMAC of the token, not the token."""
-    return hmac.new(token.encode(), b"billing-meter usage page", hashlib.sha256).hexdigest()
-
-
-def set_cookie(token: str) -> str:
-    """The ``Set-Cookie`` header after a successful login."""
-    return f"{COOKIE}={cookie_value(token)}; HttpOnly; SameSite=Strict; Path=/"
-
-
-def allowed(headers: Mapping[str, str], cookies: Mapping[str, str], token: str | None) -> bool:
-    """The request carries the token (bearer header or login cookie), or none is needed."""
+def allowed(headers: Mapping[str, str], token: str | None) -> bool:
+    """The request carries the token as a bearer header, or none is needed."""
     if not token:
         return True
     header = headers.get("Authorization", "")
-    if header.startswith("Bearer ") and matches(header.removeprefix("Bearer ").strip(), token):
-        return True
-    return matches(cookies.get(COOKIE, ""), cookie_value(token))
+    return header.startswith("Bearer ") and matches(header.removeprefix("Bearer ").strip(), token)
 
 
 def login_form(template: str, *, failed: bool) -> str:
-    """The login page, with an error line after a wrong token."""
-    message = "That token is not valid. Try again." if failed else ""
+    """The sign-in page, with an error line after a wrong key."""
+    message = "That key is not valid. Try again." if failed else ""
     return template.replace("{{error}}", html.escape(message))

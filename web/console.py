@@ -54,8 +54,8 @@ def add_console(app: web.Application, token: str | None, billing: BillingApi | N
             if actor is not None and actor.role == "member":
                 body = NO_ACCESS.format(name=html.escape(actor.name))
                 return web.Response(text=body, status=403, content_type="text/html")
-            # the Usage page as before: open without a token, else the token (header)
-            legacy = path == "/usage" and auth.allowed(request.headers, request.cookies, token)
+            # the Usage page as before: open without a token, else the token as a bearer
+            legacy = path == "/usage" and auth.allowed(request.headers, token)
             if actor is None and not legacy:
                 return _login(path, failed=False)
             return web.Response(text=text, content_type="text/html", headers=auth.NO_STORE)

@@ -151,7 +151,7 @@ async def _refused(request: web.Request, api: Api) -> web.Response | None:
                     {"error": f"{actor.name} (member) has no access to billing usage"}, status=403
                 )
             return None
-    if not auth.allowed(request.headers, request.cookies, api.token):
+    if not auth.allowed(request.headers, api.token):
         return json_response(
             {"error": "unauthorized: send Authorization: Bearer <BILLING_API_TOKEN>"},
             status=401,
