@@ -111,11 +111,9 @@ def post_usage(
     """
     added = 0
     for start_ms, plan_row in sorted(period_plans(session, subscription).items()):
-        stored = _stored_usage(session, subscription, start_ms, now_ms)
-        reading = quantities.get(start_ms, {})
-        for meter in METERS:
-            setattr(stored, meter, max(getattr(stored, meter), reading.get(meter, 0)))
-        stored.updated_ms = now_ms
+        stored = _stored_usage(session, subscription, start_ms, quantities.get(start_ms), now_ms)
+        if stored is None:
+            continue  # no usage was ever read for it: nothing is or was charged
         plan = session.get_one(Plan, plan_row.plan_id)
         target = charges(terms(plan), {m: getattr(stored, m) for m in METERS})
         posted = ledger.period_sums(session, subscription.id, start_ms, "usage")
@@ -142,9 +140,17 @@ def post_usage(
 
 
 def _stored_usage(
-    session: Session, subscription: Subscription, start_ms: int, now_ms: int
-) -> PeriodUsage:
+    session: Session,
+    subscription: Subscription,
+    start_ms: int,
+    reading: Quantities | None,
+    now_ms: int,
+) -> PeriodUsage | None:
+    """The period's quantities grown to ``reading`` (written only when they grow); None
+    when the period has neither a stored row nor a reading."""
     row = session.get(PeriodUsage, (subscription.id, start_ms))
+    if reading is None:
+        return row
     if row is None:
         row = PeriodUsage(
             subscription_id=subscription.id,
@@ -155,6 +161,11 @@ def _stored_usage(
             updated_ms=now_ms,
         )
         session.add(row)
+    grown = {meter: max(getattr(row, meter), reading.get(meter, 0)) for meter in METERS}
+    if any(grown[meter] != getattr(row, meter) for meter in METERS):
+        for meter, value in grown.items():
+            setattr(row, meter, value)
+        row.updated_ms = now_ms
     return row
 
 

@@ -9,8 +9,6 @@ writers in different processes queue on the database lock instead of failing hal
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -103,10 +101,3 @@ def open_store(url: str | None = None) -> sessionmaker[Session]:
     engine = create(url)
     upgrade(engine)
     return sessionmaker(engine, expire_on_commit=False)
-
-
-@contextmanager
-def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction: committed when the block ends, rolled back if it raises."""
-    with sessions.begin() as session:
-        yield session

@@ -26,7 +26,7 @@ from billing.models import (
 )
 from billing.money import format_amount, format_price
 from billing.periods import iso, period_at
-from billing.rules import METERS, charges, default_threshold, standing
+from billing.rules import METERS, default_threshold, standing
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
@@ -120,11 +120,6 @@ def _period_total(session: Session, subscription: Subscription, period_start_ms:
         )
     )
     return sum(rows)
-
-
-def expected_charges(plan: Plan, quantities: dict[str, int]) -> dict[str, str]:
-    """What ``quantities`` cost on ``plan`` (for previews)."""
-    return {m: format_amount(v, plan.currency) for m, v in charges(terms(plan), quantities).items()}
 
 
 def ledger_json(session: Session, actor: Actor, app_id: str | None) -> list[dict[str, Any]]:

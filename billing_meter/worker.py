@@ -135,7 +135,8 @@ async def _serve(
     try:
         await _start_roles(roles, store, store_lock)
         if "billing" in settings.roles and sessions is not None and store is not None:
-            await _start_billing(roles, sessions, LockedUsage(store, store_lock), registry)
+            usage = LockedUsage(store, store_lock)
+            await _start_billing(roles, sessions, usage, registry, invoices)
         log.info("worker ready", extra={"context": {"roles": sorted(settings.roles)}})
         tasks: list[asyncio.Task[None]] = [asyncio.create_task(run()) for run in roles.loops]
         tasks.append(asyncio.create_task(_lag_loop(roles)))
@@ -226,7 +227,11 @@ class LockedUsage:
 
 
 async def _start_billing(
-    roles: Roles, sessions: Sessions, source: LockedUsage, registry: CollectorRegistry
+    roles: Roles,
+    sessions: Sessions,
+    source: LockedUsage,
+    registry: CollectorRegistry,
+    invoices: InvoiceSettings,
 ) -> None:
     settings = roles.settings
     roles.notifier = NotificationProducer(settings.bootstrap, settings.topic(NOTIFICATION_TOPIC))
@@ -239,7 +244,7 @@ async def _start_billing(
         PostingMetrics.create(registry),
         settings.posting_interval_s,
         settings.expiring_days,
-        InvoiceSettings.from_env(),
+        invoices,
     )
     roles.loops.append(lambda: role.run(roles.stopping))
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from sinks.clickhouse.store import ClickHouseStore, open_store
+from tests.billing.pg import drop_postgres, fresh_postgres, postgres_or_skip
 
 StoreFactory = Callable[[], ClickHouseStore]
 
@@ -46,3 +47,16 @@ def server_url() -> str | None:
     """A ClickHouse server: ``CLICKHOUSE_URL`` (http...), if set."""
     url = os.environ.get("CLICKHOUSE_URL", "")
     return url if url.startswith("http") else None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh money store: embedded SQLite, and a database of its own on the real
+    PostgreSQL server (skipped without one, unless ``BILLING_PG_REQUIRED`` is set)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'billing.db'}"
+        return
+    postgres_or_skip()
+    url, name = fresh_postgres()
+    yield url
+    drop_postgres(name)

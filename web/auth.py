@@ -9,8 +9,6 @@ import hmac
 import html
 from collections.abc import Mapping
 
-NO_STORE = {"Cache-Control": "no-store"}
-
 
 def matches(given: str, token: str) -> bool:
     """``given`` equals ``token`` (constant time)."""

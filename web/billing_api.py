@@ -21,6 +21,7 @@ from billing import operations
 from billing.access import Actor, actor_for_cookie, actor_for_key
 from billing.errors import BillingError, ForbiddenError, InvalidError
 from billing.finalize import InvoiceSettings
+from web.responses import NO_STORE, json_response
 
 Handler = Callable[[web.Request, Actor], Awaitable[Any]]
 
@@ -33,15 +34,6 @@ class BillingApi:
     admin_token: str | None
     clock: Callable[[], int] = lambda: int(time.time() * 1000)
     invoices: InvoiceSettings = field(default_factory=InvoiceSettings)
-
-
-def _json(body: Any, status: int = 200) -> web.Response:
-    return web.Response(
-        body=orjson.dumps(body),
-        status=status,
-        content_type="application/json",
-        headers={"Cache-Control": "no-store"},
-    )
 
 
 SESSION_COOKIE = "billing_console"
@@ -73,19 +65,22 @@ def endpoint(api: BillingApi, handler: Handler) -> Callable[[web.Request], Await
     async def respond(request: web.Request) -> web.Response:
         actor = await authenticate(request, api)
         if actor is None:
-            return web.Response(
-                body=orjson.dumps({"error": "unauthorized: send Authorization: Bearer <API key>"}),
+            return json_response(
+                {"error": "unauthorized: send Authorization: Bearer <API key>"},
                 status=401,
-                content_type="application/json",
                 headers={"WWW-Authenticate": "Bearer"},
             )
         try:
             if actor.role == "member":
                 raise ForbiddenError(f"{actor.name} (member) has no access to billing")
             result = await handler(request, actor)
-            return result if isinstance(result, web.Response) else _json(result)
+            return (
+                result
+                if isinstance(result, web.Response)
+                else json_response(result, headers=NO_STORE)
+            )
         except BillingError as exc:
-            return _json({"error": str(exc)}, exc.status)
+            return json_response({"error": str(exc)}, exc.status, NO_STORE)
 
     return respond
 

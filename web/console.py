@@ -11,6 +11,7 @@ need a sign-in.
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 from collections.abc import Awaitable, Callable
 from importlib import resources
@@ -20,6 +21,7 @@ from aiohttp import web
 from billing.access import Actor, actor_for_key, close_web_session, open_web_session
 from web import auth
 from web.billing_api import SESSION_COOKIE, BillingApi, authenticate
+from web.responses import NO_STORE
 
 PAGES = {"/usage": "usage.html", "/plans": "plans.html", "/invoices": "invoices.html"}
 NO_ACCESS = (
@@ -31,13 +33,14 @@ NO_ACCESS = (
 )
 
 
+@functools.cache
 def _static(name: str) -> str:
     return resources.files("web").joinpath("static", name).read_text()
 
 
 def _login(path: str, *, failed: bool) -> web.Response:
     body = auth.login_form(_static("login.html"), failed=failed).replace("{{action}}", path)
-    return web.Response(text=body, status=401, content_type="text/html", headers=auth.NO_STORE)
+    return web.Response(text=body, status=401, content_type="text/html", headers=NO_STORE)
 
 
 def add_console(app: web.Application, token: str | None, billing: BillingApi | None) -> None:
@@ -58,7 +61,7 @@ def add_console(app: web.Application, token: str | None, billing: BillingApi | N
             legacy = path == "/usage" and auth.allowed(request.headers, token)
             if actor is None and not legacy:
                 return _login(path, failed=False)
-            return web.Response(text=text, content_type="text/html", headers=auth.NO_STORE)
+            return web.Response(text=text, content_type="text/html", headers=NO_STORE)
 
         return serve
 

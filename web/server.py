@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-import orjson
 from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
 
@@ -26,6 +25,7 @@ from web import auth
 from web.billing_api import BillingApi, authenticate
 from web.billing_routes import add_billing_routes
 from web.console import add_console
+from web.responses import NO_STORE, json_response
 
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
 ASSETS = {
@@ -51,15 +51,6 @@ class Api:
 def asset(name: str) -> bytes:
     """A file of the Usage page (shipped in ``web/static``)."""
     return resources.files("web").joinpath("static", name).read_bytes()
-
-
-def json_response(
-    body: Any, status: int = 200, headers: Mapping[str, str] | None = None
-) -> web.Response:
-    """A JSON response (orjson-encoded)."""
-    return web.Response(
-        body=orjson.dumps(body), status=status, content_type="application/json", headers=headers
-    )
 
 
 def create_app(
@@ -92,10 +83,9 @@ def create_app(
 
 def _add_usage(app: web.Application, api: Api) -> None:
     async def usage(request: web.Request) -> web.Response:
-        refused = await _refused(request, api)
+        refused, only = await _scope(request, api)
         if refused is not None:
             return refused
-        only = await _owners_apps(request, api)
         app = request.query.get("app")
         if only is not None and app is not None and app not in only:
             return json_response({"error": f"you do not own {app}"}, status=403)
@@ -108,10 +98,10 @@ def _add_usage(app: web.Application, api: Api) -> None:
         return json_response(rows, headers=range_headers(resolved))
 
     async def apps(request: web.Request) -> web.Response:
-        refused = await _refused(request, api)
+        refused, only = await _scope(request, api)
         if refused is not None:
             return refused
-        only = await _owners_apps(request, api)  # an owner's list is their bots
+        # an owner's list is their bots
         listed = sorted(only) if only is not None else await asyncio.to_thread(apps_list, api)
         return json_response(listed)
 
@@ -125,39 +115,30 @@ def _asset_handler(name: str, content_type: str) -> Callable[[web.Request], Any]
     body = asset(name)
 
     async def serve(_request: web.Request) -> web.Response:
-        return web.Response(body=body, content_type=content_type, headers=auth.NO_STORE)
+        return web.Response(body=body, content_type=content_type, headers=NO_STORE)
 
     return serve
 
 
-async def _owners_apps(request: web.Request, api: Api) -> list[str] | None:
-    """An owner's bots (an owner sees only their own usage); None for everyone else."""
-    if api.users is None:
-        return None
-    actor = await authenticate(request, api.users)
-    if actor is None or actor.role != "owner":
-        return None
-    users = api.users
-    return await asyncio.to_thread(owned_apps, users.sessions, actor)
-
-
-async def _refused(request: web.Request, api: Api) -> web.Response | None:
-    """401 without credentials (when a token is configured), 403 for a member's key."""
-    if api.users is not None:
-        actor = await authenticate(request, api.users)
-        if actor is not None:
-            if actor.role == "member":
-                return json_response(
-                    {"error": f"{actor.name} (member) has no access to billing usage"}, status=403
-                )
-            return None
+async def _scope(request: web.Request, api: Api) -> tuple[web.Response | None, list[str] | None]:
+    """Who may see what, from one look at the credentials: a refusal (401 without them when
+    a token is configured, 403 for a member), else the bots an owner is limited to (None:
+    every app)."""
+    actor = None if api.users is None else await authenticate(request, api.users)
+    if actor is not None and api.users is not None:
+        if actor.role == "member":
+            refusal = {"error": f"{actor.name} (member) has no access to billing usage"}
+            return json_response(refusal, status=403), None
+        if actor.role == "owner":
+            return None, await asyncio.to_thread(owned_apps, api.users.sessions, actor)
+        return None, None
     if not auth.allowed(request.headers, api.token):
         return json_response(
             {"error": "unauthorized: send Authorization: Bearer <BILLING_API_TOKEN>"},
             status=401,
             headers={"WWW-Authenticate": "Bearer"},
-        )
-    return None
+        ), None
+    return None, None
 
 
 def range_headers(request: report.ReportRequest) -> dict[str, str]:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.billing.pg import drop_postgres, fresh_postgres, postgres_or_skip
 from tests.integration import backends
 
 
@@ -43,15 +41,3 @@ def kafka_backend(request: pytest.FixtureRequest) -> None:
 def _backend(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("kafka"):
         request.getfixturevalue("kafka_backend")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def money_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh money store: embedded SQLite, and a database on the real PostgreSQL server."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'billing.db'}"
-        return
-    postgres_or_skip()
-    url, name = fresh_postgres()
-    yield url
-    drop_postgres(name)

@@ -7,12 +7,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
-import urllib.request
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -24,6 +22,7 @@ from tests.integration.webhook_receiver import Receiver
 from tests.integration.workers import (
     WorkerProcess,
     cli,
+    cli_ok,
     free_port,
     kafka_reachable,
     settled_report,
@@ -36,12 +35,6 @@ PRICES = {"billing_sessions": "0.0125", "voice_sessions": "0.0333", "agents": "1
 FEE, FUNDS = Decimal("5.00"), Decimal("100.00")
 ZONES = ("Asia/Kolkata", "Asia/Kathmandu", "UTC")
 SECRET = b"test-webhook-secret-0123456789"
-
-
-def run(*args: str, cwd: Path) -> Any:
-    out = cli(*args, cwd=cwd)
-    assert out.returncode == 0, out.stderr
-    return orjson.loads(out.stdout) if out.stdout.lstrip().startswith(("{", "[")) else out.stdout
 
 
 def first_event_ms(trace: Path) -> int:
@@ -66,20 +59,12 @@ def apps_of(trace: Path) -> list[str]:
     return sorted(a for a in apps if isinstance(a, str))[: len(ZONES)]
 
 
-def get(worker: WorkerProcess, path: str, key: str) -> Any:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{worker.port}{path}", headers={"Authorization": f"Bearer {key}"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - test URL
-        return orjson.loads(response.read())
-
-
 def expected_balance(worker: WorkerProcess, app: str, tz: str, start: date, key: str) -> Decimal:
     """funds - fees - charges, from the usage report by month in the zone (SPEC §6)."""
     now = datetime.now(ZoneInfo(tz)).date()
     months = (now.year - start.year) * 12 + now.month - start.month + 1
     end = (now.replace(day=28) + timedelta(days=4)).replace(day=1)
-    rows = get(worker, f"/api/usage?by=month&tz={tz}&app={app}&from={start}&to={end}", key)
+    rows = worker.get_as(f"/api/usage?by=month&tz={tz}&app={app}&from={start}&to={end}", key)
     charges = Decimal(0)
     for row in rows:
         for meter, price in PRICES.items():
@@ -89,17 +74,17 @@ def expected_balance(worker: WorkerProcess, app: str, tz: str, start: date, key:
 
 
 def test_streamed_usage_is_charged_exactly_and_notifications_arrive_once(
-    tmp_path: Path, money_url: str
+    tmp_path: Path, db_url: str
 ) -> None:
     assert kafka_reachable(), f"no Kafka at {bootstrap()}"
     prefix = f"t{uuid.uuid4().hex[:10]}."
     trace = tmp_path / "events.jsonl"
     expected = write_trace(trace, events=6_000, seed=41)
-    db = ("--db", money_url)
-    key = run("users", "add", "root", "--role", "admin", *db, cwd=tmp_path)["api_key"]
-    run("users", "add", "alice", "--role", "owner", *db, cwd=tmp_path)
+    db = ("--db", db_url)
+    key = cli_ok("users", "add", "root", "--role", "admin", *db, cwd=tmp_path)["api_key"]
+    cli_ok("users", "add", "alice", "--role", "owner", *db, cwd=tmp_path)
     prices = ",".join(f"{m}={p}" for m, p in PRICES.items())
-    run(
+    cli_ok(
         "plans",
         "add",
         "metered",
@@ -119,7 +104,7 @@ def test_streamed_usage_is_charged_exactly_and_notifications_arrive_once(
     for app, tz in zip(apps_of(trace), ZONES, strict=True):
         start = first.astimezone(ZoneInfo(tz)).date()
         starts[app] = (tz, start)
-        run(
+        cli_ok(
             "subscribe",
             app,
             "--plan",
@@ -133,10 +118,12 @@ def test_streamed_usage_is_charged_exactly_and_notifications_arrive_once(
             *db,
             cwd=tmp_path,
         )
-        run("funds", "add", app, str(FUNDS), "--idempotency-key", f"first-{app}", *db, cwd=tmp_path)
+        cli_ok(
+            "funds", "add", app, str(FUNDS), "--idempotency-key", f"first-{app}", *db, cwd=tmp_path
+        )
     hook_port = free_port()  # nothing listens yet: the webhook is down
     env = {
-        "BILLING_DB_URL": money_url,
+        "BILLING_DB_URL": db_url,
         "BILLING_POST_INTERVAL": "1",
         "BILLING_WEBHOOK_URL": f"http://127.0.0.1:{hook_port}/hook",
         "BILLING_WEBHOOK_SECRET": "whsec_" + base64.b64encode(SECRET).decode(),
@@ -146,7 +133,7 @@ def test_streamed_usage_is_charged_exactly_and_notifications_arrive_once(
     worker = WorkerProcess(tmp_path, prefix, "meter,sink,web,billing", store, env).start()
     receiver = Receiver(hook_port)
     try:
-        run(
+        cli_ok(
             "produce",
             str(trace),
             "--topic-prefix",
@@ -160,12 +147,14 @@ def test_streamed_usage_is_charged_exactly_and_notifications_arrive_once(
             want = expected_balance(worker, app, tz, start, key)
             wait_for(
                 lambda a=app, w=want: (
-                    Decimal(get(worker, f"/api/subscriptions/{a}", key)["balance"]) == w
+                    Decimal(worker.get_as(f"/api/subscriptions/{a}", key)["balance"]) == w
                 ),
                 60,
-                lambda a=app, w=want: f"{a}: {get(worker, f'/api/subscriptions/{a}', key)} != {w}",
+                lambda a=app, w=want: (
+                    f"{a}: {worker.get_as(f'/api/subscriptions/{a}', key)} != {w}"
+                ),
             )
-        stored = get(worker, "/api/notifications", key)
+        stored = worker.get_as("/api/notifications", key)
         assert len(stored) >= 2 * len(starts)  # at least depleted (the fee) then recovered (funds)
         time.sleep(1.5)  # failed attempts pile up meanwhile
         receiver.start()

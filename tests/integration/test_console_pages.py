@@ -4,14 +4,12 @@ rule, invoice downloads, and accessibility basics. Screenshots go to test-artifa
 
 from __future__ import annotations
 
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
 from tests.integration.backends import store_url
@@ -29,24 +27,9 @@ from tests.integration.console_pages import (
     settled,
     sign_in,
 )
-from tests.integration.workers import WorkerProcess, cli, wait_for
+from tests.integration.workers import WorkerProcess, cli_ok, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
-
-
-def run(*args: str, cwd: Path, db: str) -> Any:
-    out = cli(*args, "--db", db, cwd=cwd)
-    assert out.returncode == 0, out.stderr
-    return orjson.loads(out.stdout)
-
-
-def api(worker: WorkerProcess, path: str, key: str) -> Any:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{worker.port}{path}", headers={"Authorization": f"Bearer {key}"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - test URL
-        body = response.read()
-        return body if path.endswith(".pdf") else orjson.loads(body)
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +39,12 @@ def console(
     """A worker (sink, web, billing) with users, plans, four bots and last month's invoices."""
     work = tmp_path_factory.mktemp("console")
     db = f"sqlite:///{work / 'billing.db'}"
+
+    def money(*args: str) -> Any:
+        return cli_ok(*args, "--db", db, cwd=work)
+
     keys = {
-        name: run("users", "add", name, "--role", role, cwd=work, db=db)["api_key"]
+        name: money("users", "add", name, "--role", role)["api_key"]
         for name, role in (
             ("root", "admin"),
             ("alice", "owner"),
@@ -73,9 +60,9 @@ def console(
         "--price",
         "billing_sessions=0.05",
     )
-    run("plans", "add", "starter", "--name", "Starter", "--fee", "49.00", *plan, cwd=work, db=db)
-    run("plans", "add", "pro", "--name", "Pro", "--fee", "99.00", *plan, cwd=work, db=db)
-    run(
+    money("plans", "add", "starter", "--name", "Starter", "--fee", "49.00", *plan)
+    money("plans", "add", "pro", "--name", "Pro", "--fee", "99.00", *plan)
+    money(
         "plans",
         "add",
         "trial",
@@ -86,10 +73,8 @@ def console(
         "--term-days",
         "30",
         *plan,
-        cwd=work,
-        db=db,
     )
-    run(
+    money(
         "plans",
         "add",
         "corp",
@@ -100,8 +85,6 @@ def console(
         "--kind",
         "enterprise",
         *plan,
-        cwd=work,
-        db=db,
     )
     today = datetime.now(UTC).date()
     last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
@@ -111,7 +94,7 @@ def console(
         ("app-3", "corp", "alice", last_month),
         ("app-4", "starter", "carol", today),
     ):
-        run(
+        money(
             "subscribe",
             app,
             "--plan",
@@ -120,10 +103,8 @@ def console(
             owner,
             "--start",
             str(start),
-            cwd=work,
-            db=db,
         )
-    run("funds", "add", "app-1", "150.00", cwd=work, db=db)
+    money("funds", "add", "app-1", "150.00")
     prefix = f"t{uuid.uuid4().hex[:10]}."
     env = {
         "BILLING_DB_URL": db,
@@ -134,7 +115,9 @@ def console(
     worker = WorkerProcess(work, prefix, "sink,web,billing", store_url(work, prefix), env).start()
     try:
         wait_for(
-            lambda: any(i["number"] for i in api(worker, "/api/invoices?app=app-1", keys["root"])),
+            lambda: any(
+                i["number"] for i in worker.get_as("/api/invoices?app=app-1", keys["root"])
+            ),
             60,
             worker.tail,
         )
@@ -166,7 +149,7 @@ def test_an_admin_manages_plans_from_the_plan_page(
     click(browser, "review")
     click(browser, "confirm")
     result = outcome(browser)
-    balance = api(worker, "/api/subscriptions/app-1", keys["root"])["balance"]
+    balance = worker.get_as("/api/subscriptions/app-1", keys["root"])["balance"]
     assert result.startswith("OK: Added 100.00 USD") and balance in result
     close_dialog(browser)
     wait_for(
@@ -186,7 +169,7 @@ def test_an_admin_manages_plans_from_the_plan_page(
     choose(browser, "Manage app-1", "Change plan")
     fill(browser, "plan-choice", "pro")
     click(browser, "review")
-    preview = api(worker, "/api/subscriptions/app-1/plan-preview?plan=pro", keys["root"])
+    preview = worker.get_as("/api/subscriptions/app-1/plan-preview?plan=pro", keys["root"])
     wait_for(lambda: bool(browser.find_elements("id", "preview")), 10, lambda: "no preview")
     assert f"{preview['proration']} USD is charged" in browser.find_element("id", "preview").text
     shot(browser, "upgrade-preview")
@@ -220,7 +203,7 @@ def test_extensions_are_requested_and_approved_and_owners_changed(
     sign_in(browser, worker, keys["carol"])
     settled(browser)
     assert set(rows(browser)) == {"app-2", "app-4"}  # an owner sees only their bots
-    before = api(worker, "/api/subscriptions/app-2", keys["root"])["ends_at"]
+    before = worker.get_as("/api/subscriptions/app-2", keys["root"])["ends_at"]
     choose(browser, "Manage app-2", "Request a plan extension")
     fill(browser, "days", "10")
     fill(browser, "reason", "pilot runs longer")
@@ -240,7 +223,7 @@ def test_extensions_are_requested_and_approved_and_owners_changed(
     )
     browser.find_element("css selector", "#dialog [data-approve]").click()
     click(browser, "confirm")
-    after = api(worker, "/api/subscriptions/app-2", keys["root"])["ends_at"]
+    after = worker.get_as("/api/subscriptions/app-2", keys["root"])["ends_at"]
     assert outcome(browser) == f"OK: Approved. The plan of app-2 now ends on {after[:10]}."
     assert datetime.fromisoformat(after) - datetime.fromisoformat(before) == timedelta(days=10)
     close_dialog(browser)
@@ -286,7 +269,7 @@ def test_invoices_download_and_enterprise_has_no_orders(
         20,
         lambda: "partial",
     )
-    assert target.read_bytes() == api(worker, f"/api/invoices/{number}.pdf", keys["root"])
+    assert target.read_bytes() == worker.get_as(f"/api/invoices/{number}.pdf", keys["root"])
     shot(browser, "invoices")
     browser.get(f"http://127.0.0.1:{worker.port}/invoices?app=app-3")
     assert "Enterprise plan" in settled(browser)

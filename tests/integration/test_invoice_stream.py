@@ -9,10 +9,8 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
-import orjson
 import pytest
 
 from pipeline.core.config import MeterConfig
@@ -22,36 +20,12 @@ from pipeline.tracegen import TraceSpec, generate
 from sinks.base import BatchingSink
 from tests.billing.invoices_helpers import pdf_text
 from tests.integration.backends import bootstrap, store_url
-from tests.integration.workers import NullBackend, WorkerProcess, cli, wait_for
+from tests.integration.workers import NullBackend, WorkerProcess, cli_ok, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 TZ = "Asia/Kolkata"
 PRICES = {"billing_sessions": "0.0125", "voice_sessions": "0.0333", "agents": "1.5"}
 INCLUDED = {"billing_sessions": 100, "voice_sessions": 20, "agents": 3}
-
-
-def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Any:
-    out = cli(*args, cwd=cwd) if env is None else _cli_env(args, cwd, env)
-    assert out.returncode == 0, out.stderr
-    text = out.stdout
-    return orjson.loads(text) if text.lstrip().startswith(("{", "[")) else text
-
-
-def _cli_env(args: tuple[str, ...], cwd: Path, env: dict[str, str]) -> Any:
-    import os
-    import subprocess
-
-    from tests.integration.workers import exe
-
-    return subprocess.run(
-        [exe(), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, **env},
-        check=False,
-    )
 
 
 def month_bounds() -> tuple[date, date, int]:
@@ -65,6 +39,29 @@ def month_bounds() -> tuple[date, date, int]:
 
 def write(path: Path, spec: TraceSpec) -> None:
     path.write_bytes(b"".join(generate(spec)))
+
+
+def month_usage(store: str, first: date, first_next: date, cwd: Path) -> dict[str, int]:
+    """app-1's row of the usage report for the month ``[first, first_next)`` in the zone."""
+    [row] = cli_ok(
+        "usage",
+        "--clickhouse",
+        store,
+        "--by",
+        "month",
+        "--tz",
+        TZ,
+        "--app",
+        "app-1",
+        "--from",
+        str(first),
+        "--to",
+        str(first_next),
+        "--format",
+        "json",
+        cwd=cwd,
+    )
+    return dict(row)
 
 
 def charge(quantity: int, meter: str) -> Decimal:
@@ -91,7 +88,7 @@ def stream(tmp_path: Path, prefix: str, store: str, *, money: str, trace: Path, 
         return sum(r["usage_sessions"] + r["alert_sessions"] + r["voice_sessions"] for r in report)
 
     try:
-        run(
+        cli_ok(
             "produce",
             str(trace),
             "--topic-prefix",
@@ -106,14 +103,14 @@ def stream(tmp_path: Path, prefix: str, store: str, *, money: str, trace: Path, 
 
 
 def test_a_streamed_month_is_invoiced_exactly_and_late_usage_adjusts_the_next(
-    tmp_path: Path, money_url: str
+    tmp_path: Path, db_url: str
 ) -> None:
     first, first_next, end_ms = month_bounds()
-    prefix, db = f"t{uuid.uuid4().hex[:10]}.", ("--db", money_url)
+    prefix, db = f"t{uuid.uuid4().hex[:10]}.", ("--db", db_url)
     store = store_url(tmp_path, prefix)
-    run("users", "add", "alice", "--role", "owner", *db, cwd=tmp_path)
+    cli_ok("users", "add", "alice", "--role", "owner", *db, cwd=tmp_path)
     meters = lambda values: ",".join(f"{k}={v}" for k, v in values.items())  # noqa: E731
-    run(
+    cli_ok(
         "plans",
         "add",
         "metered",
@@ -130,7 +127,7 @@ def test_a_streamed_month_is_invoiced_exactly_and_late_usage_adjusts_the_next(
         *db,
         cwd=tmp_path,
     )
-    run(
+    cli_ok(
         "subscribe",
         "app-1",
         "--plan",
@@ -154,32 +151,12 @@ def test_a_streamed_month_is_invoiced_exactly_and_late_usage_adjusts_the_next(
     )
     write(tmp_path / "month.jsonl", month)
     first_total = sessions_in(tmp_path / "month.jsonl")
-    stream(
-        tmp_path, prefix, store, money=money_url, trace=tmp_path / "month.jsonl", total=first_total
-    )
-    usage = run(
-        "usage",
-        "--clickhouse",
-        store,
-        "--by",
-        "month",
-        "--tz",
-        TZ,
-        "--app",
-        "app-1",
-        "--from",
-        str(first),
-        "--to",
-        str(first_next),
-        "--format",
-        "json",
-        cwd=tmp_path,
-    )
-    [row] = usage
-    finalized = run("invoices", "finalize", "--clickhouse", store, *db, cwd=tmp_path)
+    stream(tmp_path, prefix, store, money=db_url, trace=tmp_path / "month.jsonl", total=first_total)
+    row = month_usage(store, first, first_next, tmp_path)
+    finalized = cli_ok("invoices", "finalize", "--clickhouse", store, *db, cwd=tmp_path)
     assert finalized.startswith("finalized 1 invoices: INV-"), finalized
     number = finalized.split(": ")[1].strip()
-    invoice = run("invoices", "show", number, *db, cwd=tmp_path)
+    invoice = cli_ok("invoices", "show", number, *db, cwd=tmp_path)
     lines = {line["meter"]: line for line in invoice["lines"] if line["kind"] == "usage"}
     total = Decimal("5.00")
     for meter in PRICES:
@@ -188,7 +165,9 @@ def test_a_streamed_month_is_invoiced_exactly_and_late_usage_adjusts_the_next(
         total += charge(row[meter], meter)
     assert Decimal(invoice["total"]) == total and total > Decimal("5.00")
     pdf_path = tmp_path / "invoice.pdf"
-    run("invoices", "show", number, "--format", "pdf", "--output", str(pdf_path), *db, cwd=tmp_path)
+    cli_ok(
+        "invoices", "show", number, "--format", "pdf", "--output", str(pdf_path), *db, cwd=tmp_path
+    )
     words = pdf_text(pdf_path.read_bytes())
     assert all(
         line["description"] in words and line["amount"] in words for line in invoice["lines"]
@@ -198,39 +177,22 @@ def test_a_streamed_month_is_invoiced_exactly_and_late_usage_adjusts_the_next(
     late = TraceSpec(events=400, seed=78, end_ms=end_ms - 60_000, span_ms=30 * 60_000, apps=1)
     write(tmp_path / "late.jsonl", late)
     total = first_total + sessions_in(tmp_path / "late.jsonl")
-    stream(tmp_path, prefix, store, money=money_url, trace=tmp_path / "late.jsonl", total=total)
-    after = run(
-        "usage",
-        "--clickhouse",
-        store,
-        "--by",
-        "month",
-        "--tz",
-        TZ,
-        "--app",
-        "app-1",
-        "--from",
-        str(first),
-        "--to",
-        str(first_next),
-        "--format",
-        "json",
-        cwd=tmp_path,
-    )
-    grown = after[0]["billing_sessions"] - row["billing_sessions"]
+    stream(tmp_path, prefix, store, money=db_url, trace=tmp_path / "late.jsonl", total=total)
+    after = month_usage(store, first, first_next, tmp_path)
+    grown = after["billing_sessions"] - row["billing_sessions"]
     assert grown > 0
     next_month = (first_next.replace(day=28) + timedelta(days=4)).replace(day=1)
     later = {
         "BILLING_NOW": datetime(next_month.year, next_month.month, 1, 2, tzinfo=UTC).isoformat()
     }
-    second = run("invoices", "finalize", "--clickhouse", store, *db, cwd=tmp_path, env=later)
+    second = cli_ok("invoices", "finalize", "--clickhouse", store, *db, cwd=tmp_path, env=later)
     assert second.startswith("finalized 1 invoices"), second
-    newer = run("invoices", "show", second.split(": ")[1].strip(), *db, cwd=tmp_path)
+    newer = cli_ok("invoices", "show", second.split(": ")[1].strip(), *db, cwd=tmp_path)
     [adjustment] = [
         x for x in newer["lines"] if x["kind"] == "adjustment" and x["meter"] == "billing_sessions"
     ]
     assert (adjustment["period"], adjustment["quantity"]) == (str(first), grown)
-    assert run("invoices", "show", number, *db, cwd=tmp_path) == invoice
+    assert cli_ok("invoices", "show", number, *db, cwd=tmp_path) == invoice
     again = tmp_path / "again.pdf"
-    run("invoices", "show", number, "--format", "pdf", "--output", str(again), *db, cwd=tmp_path)
+    cli_ok("invoices", "show", number, "--format", "pdf", "--output", str(again), *db, cwd=tmp_path)
     assert again.read_bytes() == pdf_path.read_bytes()

@@ -114,6 +114,15 @@ class WorkerProcess:
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return None
 
+    def get_as(self, path: str, key: str) -> Any:
+        """``path`` with ``Authorization: Bearer key``: JSON, or the bytes of a PDF."""
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", headers={"Authorization": f"Bearer {key}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - test URL
+            body = response.read()
+            return body if path.endswith(".pdf") else orjson.loads(body)
+
     def status(self, path: str) -> tuple[int, Any]:
         """HTTP status and JSON body (errors included)."""
         try:
@@ -181,10 +190,25 @@ def totals(report: list[dict[str, Any]] | None) -> tuple[int, int, int]:
     )
 
 
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [exe(), *args], cwd=cwd, capture_output=True, text=True, timeout=600, check=False
+        [exe(), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env=None if env is None else {**os.environ, **env},
     )
+
+
+def cli_ok(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Any:
+    """Run a command that must succeed: its JSON output, or its text."""
+    out = cli(*args, cwd=cwd, env=env)
+    assert out.returncode == 0, out.stderr
+    return orjson.loads(out.stdout) if out.stdout.lstrip().startswith(("{", "[")) else out.stdout
 
 
 def store_query(store: str, sql: str, cwd: Path) -> list[list[Any]]:
