@@ -9,6 +9,8 @@ writers in different processes queue on the database lock instead of failing hal
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -72,10 +74,24 @@ def create(url: str | None = None) -> Engine:
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # SQLAlchemy's BEGIN, not the driver's
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
+    _wal(cursor)
     cursor.close()
+
+
+def _wal(cursor: Any) -> None:
+    """Put the file in WAL mode (it stays so). Switching needs the file to itself, and SQLite
+    answers "database is locked" at once, without waiting, while another process uses it
+    (two workers starting on a new file): so it is retried until the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _sqlite_begin(connection: Any) -> None:
