@@ -29,7 +29,8 @@ from pipeline.replay import replay, summary_line
 from pipeline.settings import add_rule_options, config_from
 from pipeline.tracegen import TraceSpec, generate
 from sinks.base import BatchingSink
-from sinks.clickhouse.store import StoreError, default_url, open_store
+from sinks.clickhouse.store import StoreError, open_store
+from sinks.clickhouse.urls import default_url
 
 
 class UserError(Exception):

@@ -48,7 +48,8 @@ def _show(args: argparse.Namespace) -> int:
 
 def _finalize(args: argparse.Namespace) -> int:
     from billing.posting import ReportUsage  # noqa: PLC0415 - only this reads ClickHouse
-    from sinks.clickhouse.store import default_url, open_store  # noqa: PLC0415
+    from sinks.clickhouse.store import open_store  # noqa: PLC0415
+    from sinks.clickhouse.urls import default_url  # noqa: PLC0415
 
     sessions = open_sessions(args)
     store = open_store(args.clickhouse or default_url())

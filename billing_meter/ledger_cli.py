@@ -62,7 +62,8 @@ def _ledger_post(args: argparse.Namespace) -> int:
         parse_expiring_days,
         post_once,
     )
-    from sinks.clickhouse.store import default_url, open_store  # noqa: PLC0415
+    from sinks.clickhouse.store import open_store  # noqa: PLC0415
+    from sinks.clickhouse.urls import default_url  # noqa: PLC0415
 
     sessions = open_sessions(args)
     store = open_store(args.clickhouse or default_url())

@@ -9,7 +9,7 @@ from typing import TypeVar
 from agents.settings import WorkerSettings, parse_roles
 from billing.posting import parse_expiring_days
 from pipeline.settings import config_from
-from sinks.clickhouse.store import default_url
+from sinks.clickhouse.urls import default_url
 
 Number = TypeVar("Number", int, float)
 

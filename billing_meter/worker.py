@@ -197,18 +197,24 @@ async def _start_roles(
             store, store_lock, settings.sink_batch, roles.metrics, roles.stopping
         )
         link = roles.sink_link = SinkLink(
-            settings.bootstrap, settings.group("sink"), topics, OUTPUT_TOPICS, settings.sink_batch
+            settings.bootstrap,
+            settings.group("sink"),
+            topics,
+            OUTPUT_TOPICS,
+            settings.sink_batch,
+            sink,
         )
         await link.start()
 
         async def sink_loop() -> None:
-            while not roles.stopping.is_set():
-                try:
-                    await link.run_once(sink.on_records, settings.batch_within_s)
-                except Exception:
-                    if roles.stopping.is_set():
-                        return  # the store gave up while stopping: nothing was acknowledged
-                    raise
+            try:
+                while not roles.stopping.is_set():
+                    await link.run_once(settings.batch_within_s)
+                await link.settle()  # the last batch written is committed
+            except Exception:
+                if roles.stopping.is_set():
+                    return  # the store gave up while stopping: nothing was acknowledged
+                raise
 
         roles.loops.append(sink_loop)
 

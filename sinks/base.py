@@ -57,17 +57,25 @@ class BatchingSink:
 
     def add(self, record: Record) -> None:
         """Buffer one record; writes its table's batch when it is full."""
-        table = TABLES[type(record)]
-        buffer = self._buffers[table]
-        buffer.append(record)
-        if len(buffer) >= self._max_rows:
+        table = self.stage(record)
+        if self._rows(table) >= self._max_rows:
             self._write(table)
 
     def add_block(self, table: str, block: Any, rows: int) -> None:
         """Buffer ``rows`` rows of ``table`` decoded column-wise; writes when full."""
-        self._blocks[table].append((block, rows))
+        self.stage_block(table, block, rows)
         if self._rows(table) >= self._max_rows:
             self._write(table)
+
+    def stage(self, record: Record) -> str:
+        """Buffer one record without writing (the caller flushes); returns its table."""
+        table = TABLES[type(record)]
+        self._buffers[table].append(record)
+        return table
+
+    def stage_block(self, table: str, block: Any, rows: int) -> None:
+        """Buffer a column-wise block without writing (the caller flushes)."""
+        self._blocks[table].append((block, rows))
 
     def _rows(self, table: str) -> int:
         return len(self._buffers[table]) + sum(rows for _, rows in self._blocks[table])

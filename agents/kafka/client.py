@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 
-from agents.kafka.records import Record, Topics, seq_of
+from agents.kafka.records import PartitionBatch, Record, Topics, seq_of
 
 
 class Listener(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -24,6 +25,18 @@ class Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         await self._assigned(set(assigned))
+
+
+def to_partition_batch(topics: Topics, messages: list[Any]) -> PartitionBatch:
+    """A :class:`PartitionBatch` from one partition's aiokafka ``ConsumerRecord`` list."""
+    first = messages[0]
+    return PartitionBatch(
+        topics.base(first.topic),
+        first.partition,
+        [m.offset for m in messages],
+        [m.timestamp for m in messages],
+        [m.value for m in messages],
+    )
 
 
 def to_record(topics: Topics, message: object) -> Record:

@@ -24,6 +24,22 @@ class Record(NamedTuple):
     seq: int = 0  # the producer's ``billing-seq`` header, 0 without it
 
 
+class PartitionBatch(NamedTuple):
+    """Consumed records of one partition, column-wise (the sink reads whole columns)."""
+
+    topic: str  # the base name
+    partition: int
+    offsets: list[int]
+    timestamps: list[int]
+    values: list[bytes]
+
+    def record(self, i: int) -> Record:
+        """The ``i``-th record (to report where a bad value was)."""
+        return Record(
+            self.topic, self.partition, self.offsets[i], self.timestamps[i], None, self.values[i]
+        )
+
+
 class Output(NamedTuple):
     """A record to produce; ``partition`` None lets the default partitioner choose."""
 

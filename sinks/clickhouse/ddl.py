@@ -8,7 +8,10 @@ every real zone offset is a multiple of 15 minutes:
   each kind. Rows are recounted from the raw ``sessions`` table for every quarter-hour
   a batch touches (``sinks/clickhouse/store.py``), never incremented, so a retried
   batch, a re-delivered session or a sink killed mid-batch recounts the same (or a
-  larger, more complete) number. The table keeps the largest count per key
+  larger, more complete) number. The recount reads ``sessions FINAL``: its sorting key
+  holds the session's identity (``session_id`` names its app, ``opened_at`` is in the
+  key), so FINAL keeps one row per session, also inside a part inserted without
+  deduplication. The table keeps the largest count per key
   (``ReplacingMergeTree(version)``, version = the row's total): counts of a bucket only
   grow, so the largest is the most complete.
 - ``agent_days``: per app, agent and UTC day, a 96-bit mask of the quarter-hours the
@@ -23,6 +26,9 @@ import re
 GRANULARITIES = ("hour", "day", "week", "month")
 SCHEMA_VERSION = 2
 LEGACY_ROLLUPS = ("usage_hourly", "usage_daily", "usage_weekly", "usage_monthly")
+#: Parts of fewer rows are written as one file (compact), not a file per column: a sink
+#: batch (up to 200,000 rows) is inserted about a fifth faster; merged parts grow wide.
+WIDE_PART_ROWS = 1_000_000
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
@@ -46,7 +52,16 @@ def sessions_table(db: str, name: str = "sessions") -> str:
         "conversation_id String, segment UInt32, slice UInt32, channel LowCardinality(String), "
         "opened_at DateTime64(3, 'UTC'), inserted_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
         "ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(opened_at) "
-        "ORDER BY (app_id, opened_at, session_id)"
+        "ORDER BY (app_id, opened_at, session_id) "
+        f"SETTINGS min_rows_for_wide_part = {WIDE_PART_ROWS}"
+    )
+
+
+def compact_inserts(db: str) -> str:
+    """Stores made before the setting: inserted parts compact too (idempotent)."""
+    return (
+        f"ALTER TABLE {check_identifier(db)}.sessions "
+        f"MODIFY SETTING min_rows_for_wide_part = {WIDE_PART_ROWS}"
     )
 
 
@@ -88,15 +103,23 @@ def aggregate_tables(db: str) -> list[str]:
     ]
 
 
-def _recounted(db: str, source: str, where: str) -> str:
+def _recounted(db: str, source: str, where: str, *, final: bool) -> str:
+    """Sessions of each kind per app and quarter-hour, as ``session_counts`` rows.
+
+    ``final``: count the rows of ``source FINAL`` (one per session: its sorting key is
+    the identity), else ``uniqExact`` of the identity (any table, e.g. one being migrated).
+    """
+    if final:
+        counted = "countIf(kind = '{k}')"
+        source += " FINAL"
+    else:
+        counted = "uniqExactIf((session_id, opened_at), kind = '{k}')"
+    u, v, a = (counted.format(k=kind) for kind in ("usage", "voice", "alert"))
     return (
         f"INSERT INTO {db}.session_counts (app_id, quarter, usage, voice, alert, version) "
         "SELECT app_id, q, u, v, a, u + v + a FROM (SELECT app_id, "
-        "toStartOfFifteenMinutes(opened_at) AS q, "
-        "uniqExactIf((session_id, opened_at), kind = 'usage') AS u, "
-        "uniqExactIf((session_id, opened_at), kind = 'voice') AS v, "
-        "uniqExactIf((session_id, opened_at), kind = 'alert') AS a "
-        f"FROM {db}.{check_identifier(source)}{where} GROUP BY app_id, q)"
+        f"toStartOfFifteenMinutes(opened_at) AS q, {u} AS u, {v} AS v, {a} AS a "
+        f"FROM {db}.{source}{where} GROUP BY app_id, q)"
     )
 
 
@@ -104,21 +127,24 @@ def recount(db: str) -> str:
     """Recount every quarter-hour of the apps ``apps`` in ``[lo, hi)`` from the raw sessions.
 
     The raw table is ordered by (app, time), so this reads just those rows. Recounting a
-    quarter nothing touched writes the count it already has: harmless.
+    quarter nothing touched writes the count it already has: harmless. ``FINAL`` counts
+    a quarter-hour of 200,000 sessions about a quarter faster than ``uniqExact``
+    (a hash set per bucket).
     """
     return _recounted(
         check_identifier(db),
         "sessions",
         " WHERE app_id IN {apps:Array(String)} "
         "AND opened_at >= {lo:DateTime('UTC')} AND opened_at < {hi:DateTime('UTC')}",
+        final=True,
     )
 
 
 def recount_all(db: str, source: str = "sessions") -> str:
     """Every quarter-hour recounted (the migration from the set-based rollups)."""
-    return _recounted(check_identifier(db), source, "")
+    return _recounted(check_identifier(db), check_identifier(source), "", final=False)
 
 
 def schema(db: str) -> list[str]:
     """Every statement, in order; each is idempotent (``IF NOT EXISTS``)."""
-    return [create_database(db), *raw_tables(db), *aggregate_tables(db)]
+    return [create_database(db), *raw_tables(db), compact_inserts(db), *aggregate_tables(db)]

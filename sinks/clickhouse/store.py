@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import clickhouse_connect
 import pyarrow as pa
@@ -17,12 +15,11 @@ from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from sinks.base import Batch
 from sinks.clickhouse import migrate
-from sinks.clickhouse.ddl import check_identifier, recount, schema
+from sinks.clickhouse.ddl import recount, schema
 from sinks.clickhouse.queries import agents_query, apps_query, sessions_query
 from sinks.clickhouse.rows import TARGETS, DaySpan, day_spans, sessions_arrow, to_columns
+from sinks.clickhouse.urls import StoreUrl, parse_store_url
 
-DEFAULT_DATABASE = "billing"
-DEFAULT_PATH = Path("billing-data") / "chdb"
 #: Sink inserts are synchronous, without block-level deduplication: the tables are
 #: idempotent by design (see ddl.py), and a block hash logged for an insert that a
 #: crash interrupted would make ClickHouse drop its retry, losing rows.
@@ -35,58 +32,50 @@ class StoreError(RuntimeError):
     """The store cannot be reached or used; the message is one line for the user."""
 
 
-@dataclass(frozen=True, slots=True)
-class StoreUrl:
-    """Where the store is: ``chdb`` (a path) or ``http``/``https`` (a server)."""
-
-    scheme: str
-    database: str
-    path: str = ""
-    host: str = ""
-    port: int = 0
-    username: str = "default"
-    password: str = ""
+#: Inserts an Arrow table of sessions into a table (``db.name``).
+ArrowInsert = Callable[[str, pa.Table], None]
 
 
-def default_url() -> str:
-    """``CLICKHOUSE_URL`` or the embedded store under the working directory."""
-    return os.environ.get("CLICKHOUSE_URL") or f"chdb://{DEFAULT_PATH.resolve()}"
+class EmbeddedArrowInsert:
+    """Sessions into the embedded engine straight from the Arrow table's memory.
 
-
-def parse_store_url(url: str) -> StoreUrl:
-    """Parse ``chdb:///abs/path``, ``chdb://rel/path`` or ``http(s)://user:pass@host:port/db``.
-
-    A chdb URL may name the database as ``?database=NAME``.
+    clickhouse-connect's ``insert_arrow`` writes the table to an IPC file for chdb to read
+    back; chdb's ``Python()`` table function reads the Arrow buffers in place (the insert
+    took 0.61 instead of 0.89 µs a session, measured at 200,000-row batches). A second
+    handle on the same path shares the engine with the client.
     """
-    parts = urlsplit(url)
-    query = parse_qs(parts.query)
-    if parts.scheme == "chdb":
-        path = unquote((parts.netloc + parts.path) if parts.netloc else parts.path)
-        if not path:
-            raise ValueError(f"{url!r}: a chdb URL needs a path, e.g. chdb:///var/lib/billing")
-        database = query.get("database", [DEFAULT_DATABASE])[0]
-        return StoreUrl("chdb", check_identifier(database), path=str(Path(path).resolve()))
-    if parts.scheme in {"http", "https"}:
-        if not parts.hostname:
-            raise ValueError(f"{url!r}: no host")
-        database = parts.path.strip("/") or DEFAULT_DATABASE
-        return StoreUrl(
-            parts.scheme,
-            check_identifier(database),
-            host=parts.hostname,
-            port=parts.port or (8443 if parts.scheme == "https" else 8123),
-            username=unquote(parts.username or "default"),
-            password=unquote(parts.password or ""),
+
+    def __init__(self, path: str) -> None:
+        import chdb  # noqa: PLC0415 - only the embedded store needs it
+
+        self._conn = chdb.connect(path)  # type: ignore[no-untyped-call]
+
+    def __call__(self, table: str, sessions: pa.Table) -> None:
+        columns = ", ".join(sessions.column_names)
+        settings = ", ".join(f"{k} = {v}" for k, v in SESSION_INSERT_SETTINGS.items())
+        # Python(sessions) names the local variable above: chdb finds it in this frame
+        self._conn.query(
+            f"INSERT INTO {table} ({columns}) SELECT * FROM Python(sessions) SETTINGS {settings}",
+            "CSV",
         )
-    raise ValueError(f"{url!r}: the ClickHouse URL must start with chdb://, http:// or https://")
+
+    def close(self) -> None:
+        self._conn.close()
 
 
 class ClickHouseStore:
     """Schema, idempotent batch writes (the sink backend) and the usage queries."""
 
-    def __init__(self, client: Any, database: str) -> None:
+    def __init__(
+        self, client: Any, database: str, arrow_insert: EmbeddedArrowInsert | None = None
+    ) -> None:
         self._client = client
         self.database = database
+        self._embedded_insert = arrow_insert
+        self._insert_arrow: ArrowInsert = arrow_insert or self._insert_over_client
+
+    def _insert_over_client(self, table: str, sessions: pa.Table) -> None:
+        self._client.insert_arrow(table, sessions, settings=SESSION_INSERT_SETTINGS)
 
     def ensure_schema(self) -> list[str]:
         """Create what is missing and convert an older store once (idempotent).
@@ -125,12 +114,10 @@ class ClickHouseStore:
     def write_sessions(self, sessions: pa.Table) -> None:
         """Insert sessions (an Arrow table) and recount the quarter-hours they touch.
 
-        The raw table is only ever counted with ``uniqExact``, so a block need not be
+        The raw table is only ever counted with ``FINAL`` or ``uniqExact``, so a block need not be
         deduplicated as it is inserted (``optimize_on_insert=0``; about a quarter less
         insert time, measured at 200,000-row batches)."""
-        self._client.insert_arrow(
-            f"{self.database}.sessions", sessions, settings=SESSION_INSERT_SETTINGS
-        )
+        self._insert_arrow(f"{self.database}.sessions", sessions)
         self.recount(day_spans(sessions))
 
     def recount(self, spans: list[DaySpan]) -> None:
@@ -193,6 +180,8 @@ class ClickHouseStore:
 
     def close(self) -> None:
         """Release the client (and the embedded engine's lock)."""
+        if self._embedded_insert is not None:
+            self._embedded_insert.close()
         self._client.close()
 
 
@@ -222,8 +211,10 @@ def open_store(url: str, *, create: bool = True) -> ClickHouseStore:
     """Connect and (by default) apply the schema. Raises :class:`StoreError` with one line."""
     target = parse_store_url(url)
     try:
+        embedded_insert = None
         if target.scheme == "chdb":
             client = _open_embedded(target)
+            embedded_insert = EmbeddedArrowInsert(target.path)
         else:
             client = clickhouse_connect.get_client(
                 host=target.host,
@@ -234,7 +225,7 @@ def open_store(url: str, *, create: bool = True) -> ClickHouseStore:
                 connect_timeout=5,
                 send_receive_timeout=60,
             )
-        store = ClickHouseStore(client, target.database)
+        store = ClickHouseStore(client, target.database, embedded_insert)
         if create:
             store.ensure_schema()
     except ClickHouseError as exc:

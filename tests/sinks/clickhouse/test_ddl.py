@@ -33,16 +33,29 @@ def test_session_counts_keep_the_largest_recount() -> None:
 def test_recount_reads_the_raw_table_for_the_touched_quarters_only() -> None:
     sql = ddl.recount("b")
     assert sql.startswith("INSERT INTO b.session_counts (app_id, quarter, usage, voice, alert")
-    assert "uniqExactIf((session_id, opened_at), kind = 'voice') AS v" in sql
-    assert "FROM b.sessions WHERE app_id IN {apps:Array(String)}" in sql
+    assert "countIf(kind = 'voice') AS v" in sql
+    assert "FROM b.sessions FINAL WHERE app_id IN {apps:Array(String)}" in sql
     assert "opened_at >= {lo:DateTime('UTC')} AND opened_at < {hi:DateTime('UTC')}" in sql
+
+
+def test_the_migration_recount_counts_distinct_identities() -> None:
+    sql = ddl.recount_all("b", "sessions_v1")
+    assert "uniqExactIf((session_id, opened_at), kind = 'alert') AS a" in sql
+    assert "FROM b.sessions_v1 GROUP BY app_id, q" in sql
+
+
+def test_inserted_session_parts_are_compact_on_new_and_old_stores() -> None:
+    assert "SETTINGS min_rows_for_wide_part = 1000000" in ddl.raw_tables("b")[0]
+    assert ddl.schema("b")[4] == (
+        "ALTER TABLE b.sessions MODIFY SETTING min_rows_for_wide_part = 1000000"
+    )
 
 
 def test_schema_order_and_count() -> None:
     statements = ddl.schema("billing")
     assert statements[0] == "CREATE DATABASE IF NOT EXISTS billing"
-    assert len(statements) == 1 + 3 + 3
-    assert all("IF NOT EXISTS" in s for s in statements)
+    assert len(statements) == 1 + 3 + 1 + 3
+    assert all("IF NOT EXISTS" in s or "MODIFY SETTING" in s for s in statements)
 
 
 @pytest.mark.parametrize("name", ["", "a-b", "x;DROP", "1abc", "a" * 65])

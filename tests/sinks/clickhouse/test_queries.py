@@ -25,7 +25,8 @@ def test_sessions_sum_quarter_hours_of_the_deduplicated_counts() -> None:
     assert sql == (
         "SELECT toStartOfDay(quarter, 'UTC') AS p, '*' AS a, sum(usage), sum(voice), sum(alert) "
         "FROM b.session_counts FINAL WHERE quarter >= {start:DateTime('UTC')} "
-        "AND quarter < {end:DateTime('UTC')} AND app_id IN {apps:Array(String)} GROUP BY p, a"
+        "AND quarter < {end:DateTime('UTC')} AND app_id IN {apps:Array(String)} GROUP BY p, a "
+        "SETTINGS optimize_aggregation_in_order = 1"
     )
 
 

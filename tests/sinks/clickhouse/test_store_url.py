@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sinks.clickhouse.store import StoreUrl, parse_store_url
+from sinks.clickhouse.urls import StoreUrl, parse_store_url
 
 
 def test_chdb_urls() -> None:
