@@ -58,7 +58,7 @@ class BatchingSink:
     def add(self, record: Record) -> None:
         """Buffer one record; writes its table's batch when it is full."""
         table = self.stage(record)
-        if self._rows(table) >= self._max_rows:
+        if len(self._buffers[table]) >= self._max_rows:  # per record: no sum over blocks
             self._write(table)
 
     def add_block(self, table: str, block: Any, rows: int) -> None:

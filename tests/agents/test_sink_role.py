@@ -1,4 +1,4 @@
-"""The sink role's steps against a fake store: sessions decoded column-wise, a batch with a
+"""The sink role's steps against a recording backend: sessions decoded column-wise, a batch with a
 foreign producer's bad value decoded one by one (the bad one logged with its position,
 never written), and a failed write retried until it succeeds."""
 
@@ -17,24 +17,10 @@ from agents.sink import SinkRole
 from schemas import agent_activity, billing_session
 from schemas.agent_activity import AgentActivity
 from schemas.billing_session import BillingSession, encode
-from sinks.base import Batch
+from tests.sinks.recorder import Recorder
 
 
-class FakeStore:
-    """Keeps what it is asked to write; fails the first ``failures`` writes."""
-
-    def __init__(self, failures: int = 0) -> None:
-        self.batches: list[Batch] = []
-        self.failures = failures
-
-    def write(self, batch: Batch) -> None:
-        if self.failures:
-            self.failures -= 1
-            raise ConnectionError("ClickHouse is away")
-        self.batches.append(batch)
-
-
-def _role(store: FakeStore) -> SinkRole:
+def _role(store: Recorder) -> SinkRole:
     metrics = BillingMetrics.create(CollectorRegistry())
     return SinkRole(store, threading.Lock(), 1000, metrics, asyncio.Event())  # type: ignore[arg-type]
 
@@ -49,7 +35,7 @@ def _sessions(partition: int, values: list[bytes]) -> PartitionBatch:
 
 
 def test_valid_sessions_are_one_arrow_block_and_other_topics_records() -> None:
-    store = FakeStore()
+    store = Recorder()
     role = _role(store)
     activity = agent_activity.encode(AgentActivity("a", "agent-1", 900_000))
     batch = [
@@ -71,7 +57,7 @@ def test_valid_sessions_are_one_arrow_block_and_other_topics_records() -> None:
 def test_a_foreign_value_falls_back_and_is_logged_with_its_position(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    store = FakeStore()
+    store = Recorder()
     role = _role(store)
     batch = [_sessions(0, [_session(1)]), _sessions(3, [_session(2), b'{"kind": "minutes"}'])]
     with caplog.at_level(logging.ERROR):
@@ -91,7 +77,7 @@ def test_a_foreign_value_falls_back_and_is_logged_with_its_position(
 
 
 def test_a_failed_write_is_retried_with_the_same_rows() -> None:
-    store = FakeStore(failures=1)
+    store = Recorder(fail=1)
     role = _role(store)
     decoded = asyncio.run(role.decode([_sessions(0, [_session(1), _session(2)])]))
     asyncio.run(role.write(decoded))

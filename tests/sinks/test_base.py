@@ -6,19 +6,8 @@ import pytest
 
 from schemas.agent_activity import AgentActivity
 from schemas.billing_session import BillingSession
-from sinks.base import Batch, BatchingSink
-
-
-class Recorder:
-    def __init__(self, fail: int = 0) -> None:
-        self.batches: list[Batch] = []
-        self.fail = fail
-
-    def write(self, batch: Batch) -> None:
-        if self.fail:
-            self.fail -= 1
-            raise ConnectionError("store down")
-        self.batches.append(batch)
+from sinks.base import BatchingSink
+from tests.sinks.recorder import Recorder
 
 
 def session(n: int) -> BillingSession:
