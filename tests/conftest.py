@@ -35,6 +35,7 @@ def store_factory(chdb_path: Path) -> Iterator[StoreFactory]:
     yield make
     for store in made:
         store.query(f"DROP DATABASE IF EXISTS {store.database}")
+        store.close()
 
 
 @pytest.fixture
