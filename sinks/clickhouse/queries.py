@@ -13,8 +13,8 @@ from datetime import date, timedelta
 from zoneinfo import available_timezones
 
 from sinks.clickhouse.ddl import check_identifier
+from sinks.clickhouse.rows import DAY_MS, QUARTER_MS
 
-DAY_MS, QUARTER_MS = 86_400_000, 900_000
 WHOLE_DAY = (1 << 96) - 1  # every quarter-hour of a UTC day
 _EPOCH = date(1970, 1, 1)
 _ZONE = re.compile(r"[A-Za-z0-9_+\-/]{1,64}")

@@ -18,7 +18,14 @@ from sinks.base import Batch
 from sinks.clickhouse import migrate
 from sinks.clickhouse.ddl import recount, schema
 from sinks.clickhouse.queries import agent_cut, agents_query, apps_query, sessions_query
-from sinks.clickhouse.rows import TARGETS, DaySpan, day_spans, sessions_arrow, to_columns
+from sinks.clickhouse.rows import (
+    QUARTER_MS,
+    TARGETS,
+    DaySpan,
+    day_spans,
+    sessions_arrow,
+    to_columns,
+)
 from sinks.clickhouse.urls import StoreUrl, parse_store_url
 
 #: Sink inserts are synchronous, without block-level deduplication: the tables are
@@ -26,7 +33,6 @@ from sinks.clickhouse.urls import StoreUrl, parse_store_url
 #: crash interrupted would make ClickHouse drop its retry, losing rows.
 INSERT_SETTINGS = {"async_insert": 0, "insert_deduplicate": 0}
 SESSION_INSERT_SETTINGS = {**INSERT_SETTINGS, "optimize_on_insert": 0}
-QUARTER_MS = 900_000
 
 
 class StoreError(RuntimeError):
@@ -64,11 +70,7 @@ class ClickHouseStore:
     """Schema, idempotent batch writes (the sink backend) and the usage queries."""
 
     def __init__(
-        self,
-        client: Any,
-        database: str,
-        arrow_insert: EmbeddedArrowInsert | None = None,
-        reader: Any = None,
+        self, client: Any, reader: Any, database: str, arrow_insert: EmbeddedArrowInsert | None
     ) -> None:
         self._client = client
         self.database = database
@@ -76,7 +78,7 @@ class ClickHouseStore:
         # a report's two queries run at once, on two clients: their cost is mostly
         # planning, one core each (one app, 30 days: 18 instead of 29 ms, median of 31)
         self._reader = reader
-        self._side = ThreadPoolExecutor(1, "report-agents") if reader is not None else None
+        self._side = ThreadPoolExecutor(1, "report-agents")
 
     def ensure_schema(self) -> list[str]:
         """Create what is missing and convert an older store once (idempotent).
@@ -176,11 +178,7 @@ class ClickHouseStore:
         ]
 
     def _read_aside(self, sql: str, parameters: dict[str, Any]) -> Future[list[tuple[Any, ...]]]:
-        """Run a read query on the second client, in its thread (else here, at once)."""
-        if self._side is None:
-            done: Future[list[tuple[Any, ...]]] = Future()
-            done.set_result(self.query(sql, parameters))
-            return done
+        """Run a read query on the second client, in its thread."""
         reader = self._reader
         return self._side.submit(lambda: list(reader.query(sql, parameters=parameters).result_rows))
 
@@ -196,9 +194,8 @@ class ClickHouseStore:
         """Release the client (and the embedded engine's lock)."""
         if self._embedded_insert is not None:
             self._embedded_insert.close()
-        if self._side is not None:
-            self._side.shutdown()
-            self._reader.close()
+        self._side.shutdown()
+        self._reader.close()
         self._client.close()
 
 
@@ -234,7 +231,7 @@ def open_store(url: str, *, create: bool = True) -> ClickHouseStore:
             embedded_insert = EmbeddedArrowInsert(target.path)
         else:
             client, reader = _open_server(target), _open_server(target)
-        store = ClickHouseStore(client, target.database, embedded_insert, reader)
+        store = ClickHouseStore(client, reader, target.database, embedded_insert)
         if create:
             store.ensure_schema()
     except ClickHouseError as exc:
