@@ -8,6 +8,9 @@ quarter-hours into ``session_counts`` and keeps agents as quarter-hour masks in
 migration killed at any point is finished by the next start; sessions are only ever
 copied and recounted from the raw table, never summed twice. Hourly agents of
 schema 1 become the first quarter of their hour (exact in UTC and whole-hour zones).
+
+Raw sessions partitioned by month (schema 2 before weekly partitions) are copied the same
+way into a table partitioned by week; their counts and masks stay as they are.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any, Protocol
 from sinks.clickhouse.ddl import (
     LEGACY_ROLLUPS,
     SCHEMA_VERSION,
+    SESSIONS_PARTITION,
     check_identifier,
     recount_all,
     sessions_table,
@@ -36,9 +40,12 @@ class Commands(Protocol):
         """Run a read query."""
 
 
-def _tables(store: Commands, db: str) -> dict[str, str]:
-    rows = store.query(f"SELECT name, sorting_key FROM system.tables WHERE database = '{db}'")
-    return {str(name): str(key) for name, key in rows}
+def _tables(store: Commands, db: str) -> dict[str, tuple[str, str]]:
+    """Each table's (sorting key, partition key)."""
+    rows = store.query(
+        f"SELECT name, sorting_key, partition_key FROM system.tables WHERE database = '{db}'"
+    )
+    return {str(name): (str(key), str(partition)) for name, key, partition in rows}
 
 
 def upgrade(store: Commands, db: str) -> list[str]:
@@ -50,7 +57,9 @@ def upgrade(store: Commands, db: str) -> list[str]:
             if view in tables:
                 store.command(f"DROP VIEW IF EXISTS {db}.{view}")
                 steps.append(f"dropped the view {view}")
-    if "sessions" in tables and tables["sessions"] != SORTING_KEY:
+    if "sessions_legacy" in tables:  # a copy killed after its swap: the copy is complete
+        store.command(f"DROP TABLE {db}.sessions_legacy")
+    if "sessions" in tables and tables["sessions"] != (SORTING_KEY, SESSIONS_PARTITION):
         store.command(f"DROP TABLE IF EXISTS {db}.sessions_migrating")
         store.command(sessions_table(db, "sessions_migrating"))
         store.command(
@@ -62,7 +71,9 @@ def upgrade(store: Commands, db: str) -> list[str]:
             f"{db}.sessions_migrating TO {db}.sessions"
         )
         store.command(f"DROP TABLE {db}.sessions_legacy")
-        steps.append("copied sessions into a table ordered by (app_id, opened_at)")
+        steps.append(
+            "copied sessions into a table ordered by (app_id, opened_at), partitioned by week"
+        )
     return steps
 
 

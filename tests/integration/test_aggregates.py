@@ -195,6 +195,50 @@ def test_an_old_store_converts_once_without_losing_or_double_counting(chdb_path:
     store.command("DROP DATABASE legacy")
 
 
+def test_a_store_partitioned_by_month_converts_to_weeks_with_the_same_totals(
+    chdb_path: Path,
+) -> None:
+    """A schema-2 store of the previous release (sessions partitioned by month) is copied
+    once into weekly partitions; a copy killed after its swap leaves ``sessions_legacy``,
+    which the next start drops. Counts and masks are not touched, so totals stay."""
+    url = f"chdb://{chdb_path}?database=monthly"
+    store = open_store(url)
+    sink = BatchingSink(store, max_rows=10_000)
+    for n in range(400):  # 400 sessions over 40 days: two months, seven weeks
+        sink.add(session(n, T - 20 * DAY + n * DAY // 10, ("usage", "voice", "alert")[n % 3]))
+    sink.add(AgentActivity("a", "x", T + QUARTER))
+    sink.flush()
+    before = aggregated(store, "week", "Asia/Kolkata", T - 30 * DAY, T + 30 * DAY)
+    monthly = store.query("SHOW CREATE TABLE monthly.sessions")[0][0]
+    store.command("DROP TABLE monthly.sessions")
+    store.command(monthly.replace("toMonday(opened_at)", "toYYYYMM(opened_at)"))
+    store.command("CREATE TABLE monthly.sessions_legacy (x UInt8) ENGINE = Memory")
+    for n in range(400):  # the raw sessions as the monthly store held them, twice each
+        sink.add(session(n, T - 20 * DAY + n * DAY // 10, ("usage", "voice", "alert")[n % 3]))
+        sink.add(session(n, T - 20 * DAY + n * DAY // 10, ("usage", "voice", "alert")[n % 3]))
+    sink.flush()
+    steps = store.ensure_schema()
+    assert steps == [
+        "copied sessions into a table ordered by (app_id, opened_at), partitioned by week"
+    ]
+    assert store.ensure_schema() == []  # once
+    tables = store.query("SELECT name, partition_key FROM system.tables WHERE database = 'monthly'")
+    assert ("sessions", "toMonday(opened_at)") in tables
+    assert all(name != "sessions_legacy" for name, _ in tables)
+    partitions = store.query(
+        "SELECT uniqExact(partition) FROM system.parts "
+        "WHERE database = 'monthly' AND table = 'sessions' AND active"
+    )
+    days = {datetime.fromtimestamp((T - 20 * DAY + n * DAY // 10) / 1000, UTC) for n in range(400)}
+    mondays = {day.date().toordinal() - day.weekday() for day in days}
+    assert partitions == [(len(mondays),)] == [(7,)]
+    after = aggregated(store, "week", "Asia/Kolkata", T - 30 * DAY, T + 30 * DAY)
+    assert after == before
+    assert after == direct(store, "week", "Asia/Kolkata", T - 30 * DAY, T + 30 * DAY)
+    assert sum(after.values()) == 400
+    store.command("DROP DATABASE monthly")
+
+
 WRITER = """
 import sys
 from schemas.billing_session import BillingSession

@@ -11,7 +11,7 @@ def test_sessions_table_is_replacing_keyed_by_identity_and_ordered_by_time() -> 
     sessions = ddl.raw_tables("billing")[0]
     assert sessions.startswith("CREATE TABLE IF NOT EXISTS billing.sessions (")
     assert (
-        "ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(opened_at) "
+        "ENGINE = ReplacingMergeTree PARTITION BY toMonday(opened_at) "
         "ORDER BY (app_id, opened_at, session_id)" in sessions
     )
     assert "deduplication_window" not in " ".join(ddl.schema("billing"))
