@@ -31,8 +31,9 @@ LEGACY_ROLLUPS = ("usage_hourly", "usage_daily", "usage_weekly", "usage_monthly"
 WIDE_PART_ROWS = 1_000_000
 #: Raw sessions are partitioned by UTC week (Monday). A backlog's inserted parts then merge
 #: into partitions of a week, not a month: fewer merge rounds per row. At the density of
-#: 1e8 sessions a year, the sink's steps loaded 484k-494k sessions/s against 429k-447k
-#: with monthly partitions (4 and 2 runs of 5e6 sessions, /tmp bench in the closing note).
+#: 1e8 sessions a year, the sink's steps loaded 484k-494k sessions/s against 408k-447k
+#: with monthly partitions (4 and 3 runs of 5e6 sessions; README, "Why raw sessions are
+#: partitioned by week").
 SESSIONS_PARTITION = "toMonday(opened_at)"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 

@@ -204,8 +204,10 @@ def test_a_store_partitioned_by_month_converts_to_weeks_with_the_same_totals(
     url = f"chdb://{chdb_path}?database=monthly"
     store = open_store(url)
     sink = BatchingSink(store, max_rows=10_000)
-    for n in range(400):  # 400 sessions over 40 days: two months, seven weeks
-        sink.add(session(n, T - 20 * DAY + n * DAY // 10, ("usage", "voice", "alert")[n % 3]))
+    opened = [T - 20 * DAY + n * DAY // 10 for n in range(400)]  # 40 days: 2 months, 7 weeks
+    sessions = [session(n, at, ("usage", "voice", "alert")[n % 3]) for n, at in enumerate(opened)]
+    for each in sessions:
+        sink.add(each)
     sink.add(AgentActivity("a", "x", T + QUARTER))
     sink.flush()
     before = aggregated(store, "week", "Asia/Kolkata", T - 30 * DAY, T + 30 * DAY)
@@ -213,9 +215,8 @@ def test_a_store_partitioned_by_month_converts_to_weeks_with_the_same_totals(
     store.command("DROP TABLE monthly.sessions")
     store.command(monthly.replace("toMonday(opened_at)", "toYYYYMM(opened_at)"))
     store.command("CREATE TABLE monthly.sessions_legacy (x UInt8) ENGINE = Memory")
-    for n in range(400):  # the raw sessions as the monthly store held them, twice each
-        sink.add(session(n, T - 20 * DAY + n * DAY // 10, ("usage", "voice", "alert")[n % 3]))
-        sink.add(session(n, T - 20 * DAY + n * DAY // 10, ("usage", "voice", "alert")[n % 3]))
+    for each in sessions + sessions:  # the raw sessions as the monthly store held them, twice
+        sink.add(each)
     sink.flush()
     steps = store.ensure_schema()
     assert steps == [
@@ -229,7 +230,7 @@ def test_a_store_partitioned_by_month_converts_to_weeks_with_the_same_totals(
         "SELECT uniqExact(partition) FROM system.parts "
         "WHERE database = 'monthly' AND table = 'sessions' AND active"
     )
-    days = {datetime.fromtimestamp((T - 20 * DAY + n * DAY // 10) / 1000, UTC) for n in range(400)}
+    days = {datetime.fromtimestamp(at / 1000, UTC) for at in opened}
     mondays = {day.date().toordinal() - day.weekday() for day in days}
     assert partitions == [(len(mondays),)] == [(7,)]
     after = aggregated(store, "week", "Asia/Kolkata", T - 30 * DAY, T + 30 * DAY)
