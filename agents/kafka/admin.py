@@ -54,3 +54,23 @@ async def ensure_topics(settings: WorkerSettings) -> list[str]:
         return missing
     finally:
         await admin.close()
+
+
+async def partitions_of(bootstrap: str, names: list[str]) -> dict[str, list[int]]:
+    """The partition numbers of each existing topic of ``names`` (missing ones left out)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    try:
+        await admin.start()
+    except KafkaConnectionError as exc:
+        raise KafkaUnavailableError(f"cannot reach Kafka at {bootstrap}: {exc}") from None
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [name for name in names if name in existing]
+        described = await admin.describe_topics(wanted) if wanted else []
+        return {
+            topic["topic"]: sorted(p["partition"] for p in topic["partitions"])
+            for topic in described
+            if topic["error_code"] == 0
+        }
+    finally:
+        await admin.close()

@@ -251,6 +251,18 @@ class MeterLink:
                     await asyncio.wait_for(producer.abort_transaction(), CLOSE_TIMEOUT_S)
                 raise
 
+    def pause(self, topic: str, partition: int) -> None:
+        """Fetch no more of ``topic``/``partition`` until resumed (or reopened)."""
+        tp = TopicPartition(self.config.topics.full(topic), partition)
+        if tp in self._consumer.assignment():
+            self._consumer.pause(tp)
+
+    def resume(self, topic: str, partition: int) -> None:
+        """Fetch ``topic``/``partition`` again."""
+        tp = TopicPartition(self.config.topics.full(topic), partition)
+        if partition in self._own.opened and tp in self._consumer.assignment():
+            self._consumer.resume(tp)
+
     def lag(self) -> dict[tuple[str, int], int]:
         """Records behind the last stable offset, per opened input topic partition."""
         result: dict[tuple[str, int], int] = {}

@@ -151,3 +151,9 @@ class MeterPort(Protocol):
 
     async def reset(self, partition: int) -> None:
         """Forget the partition and open it again from Kafka."""
+
+    def pause(self, topic: str, partition: int) -> None:
+        """Fetch no more of ``topic``/``partition`` until resumed (its merge queue is full)."""
+
+    def resume(self, topic: str, partition: int) -> None:
+        """Fetch ``topic``/``partition`` again."""

@@ -187,3 +187,23 @@ def test_stream_time_never_passes_the_workers_clock() -> None:
     behind = (NOW_S - 23 * 3600 - T0 / 1000) / 60
     drain(meter, link, clock, Delivery({0: [turn(1, behind, 2)]}, {0: 1}))
     assert meter.metrics.events.labels(TURNS, "late")._value.get() == 0
+
+
+def test_a_topic_whose_queue_is_full_is_paused_until_it_drains() -> None:
+    link, clock = FakeLink(), [NOW_S]
+    meter = Meter(
+        WorkerSettings(max_hold_s=1.0, held_limit=4),
+        link,
+        BillingMetrics.create(CollectorRegistry()),
+        clock=lambda: clock[0],
+    )
+    link.epochs[0] = 1
+    meter.open(Opened(0, 1, [], {TURNS: 0, TRANSFERS: 0, ALERTS: 0}))
+    asyncio.run(meter.process(Delivery({0: [turn(i, i, 0) for i in range(5)]}, {0: 1})))
+    assert link.paused == {(TURNS, 0)} and link.log == []  # 5 held > 4: fetch no more
+    assert meter.metrics.merge_held.labels(TURNS, "0")._value.get() == 5
+    clock[0] += 2
+    link.caught_up[(TRANSFERS, 0)] = clock[0]  # transfers idle for a hold: they go
+    asyncio.run(meter.process(Delivery({}, {0: 1})))
+    assert link.paused == set() and link.log[-1][2][TURNS] == 5
+    assert meter.metrics.merge_held.labels(TURNS, "0")._value.get() == 0
