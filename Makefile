@@ -57,6 +57,9 @@ bench: $(VENV) ## Benchmark: core and replay throughput (prints medians and rati
 bench-stream: $(VENV) kafka-start ## Benchmark: one worker end to end on the local broker
 	PYTHONPATH=. $(PY) benchmarks/bench_stream.py --events 1000000 --rate 5000 --seconds 30
 
+bench-state: $(VENV) kafka-start ## Benchmark: changelog bytes, RSS and restore of the meter's state, beside the earlier design
+	PYTHONPATH=. $(PY) benchmarks/bench_state.py --restore-events 10,80
+
 bench-report: $(VENV) ## Benchmark: report queries over 10M sessions (SESSIONS=N to change)
 	PYTHONPATH=. $(PY) benchmarks/bench_report.py --sessions $${SESSIONS:-10000000}
 

@@ -102,10 +102,13 @@ class Meter:
 
     def open(self, opened: Opened) -> None:
         """Build the task of a newly opened partition from its changelog."""
+        restorer = opened.changelog
+        if not isinstance(restorer, changelog.Restorer):  # the link is given changelog.Restorer
+            raise TypeError(f"not a changelog restorer: {restorer!r}")
         self.tasks[opened.partition] = PartitionTask(
             opened.partition,
             opened.epoch,
-            changelog.restore(opened.changelog),
+            restorer.finish(),
             StreamMerge(self.settings.max_hold_s),
             dict(opened.committed),
         )
