@@ -58,7 +58,7 @@ bench-stream: $(VENV) kafka-start ## Benchmark: one worker end to end on the loc
 	PYTHONPATH=. $(PY) benchmarks/bench_stream.py --events 1000000 --rate 5000 --seconds 30
 
 bench-state: $(VENV) kafka-start ## Benchmark: changelog bytes, RSS and restore of the meter's state, beside the earlier design
-	PYTHONPATH=. $(PY) benchmarks/bench_state.py --restore-events 10,80
+	PYTHONPATH=. $(PY) benchmarks/bench_state.py
 
 bench-report: $(VENV) ## Benchmark: report queries over 10M sessions (SESSIONS=N to change)
 	PYTHONPATH=. $(PY) benchmarks/bench_report.py --sessions $${SESSIONS:-10000000}

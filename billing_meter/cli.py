@@ -160,17 +160,21 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
 
 def _cmd_produce(args: argparse.Namespace) -> int:
-    from agents.produce import from_thread, produce  # noqa: PLC0415 - see above
+    from agents.kafka.produce import from_thread, produce  # noqa: PLC0415 - see above
+    from agents.kafka.records import Topics  # noqa: PLC0415
+    from agents.topics import declare_topics  # noqa: PLC0415
 
     settings = worker_settings(args)
+    asyncio.run(declare_topics(settings))
+    target = (settings.bootstrap, Topics(settings.topic_prefix))
     if args.path == "-":  # standard input: each line sent as it arrives (paced producers)
         lines = read_messages(sys.stdin.buffer, "stdin: ")
-        count = asyncio.run(produce(from_thread(lines), settings))
+        count = asyncio.run(produce(from_thread(lines), *target))
     else:
         path = Path(args.path)
         with open_event_file(path) as stream:
             progress = _progress(path, stream.tell)
-            count = asyncio.run(produce(read_messages(stream, f"{path}: "), settings, progress))
+            count = asyncio.run(produce(read_messages(stream, f"{path}: "), *target, progress))
     if sys.stderr.isatty():
         sys.stderr.write("\r\033[K")
     print(f"produced {count} messages to {settings.bootstrap}")

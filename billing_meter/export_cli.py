@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 from agents.kafka.records import Record
 from pipeline import report
+from pipeline.core.meter import INPUT_TOPICS
 from pipeline.eventfile import dump_line
 
 
@@ -48,6 +49,7 @@ def run_export(args: argparse.Namespace) -> int:
 
     what = ExportRange(
         bootstrap=args.bootstrap or os.environ.get("KAFKA_BOOTSTRAP") or "127.0.0.1:9092",
+        inputs=INPUT_TOPICS,
         topic_prefix=args.topic_prefix or "",
         from_ms=None if args.start is None else report.parse_time(args.start, "--from"),
         to_ms=None if args.end is None else report.parse_time(args.end, "--to"),

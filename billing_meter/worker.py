@@ -23,7 +23,6 @@ from prometheus_client import CollectorRegistry
 
 from agents import changelog
 from agents.billing_role import BillingRole, PostingMetrics
-from agents.kafka.admin import ensure_topics
 from agents.kafka.meter_link import MeterLink, MeterLinkConfig
 from agents.kafka.notify_link import NotificationProducer
 from agents.kafka.records import Topics
@@ -33,6 +32,7 @@ from agents.meter import INPUTS, Meter
 from agents.metrics import BillingMetrics
 from agents.settings import NOTIFICATION_TOPIC, OUTPUT_TOPICS, WorkerSettings
 from agents.sink import SinkRole
+from agents.topics import declare_topics
 from billing import db as money_store
 from billing.delivery import Webhook
 from billing.finalize import InvoiceSettings
@@ -94,7 +94,7 @@ def run_worker(settings: WorkerSettings) -> int:
             }
         },
     )
-    created = asyncio.run(ensure_topics(settings))
+    created = asyncio.run(declare_topics(settings))
     if created:
         log.info("created topics", extra={"context": {"topics": created}})
     store = (

@@ -7,9 +7,6 @@ import logging
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
-from agents.changelog import TOPIC as CHANGELOG
-from agents.settings import INPUT_TOPICS, NOTIFICATION_TOPIC, OUTPUT_TOPICS, WorkerSettings
-
 log = logging.getLogger(__name__)
 
 
@@ -26,34 +23,31 @@ class KafkaUnavailableError(RuntimeError):
     """The broker cannot be reached; the message is one line for the user."""
 
 
-async def ensure_topics(settings: WorkerSettings) -> list[str]:
-    """Create missing input, output and state topics; returns the names created.
+async def ensure_topics(
+    bootstrap: str, names: list[str], partitions: int, compacted: frozenset[str] = frozenset()
+) -> list[str]:
+    """Create the topics of ``names`` that are missing; returns the names created.
 
-    The state topic (the meter's changelog) is compacted, with as many partitions as
-    the input topics: its partition *p* holds the state of input partition *p*.
+    Those in ``compacted`` (the meter's changelog, whose partition *p* holds the state of
+    input partition *p*) are compacted; all have ``partitions`` partitions.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, request_timeout_ms=10_000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
     try:
         await admin.start()
     except KafkaConnectionError as exc:
-        raise KafkaUnavailableError(f"cannot reach Kafka at {settings.bootstrap}: {exc}") from None
+        raise KafkaUnavailableError(f"cannot reach Kafka at {bootstrap}: {exc}") from None
     try:
         existing = set(await admin.list_topics())
-        wanted = [
-            settings.topic(name)
-            for name in (*INPUT_TOPICS, *OUTPUT_TOPICS, CHANGELOG, NOTIFICATION_TOPIC)
-        ]
-        missing = [name for name in wanted if name not in existing]
+        missing = [name for name in names if name not in existing]
         if missing:
-            compacted = STATE_TOPIC_CONFIG
             try:
                 await admin.create_topics(
                     [
                         NewTopic(
                             name,
-                            settings.partitions,
+                            partitions,
                             1,
-                            topic_configs=compacted if name == settings.topic(CHANGELOG) else {},
+                            topic_configs=STATE_TOPIC_CONFIG if name in compacted else {},
                         )
                         for name in missing
                     ]

@@ -21,7 +21,6 @@ from aiokafka.errors import KafkaConnectionError
 from agents.kafka.admin import KafkaUnavailableError, partitions_of
 from agents.kafka.client import to_record
 from agents.kafka.records import Record, Topics
-from agents.settings import INPUT_TOPICS
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +28,7 @@ class ExportRange:
     """What to export: the topics' prefix, and record timestamps (epoch ms) or None."""
 
     bootstrap: str
+    inputs: tuple[str, ...]  # the input topics' base names
     topic_prefix: str = ""
     from_ms: int | None = None
     to_ms: int | None = None
@@ -42,7 +42,7 @@ async def export_records(
     """Hand every selected record to ``write``, each partition in offset order; returns
     how many. ``on_progress(done, total)`` follows the reading."""
     topics = Topics(what.topic_prefix)
-    names = [topics.full(base) for base in INPUT_TOPICS]
+    names = [topics.full(base) for base in what.inputs]
     partitions = await partitions_of(what.bootstrap, names)
     if not partitions:
         raise KafkaUnavailableError(

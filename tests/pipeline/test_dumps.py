@@ -9,7 +9,7 @@ import zlib
 import orjson
 import pytest
 
-from agents.produce import stamped
+from agents.kafka.produce import stamped
 from pipeline.core.config import MeterConfig
 from pipeline.core.partitioning import PARTITIONERS, crc32_partition_for
 from pipeline.eventfile import EventFileError, dump_line, parse_line, read_messages

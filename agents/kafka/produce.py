@@ -16,9 +16,8 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
 
-from agents.kafka.admin import KafkaUnavailableError, ensure_topics
-from agents.kafka.records import SEQ_HEADER
-from agents.settings import WorkerSettings
+from agents.kafka.admin import KafkaUnavailableError
+from agents.kafka.records import SEQ_HEADER, Topics
 from pipeline.eventfile import FileMessage
 
 WINDOW = 20_000  # sends in flight before waiting for their acks
@@ -46,13 +45,14 @@ async def from_thread(messages: Iterable[FileMessage]) -> AsyncIterator[FileMess
 
 async def produce(
     messages: Iterable[FileMessage] | AsyncIterator[FileMessage],
-    settings: WorkerSettings,
+    bootstrap: str,
+    topics: Topics,
     on_progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Send every message; returns how many. Raises on any failed delivery."""
-    await ensure_topics(settings)
+    """Send every message to its topic (``topics`` adds the prefix); returns how many.
+    Raises on any failed delivery. The caller declares the topics first."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap,
+        bootstrap_servers=bootstrap,
         acks="all",
         enable_idempotence=True,
         linger_ms=5,
@@ -61,7 +61,7 @@ async def produce(
     try:
         await producer.start()
     except KafkaConnectionError as exc:
-        raise KafkaUnavailableError(f"cannot reach Kafka at {settings.bootstrap}: {exc}") from None
+        raise KafkaUnavailableError(f"cannot reach Kafka at {bootstrap}: {exc}") from None
     count, stamp = 0, 0
     pending: list[asyncio.Future[object]] = []
     stream = messages if isinstance(messages, AsyncIterator) else _aiter(messages)
@@ -71,7 +71,7 @@ async def produce(
             timestamp, headers = stamped(message, stamp, count + 1)
             pending.append(
                 await producer.send(
-                    settings.topic(message.topic),
+                    topics.full(message.topic),
                     message.value,
                     key=message.key,
                     partition=message.partition,
