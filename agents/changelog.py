@@ -5,10 +5,11 @@ Written in the same transaction as the outputs and the consumed offsets
 the committed offsets. What a checkpoint writes grows with what changed, not with
 what is held: a conversation's records are keyed by a 128-bit digest of its key,
 
-- ``I`` + digest: who it is (app and conversation id), written when it starts;
 - ``C`` + digest: its clocks and counters, and the ids it saw since its last full
   chunk, rewritten at each checkpoint it changed in (about 45 bytes and 8 an id);
-- ``D`` + digest + chunk number: each full chunk of :data:`CHUNK` id digests, once;
+- ``D`` + digest + chunk number: each full chunk of :data:`CHUNK` id digests, once.
+  Who the conversation is (app and conversation id) rides in the first chunk, and in
+  the ``C`` record until there is one: a short conversation is one record;
 
 plus one record per remembered alert delivery (``a`` + key) and one ``s`` record
 with the stream times. An event therefore adds O(1) bytes, however long its
@@ -36,7 +37,7 @@ from pipeline.core.state import PartitionState, SeenIds, event_digest
 TOPIC = "billing-meter-state"
 STREAM_KEY = b"s"
 ALERT = b"a"
-IDENTITY, CLOCKS, CHUNK_KEY = b"I", b"C", b"D"
+CLOCKS, CHUNK_KEY = b"C", b"D"
 LEGACY = b"c"  # the earlier format: one record with the state and every id
 CHUNK = 8  # ids a full chunk record holds
 
@@ -56,7 +57,7 @@ def _index(chunk: int) -> bytes:
     return chunk.to_bytes(4, "big")
 
 
-_INDEX = [_index(chunk) for chunk in range(4096)]  # the common ones, built once
+_FIRST = _index(0)
 
 
 def _ids_bytes(ids: SeenIds) -> bytes:
@@ -96,6 +97,7 @@ def _clocks(state: ConversationState, ids: SeenIds, closed: int) -> bytes:
             sorted(state.agents_in_quarter),
             closed,
             _ids_bytes(ids[closed * CHUNK :]),
+            *(() if closed else (state.app_id, state.conversation_id)),
         )
     )
 
@@ -129,20 +131,17 @@ def _conversation(
 ) -> list[Output]:
     """A conversation's records, given that the changelog held ``before`` of its ids."""
     out = []
-    if before == 0:
-        who = _ENCODE((state.app_id, state.conversation_id))
-        out.append(Output(TOPIC, IDENTITY + digest, who, None, partition))
     closed = len(ids) // CHUNK
     for chunk in range(before // CHUNK, closed):
-        key = CHUNK_KEY + digest + _index(chunk)
-        value = _ids_bytes(ids[chunk * CHUNK : (chunk + 1) * CHUNK])
-        out.append(Output(TOPIC, key, value, None, partition))
+        part = _ids_bytes(ids[chunk * CHUNK : (chunk + 1) * CHUNK])
+        value = _ENCODE((part, state.app_id, state.conversation_id)) if chunk == 0 else part
+        out.append(Output(TOPIC, CHUNK_KEY + digest + _index(chunk), value, None, partition))
     out.append(Output(TOPIC, CLOCKS + digest, _clocks(state, ids, closed), None, partition))
     return out
 
 
 def _tombstones(digest: bytes, before: int, partition: int) -> list[Output]:
-    keys = [IDENTITY + digest, CLOCKS + digest]
+    keys = [CLOCKS + digest]
     keys += [CHUNK_KEY + digest + _index(c) for c in range(before // CHUNK)]
     return [Output(TOPIC, key, None, None, partition) for key in keys]
 
@@ -152,13 +151,11 @@ class Restorer:
 
     def __init__(self) -> None:
         self.stream = [0, 0]
-        self.identities: dict[bytes, bytes] = {}
         self.clocks: dict[bytes, bytes] = {}
         self.chunks: dict[bytes, bytes] = {}
         self.alerts: dict[str, int] = {}
         self.legacy: dict[str, bytes] = {}
         self.tables = {
-            IDENTITY[0]: self.identities,
             CLOCKS[0]: self.clocks,
             CHUNK_KEY[0]: self.chunks,
         }
@@ -196,20 +193,20 @@ class Restorer:
             part.persisted[name] = 0  # rewritten in this format at the next checkpoint
             part.legacy.add(name)
         for digest, raw in self.clocks.items():
-            app_id, conversation_id = _DECODE(self.identities[digest])
-            key = f"{app_id}{KEY_SEPARATOR}{conversation_id}"
-            part.conversations[key], part.seen[key] = self._conversation(
-                digest, app_id, conversation_id, raw
-            )
+            state, ids = self._conversation(digest, raw)
+            key = f"{state.app_id}{KEY_SEPARATOR}{state.conversation_id}"
+            part.conversations[key], part.seen[key] = state, ids
         return part
 
-    def _conversation(
-        self, digest: bytes, app_id: str, conversation_id: str, raw: bytes
-    ) -> tuple[ConversationState, SeenIds]:
+    def _conversation(self, digest: bytes, raw: bytes) -> tuple[ConversationState, SeenIds]:
         (channel, segment, started, since, elapsed_more, agent_ms, flags, usage, voice, quarter,
-         agents, closed, tail) = _DECODE(raw)  # fmt: skip
-        chunks = self.chunks
-        ids = _ids_of(b"".join([*(chunks[digest + _INDEX[c]] for c in range(closed)), tail]))
+         agents, closed, tail, *who) = _DECODE(raw)  # fmt: skip
+        if closed:
+            first, *who = _DECODE(self.chunks[digest + _FIRST])
+            chunks = self.chunks
+            tail = b"".join([first, *(chunks[digest + _index(c)] for c in range(1, closed)), tail])
+        app_id, conversation_id = who
+        ids = _ids_of(tail)
         elapsed = since + elapsed_more
         state = ConversationState(
             app_id,
