@@ -187,9 +187,9 @@ class Restorer:
         part = PartitionState(track_changes=True, alerts=self.alerts)
         part.conversation_stream_ms, part.alert_stream_ms = self.stream
         for name, value in self.legacy.items():
-            state, ids = _LEGACY.decode(value)
+            state, event_ids = _LEGACY.decode(value)
             part.conversations[name] = state
-            part.seen[name] = array("Q", map(event_digest, ids))
+            part.seen[name] = array("Q", map(event_digest, event_ids))
             part.persisted[name] = 0  # rewritten in this format at the next checkpoint
             part.legacy.add(name)
         for digest, raw in self.clocks.items():
