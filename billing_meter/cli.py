@@ -6,31 +6,19 @@ Every user error ends in one line on stderr and a non-zero exit, never a traceba
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-import orjson
-
-from agents.kafka.admin import KafkaUnavailableError
-from billing.db import StoreError as MoneyStoreError
 from billing_meter import billing_cli
-from billing_meter.settings import SettingsError, worker_settings
 from pipeline import report
-from pipeline.eventfile import EventFileError, open_event_file, read_messages
-from pipeline.replay import replay, summary_line
-from pipeline.settings import add_rule_options, config_from
-from pipeline.tracegen import TraceSpec, generate
-from sinks.base import BatchingSink
-from sinks.clickhouse.store import StoreError, open_store
-from sinks.clickhouse.urls import default_url
+from pipeline.settings import add_rule_options
+
+# Only light modules above: every parser is built for --help. A command imports the store,
+# the money store or the Kafka client in its handler (see tests/test_cli_imports.py).
 
 
 class UserError(Exception):
@@ -63,6 +51,13 @@ def _positive_int(text: str) -> int:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
+    from pipeline.eventfile import open_event_file, read_messages  # noqa: PLC0415 - see the top
+    from pipeline.replay import replay, summary_line  # noqa: PLC0415
+    from pipeline.settings import config_from  # noqa: PLC0415
+    from sinks.base import BatchingSink  # noqa: PLC0415
+    from sinks.clickhouse.store import open_store  # noqa: PLC0415
+    from sinks.clickhouse.urls import default_url  # noqa: PLC0415
+
     cfg = config_from(args)
     path = Path(args.path)
     with open_event_file(path) as stream:
@@ -127,6 +122,9 @@ def _cmd_usage(args: argparse.Namespace) -> int:
 def _usage_from_store(
     args: argparse.Namespace, request: report.ReportRequest
 ) -> list[dict[str, object]]:
+    from sinks.clickhouse.store import open_store  # noqa: PLC0415 - see the top
+    from sinks.clickhouse.urls import default_url  # noqa: PLC0415
+
     store = open_store(args.clickhouse or default_url())
     try:
         return report.fetch(store, request)
@@ -136,6 +134,12 @@ def _usage_from_store(
 
 def _usage_from_api(args: argparse.Namespace, query: dict[str, str]) -> list[dict[str, object]]:
     """The same report from a running worker (``GET /api/usage``)."""
+    import urllib.error  # noqa: PLC0415 - see the top
+    import urllib.parse  # noqa: PLC0415
+    import urllib.request  # noqa: PLC0415
+
+    import orjson  # noqa: PLC0415
+
     url = f"{args.api.rstrip('/')}/api/usage?" + urllib.parse.urlencode(query)
     token = os.environ.get("BILLING_API_TOKEN")
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -152,13 +156,18 @@ def _usage_from_api(args: argparse.Namespace, query: dict[str, str]) -> list[dic
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
-    from billing_meter.worker import run_worker  # noqa: PLC0415 - only streaming needs Kafka
+    from billing_meter.settings import worker_settings  # noqa: PLC0415 - see the top
+    from billing_meter.worker import run_worker  # noqa: PLC0415
 
     return run_worker(worker_settings(args))
 
 
 def _cmd_produce(args: argparse.Namespace) -> int:
-    from agents.produce import from_thread, produce  # noqa: PLC0415 - see above
+    import asyncio  # noqa: PLC0415 - see the top
+
+    from agents.produce import from_thread, produce  # noqa: PLC0415
+    from billing_meter.settings import worker_settings  # noqa: PLC0415
+    from pipeline.eventfile import open_event_file, read_messages  # noqa: PLC0415
 
     settings = worker_settings(args)
     if args.path == "-":  # standard input: each line sent as it arrives (paced producers)
@@ -195,6 +204,8 @@ def _kafka_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
+    from pipeline.tracegen import TraceSpec, generate  # noqa: PLC0415 - see the top
+
     if args.events <= 0:
         raise UserError("--events must be positive")
     end_ms = report.parse_time(args.end, "end") if args.end else int(time.time() * 1000)
@@ -274,12 +285,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _billing(handler: billing_cli.Handler) -> billing_cli.Handler:
     def run(args: argparse.Namespace) -> int:
+        from billing_meter.cli_support import BillingCliError, run_billing  # noqa: PLC0415
+
         try:
-            return billing_cli.run_billing(handler, args)
-        except billing_cli.BillingCliError as exc:
+            return run_billing(handler, args)
+        except BillingCliError as exc:
             raise UserError(str(exc)) from None
 
     return run
+
+
+# The errors that are the user's (one line, exit 2), by module: a module that was never
+# imported raised none of them, so they are looked up only among the imported ones.
+_USER_ERRORS = {
+    "pipeline.report": ("ReportError",),
+    "pipeline.eventfile": ("EventFileError",),
+    "sinks.clickhouse.store": ("StoreError",),
+    "agents.kafka.admin": ("KafkaUnavailableError",),
+    "billing.db": ("StoreError",),
+    "billing_meter.settings": ("SettingsError",),
+}
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    found: list[type[BaseException]] = [UserError, ValueError]
+    for module_name, names in _USER_ERRORS.items():
+        module = sys.modules.get(module_name)
+        found.extend(getattr(module, name) for name in names if module is not None)
+    return tuple(found)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -287,24 +320,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         code: int = args.run(args)
-    except (
-        UserError,
-        report.ReportError,
-        EventFileError,
-        StoreError,
-        ValueError,
-        KafkaUnavailableError,
-        MoneyStoreError,
-        SettingsError,
-    ) as exc:
-        print(f"billing-meter: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"billing-meter: error: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("billing-meter: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if isinstance(exc, _user_errors()):
+            print(f"billing-meter: error: {exc}", file=sys.stderr)
+        elif isinstance(exc, OSError):
+            print(f"billing-meter: error: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
+        else:
+            raise
+        return 2
     return code
 
 
