@@ -28,3 +28,22 @@ def test_the_core_benchmark_prints_rates_and_ratios_on_a_small_trace() -> None:
     assert result.returncode == 0, result.stderr
     assert re.search(r"baseline .* events/s", result.stdout)
     assert len(re.findall(r"ratio \d+\.\d{3}", result.stdout)) == 3  # shapes, core, replay
+
+
+def test_the_cli_benchmark_prints_medians_beside_its_baselines() -> None:
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_cli.py", "--runs", "1", "--events", "200"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = re.findall(r"^(.+?)\s+median\s+\d+\s+min\s+\d+\s+max\s+\d+$", result.stdout, re.M)
+    assert [line.split(":")[0] for line in lines] == [
+        "baseline",
+        "baseline",
+        "billing-meter --help",
+        "billing-meter usage --format json",
+    ]
