@@ -14,6 +14,21 @@ from typing import Any
 Handler = Callable[[argparse.Namespace], int]
 
 
+class UserError(Exception):
+    """Reported as ``billing-meter: error: MESSAGE`` with exit status 2."""
+
+
+def store_option(parser: argparse.ArgumentParser) -> None:
+    """``--clickhouse URL``, the store of the metering commands."""
+    parser.add_argument(
+        "--clickhouse",
+        metavar="URL",
+        default=None,
+        help="chdb:///path or http://user:pass@host:8123/db "
+        "(default: $CLICKHOUSE_URL or ./billing-data/chdb)",
+    )
+
+
 def lazy_handler(ref: str) -> Handler:
     """The handler ``"module:function"`` (a module of ``billing_meter``), imported on first call."""
     module_name, _, function = ref.partition(":")
