@@ -19,7 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
+from billing_meter.cli import build_parser
 from tests.integration.workers import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -170,3 +172,17 @@ def test_the_image_installs_the_wheel_and_names_no_source_folder() -> None:
     assert re.search(r"^USER (?!root|0\b)\S+", final, flags=re.M)
     assert re.search(r"^HEALTHCHECK .*\n?.*/api/health", final, flags=re.M)
     assert 'ENTRYPOINT ["billing-meter"]' in final
+
+
+def test_the_compose_workers_run_commands_the_cli_accepts() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.kafka.yml").read_text())
+    services = compose["services"]
+    workers = {name: s for name, s in services.items() if s.get("image") == "billing-meter:local"}
+    assert {"meter", "sink", "produce"} <= set(workers)
+    assert services["meter"]["build"]["dockerfile"] == "deploy/Dockerfile"
+    for name in ("meter", "sink"):
+        args = build_parser().parse_args(workers[name]["command"])  # a wrong flag exits 2
+        assert args.web_host == "0.0.0.0", name  # noqa: S104 - reachable by Prometheus
+    entry = workers["produce"]["entrypoint"]
+    assert entry[0] == "billing-meter"
+    build_parser().parse_args([*entry[1:], "/data/events.jsonl"])
