@@ -57,6 +57,9 @@ bench: $(VENV) ## Benchmark: core and replay throughput (prints medians and rati
 bench-stream: $(VENV) kafka-start ## Benchmark: one worker end to end on the local broker
 	PYTHONPATH=. $(PY) benchmarks/bench_stream.py --events 1000000 --rate 5000 --seconds 30
 
+bench-state: $(VENV) kafka-start ## Benchmark: changelog bytes, RSS and restore of the meter's state, beside the earlier design
+	PYTHONPATH=. $(PY) benchmarks/bench_state.py --restore-events 10,80
+
 bench-cli: $(VENV) ## Benchmark: CLI start-up (--help, usage on a small store) beside python's own
 	$(PY) benchmarks/bench_cli.py
 
@@ -66,4 +69,4 @@ bench-report: $(VENV) ## Benchmark: report queries over 10M sessions (SESSIONS=N
 clean: ## Remove the venv, caches and the embedded store
 	rm -rf .venv billing-data .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-.PHONY: help install demo demo-offline kafka-start kafka-stop pg-start pg-stop lint test test-containers bench bench-stream bench-report bench-cli clean
+.PHONY: help install demo demo-offline kafka-start kafka-stop pg-start pg-stop lint test test-containers bench bench-stream bench-state bench-report bench-cli clean

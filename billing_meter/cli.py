@@ -1,4 +1,4 @@
-"""``billing-meter``: metering (replay, usage, generate, worker, produce) and billing.
+"""``billing-meter``: metering (replay, usage, generate, worker, produce, export) and billing.
 
 Every user error ends in one line on stderr and a non-zero exit, never a traceback.
 """
@@ -13,10 +13,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from billing_meter import billing_cli
+from billing_meter import billing_cli, export_cli
 from billing_meter.cli_args import UserError, store_option
 from billing_meter.usage_cli import add_usage_command
 from pipeline import report
+from pipeline.core.partitioning import PARTITIONERS
 from pipeline.settings import add_rule_options
 
 # Only light modules above: every parser is built for --help. A command imports the store,
@@ -58,6 +59,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
                 cfg,
                 source=f"file:{path.name}",
                 partitions=args.partitions,
+                partitioner=PARTITIONERS[args.partitioner],
                 on_progress=progress,
             )
         finally:
@@ -163,6 +165,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=6,
         help="partitions of the input topics the keys hash to (SPEC 2a; default 6)",
     )
+    replay_cmd.add_argument(
+        "--partitioner",
+        choices=tuple(PARTITIONERS),
+        default="murmur2",
+        help="how the producers chose partitions: murmur2 (Java client, aiokafka, produce; "
+        "default) or crc32 (librdkafka's default: confluent-kafka, kcat, Go, .NET)",
+    )
     store_option(replay_cmd)
     add_rule_options(replay_cmd)
     replay_cmd.set_defaults(run=_cmd_replay)
@@ -191,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=1)
     gen.add_argument("--end", metavar="T", help="latest occurred_at (default: now)")
     gen.set_defaults(run=_cmd_generate)
+    export_cli.add_command(commands)
     billing_cli.add_commands(commands, _billing)
     return parser
 

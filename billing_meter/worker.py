@@ -189,7 +189,7 @@ async def _start_roles(
             if meter is not None:
                 meter.revoked(partitions)
 
-        roles.meter_link = MeterLink(config, revoked)
+        roles.meter_link = MeterLink(config, revoked, changelog.Restorer)
         meter = roles.meter = Meter(settings, roles.meter_link, roles.metrics)
         await roles.meter_link.start()
         roles.loops.append(lambda: meter.run(roles.stopping))

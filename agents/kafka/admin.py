@@ -13,6 +13,15 @@ from agents.settings import INPUT_TOPICS, NOTIFICATION_TOPIC, OUTPUT_TOPICS, Wor
 log = logging.getLogger(__name__)
 
 
+#: The state topic: compacted, in segments small enough that the log cleaner reaches all
+#: but the last 64 MiB (or hour), so a restore reads about the live state, not its history.
+STATE_TOPIC_CONFIG = {
+    "cleanup.policy": "compact",
+    "segment.bytes": str(64 * 1024 * 1024),
+    "segment.ms": str(3_600_000),
+}
+
+
 class KafkaUnavailableError(RuntimeError):
     """The broker cannot be reached; the message is one line for the user."""
 
@@ -36,7 +45,7 @@ async def ensure_topics(settings: WorkerSettings) -> list[str]:
         ]
         missing = [name for name in wanted if name not in existing]
         if missing:
-            compacted = {"cleanup.policy": "compact"}
+            compacted = STATE_TOPIC_CONFIG
             try:
                 await admin.create_topics(
                     [
@@ -52,5 +61,25 @@ async def ensure_topics(settings: WorkerSettings) -> list[str]:
             except TopicAlreadyExistsError:
                 log.info("topics created concurrently by another worker")
         return missing
+    finally:
+        await admin.close()
+
+
+async def partitions_of(bootstrap: str, names: list[str]) -> dict[str, list[int]]:
+    """The partition numbers of each existing topic of ``names`` (missing ones left out)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    try:
+        await admin.start()
+    except KafkaConnectionError as exc:
+        raise KafkaUnavailableError(f"cannot reach Kafka at {bootstrap}: {exc}") from None
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [name for name in names if name in existing]
+        described = await admin.describe_topics(wanted) if wanted else []
+        return {
+            topic["topic"]: sorted(p["partition"] for p in topic["partitions"])
+            for topic in described
+            if topic["error_code"] == 0
+        }
     finally:
         await admin.close()

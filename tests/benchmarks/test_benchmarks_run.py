@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,6 +31,35 @@ def test_the_core_benchmark_prints_rates_and_ratios_on_a_small_trace() -> None:
     assert result.returncode == 0, result.stderr
     assert re.search(r"baseline .* events/s", result.stdout)
     assert len(re.findall(r"ratio \d+\.\d{3}", result.stdout)) == 3  # shapes, core, replay
+
+
+@pytest.mark.kafka
+def test_the_state_benchmark_prints_both_designs_on_a_small_state() -> None:
+    """Small counts: the script runs and prints today's and the earlier figures (the
+    README quotes a full ``make bench-state`` run)."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/bench_state.py",
+            "--live",
+            "200",
+            "--rss",
+            "1000",
+            "--restore",
+            "1000",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr
+    bytes_line = re.search(r"today\s+([\d.]+)\s+earlier\s+([\d.]+)", result.stdout)
+    assert bytes_line is not None and float(bytes_line[1]) < float(bytes_line[2])
+    assert re.search(r"1,000  today\s+\d+\s+earlier\s+\d+", result.stdout)
+    assert "restore of one partition, 1,000 conversations of 10 events" in result.stdout
 
 
 def test_the_cli_benchmark_prints_medians_beside_its_baselines() -> None:
