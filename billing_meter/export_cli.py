@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from pipeline import report
-from pipeline.eventfile import dump_line
 
 if TYPE_CHECKING:  # asyncio and the Kafka client only when the command runs (--help is fast)
     from agents.kafka.records import Record
@@ -80,6 +79,8 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def _writer(out: BinaryIO, now_ms: int) -> Callable[[Record], object]:
+    from pipeline.eventfile import dump_line  # noqa: PLC0415 - see the imports
+
     def write(r: Record) -> object:
         line = dump_line(
             r.topic,
