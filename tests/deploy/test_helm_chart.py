@@ -166,3 +166,18 @@ def test_values_that_cannot_work_are_refused(values: list[str], message: str) ->
     result = _helm_run("template", "bm", str(CHART), "-f", str(TEST_VALUES), *sets)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_the_defaults_with_an_existing_secret_are_valid() -> None:
+    result = _helm_run("template", "bm", str(CHART), "--set", "secrets.existingSecret=bm")
+    assert result.returncode == 0, result.stderr
+    objects = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    assert {o["kind"] for o in objects} == {"Deployment", "Service", "PodDisruptionBudget"}
+    for obj in objects:
+        kubernetes_validate.validate(obj, KUBE_VERSION, strict=True)
+    meter = _of(objects, "Deployment")["bm-billing-meter-meter"]
+    assert meter["spec"]["replicas"] == 2  # no KEDA by default
+    refs = {
+        e["valueFrom"]["secretKeyRef"]["name"] for e in _container(meter)["env"] if "valueFrom" in e
+    }
+    assert refs == {"bm"}
