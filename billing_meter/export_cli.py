@@ -6,18 +6,17 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from agents.kafka.records import Record
 from pipeline import report
-from pipeline.core.meter import INPUT_TOPICS
-from pipeline.eventfile import dump_line
+
+if TYPE_CHECKING:  # asyncio and the Kafka client only when the command runs (--help is fast)
+    from agents.kafka.records import Record
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -45,7 +44,10 @@ def add_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
 
 def run_export(args: argparse.Namespace) -> int:
     """Write the dump; one line says how many records and where."""
+    import asyncio  # noqa: PLC0415 - see the imports
+
     from agents.kafka.export import ExportRange, export_records  # noqa: PLC0415 - Kafka only here
+    from pipeline.core.meter import INPUT_TOPICS  # noqa: PLC0415
 
     what = ExportRange(
         bootstrap=args.bootstrap or os.environ.get("KAFKA_BOOTSTRAP") or "127.0.0.1:9092",
@@ -79,6 +81,8 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def _writer(out: BinaryIO, now_ms: int) -> Callable[[Record], object]:
+    from pipeline.eventfile import dump_line  # noqa: PLC0415 - see the imports
+
     def write(r: Record) -> object:
         line = dump_line(
             r.topic,

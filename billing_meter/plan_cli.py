@@ -8,12 +8,9 @@ from billing import db, operations
 from billing.access import OPERATOR
 from billing.catalog import PlanSpec, parse_meters
 from billing_meter.cli_support import (
-    Registrar,
-    add_format,
     now_ms,
     open_sessions,
     print_data,
-    whole_days,
 )
 
 
@@ -59,26 +56,3 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     where = db.redacted(args.db or db.default_url())
     print(f"the money store at {where} is at the newest schema")
     return 0
-
-
-def add_plan_commands(r: Registrar) -> None:
-    """``plans add|list``, ``users add``, ``db upgrade``."""
-    plans = r.group("plans", "billing plans (BILLING-SPEC §2)")
-    add = r.command(plans, "add", _plans_add, "add a plan, or a new version of one")
-    add.add_argument("code")
-    add.add_argument("--name", required=True)
-    add.add_argument("--currency", required=True, help="ISO 4217, e.g. USD")
-    add.add_argument("--fee", required=True, help="monthly fee, e.g. 49.00")
-    add.add_argument("--included", default="", help="billing_sessions=1000,agents=2,...")
-    add.add_argument("--price", default="", help="billing_sessions=0.05,agents=15,...")
-    add.add_argument("--kind", choices=("prepaid", "enterprise"), default="prepaid")
-    add.add_argument("--term-days", type=whole_days, default=None)
-    add_format(
-        r.command(plans, "list", _plans_list, "list plans and their versions"), "table", "json"
-    )
-    users = r.group("users", "users and API keys")
-    user = r.command(users, "add", _users_add, "add a user; prints its API key once")
-    user.add_argument("name")
-    user.add_argument("--role", choices=("admin", "owner", "member"), required=True)
-    store = r.group("db", "the money store")
-    r.command(store, "upgrade", _db_upgrade, "apply the store's migrations")

@@ -24,7 +24,7 @@ from prometheus_client import CollectorRegistry
 from agents import changelog
 from agents.billing_role import BillingRole, PostingMetrics
 from agents.kafka.meter_link import MeterLink, MeterLinkConfig
-from agents.kafka.notify_link import NotificationProducer
+from agents.kafka.notify_link import RetryingNotifier
 from agents.kafka.records import Topics
 from agents.kafka.sink_link import SinkLink
 from agents.logs import logging_config, redact
@@ -58,7 +58,7 @@ class Roles:
     meter_link: MeterLink | None = None
     sink: SinkRole | None = None
     sink_link: SinkLink | None = None
-    notifier: NotificationProducer | None = None
+    notifier: RetryingNotifier | None = None
     loops: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
 
     def health(self) -> dict[str, object]:
@@ -74,6 +74,8 @@ class Roles:
         }
         if self.sink is not None:
             body["sink"] = self.sink.stats()
+        if self.notifier is not None:
+            body["notifications"] = self.notifier.health()
         return body
 
 
@@ -94,9 +96,10 @@ def run_worker(settings: WorkerSettings) -> int:
             }
         },
     )
-    created = asyncio.run(declare_topics(settings))
-    if created:
-        log.info("created topics", extra={"context": {"topics": created}})
+    if {"meter", "sink"} & settings.roles:  # they read topics; web and billing start without
+        created = asyncio.run(declare_topics(settings))
+        if created:
+            log.info("created topics", extra={"context": {"topics": created}})
     store = (
         open_store(settings.clickhouse_url) if {"sink", "web", "billing"} & settings.roles else None
     )
@@ -240,8 +243,10 @@ async def _start_billing(
     invoices: InvoiceSettings,
 ) -> None:
     settings = roles.settings
-    roles.notifier = NotificationProducer(settings.bootstrap, settings.topic(NOTIFICATION_TOPIC))
-    await roles.notifier.start()
+    roles.notifier = RetryingNotifier(
+        settings.bootstrap, settings.topic(NOTIFICATION_TOPIC), lambda: declare_topics(settings)
+    )
+    roles.notifier.start()
     role = BillingRole(
         sessions,
         source,

@@ -8,25 +8,24 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import clickhouse_connect
-import pyarrow as pa
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from sinks.base import Batch
 from sinks.clickhouse import migrate
-from sinks.clickhouse.ddl import recount, schema
+from sinks.clickhouse.ddl import QUARTER_MS, recount, schema
 from sinks.clickhouse.queries import agent_cut, agents_query, apps_query, sessions_query
-from sinks.clickhouse.rows import (
-    QUARTER_MS,
-    TARGETS,
-    DaySpan,
-    day_spans,
-    sessions_arrow,
-    to_columns,
-)
 from sinks.clickhouse.urls import StoreUrl, parse_store_url
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from sinks.clickhouse.rows import DaySpan
+
+# pyarrow and the row builders are imported by the write path only: a report (the CLI's
+# `usage`, the web role) reads through clickhouse-connect, and pyarrow costs it ~0.1 s.
 
 #: Sink inserts are synchronous, without block-level deduplication: the tables are
 #: idempotent by design (see ddl.py), and a block hash logged for an insert that a
@@ -102,6 +101,10 @@ class ClickHouseStore:
         A failure anywhere raises, and the caller retries the whole batch: the raw insert
         is idempotent and the recount reads the raw table, so a retry cannot count twice.
         """
+        import pyarrow as pa  # noqa: PLC0415 - see the imports
+
+        from sinks.clickhouse.rows import TARGETS, sessions_arrow, to_columns  # noqa: PLC0415
+
         if batch.table == "sessions":  # the bulk of the rows: through Arrow, columns in C
             parts = [sessions_arrow(*to_columns(batch))] if batch.records else []
             self.write_sessions(pa.concat_tables([*parts, *batch.blocks]))
@@ -120,6 +123,8 @@ class ClickHouseStore:
         The raw table is only ever counted with ``FINAL`` or ``uniqExact``, so a block need not be
         deduplicated as it is inserted (``optimize_on_insert=0``; about a quarter less
         insert time, measured at 200,000-row batches)."""
+        from sinks.clickhouse.rows import day_spans  # noqa: PLC0415 - see the imports
+
         table = f"{self.database}.sessions"
         if self._embedded_insert is not None:
             self._embedded_insert(table, sessions)

@@ -60,3 +60,22 @@ def test_the_state_benchmark_prints_both_designs_on_a_small_state() -> None:
     assert bytes_line is not None and float(bytes_line[1]) < float(bytes_line[2])
     assert re.search(r"1,000  today\s+\d+\s+earlier\s+\d+", result.stdout)
     assert "restore of one partition, 1,000 conversations of 10 events" in result.stdout
+
+
+def test_the_cli_benchmark_prints_medians_beside_its_baselines() -> None:
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_cli.py", "--runs", "1", "--events", "200"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = re.findall(r"^(.+?)\s+median\s+\d+\s+min\s+\d+\s+max\s+\d+$", result.stdout, re.M)
+    assert [line.split(":")[0] for line in lines] == [
+        "baseline",
+        "baseline",
+        "billing-meter --help",
+        "billing-meter usage --format json",
+    ]

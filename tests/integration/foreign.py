@@ -22,6 +22,7 @@ from sinks.base import BatchingSink
 from tests.integration.backends import bootstrap
 from tests.integration.workers import NullBackend, cli
 
+ROOT = Path(__file__).resolve().parents[2]
 JAVA_PRODUCER = Path(__file__).parent / "java" / "Producer.java"
 KAFKA_VERSION = os.environ.get("KAFKA_VERSION", "4.0.1")
 
@@ -81,9 +82,15 @@ def _send(producer: Producer, topic: str, message: FileMessage, extra: dict[str,
 
 
 def kafka_libs() -> Path:
-    """The broker's jars (``deploy/kafka/local.sh`` fetched them): kafka-clients among them."""
-    default = Path.home() / ".cache" / "billing-meter" / f"kafka-{KAFKA_VERSION}" / "libs"
-    libs = Path(os.environ.get("KAFKA_LIB_DIR", default))
+    """The broker's jars (``deploy/kafka/local.sh libs``): kafka-clients among them."""
+    out = subprocess.run(
+        [str(ROOT / "deploy" / "kafka" / "local.sh"), "libs"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    libs = Path(out.stdout.strip().splitlines()[-1])
     assert (libs / f"kafka-clients-{KAFKA_VERSION}.jar").exists(), f"no kafka-clients in {libs}"
     return libs
 
