@@ -6,19 +6,16 @@ from dataclasses import dataclass, field
 
 from billing import delivery
 from pipeline.core.config import MeterConfig
+from pipeline.core.meter import INPUT_TOPICS as INPUT_TOPICS  # defined once, by the decoders
 from schemas import (
     agent_activity,
-    agent_transfer,
-    alert_delivery,
     billing_session,
     conversation_summary,
-    conversation_turn,
     dead_letter,
 )
 
 ROLES = ("meter", "sink", "web", "billing")
 NOTIFICATION_TOPIC = delivery.TOPIC
-INPUT_TOPICS = (conversation_turn.TOPIC, agent_transfer.TOPIC, alert_delivery.TOPIC)
 OUTPUT_TOPICS = (
     billing_session.TOPIC,
     agent_activity.TOPIC,

@@ -128,8 +128,8 @@ def _kafka_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--partitions",
         type=int,
-        default=6,
-        help="partitions of topics it creates (default 6, $BILLING_PARTITIONS)",
+        default=None,
+        help="partitions of topics it creates (default $BILLING_PARTITIONS, else 6)",
     )
     parser.add_argument(
         "--topic-prefix",

@@ -21,7 +21,9 @@ class SettingsError(ValueError):
 def worker_settings(args: argparse.Namespace) -> WorkerSettings:
     """The settings of ``worker`` and ``produce``; ``SettingsError`` when one is not valid."""
     roles = parse_roles(getattr(args, "roles", None) or "meter,sink,web,billing")
-    partitions = int(os.environ.get("BILLING_PARTITIONS", "0") or 0) or args.partitions
+    partitions = getattr(args, "partitions", None)
+    if partitions is None:  # the flag, else the environment, else the default
+        partitions = _env_number("BILLING_PARTITIONS", WorkerSettings().partitions, int)
     if partitions <= 0:
         raise SettingsError("--partitions must be positive")
     defaults = WorkerSettings()

@@ -125,8 +125,10 @@ async def _serve(
     store_lock = threading.Lock()
     api = None
     invoices = InvoiceSettings.from_env()
-    billing_api = (
-        None if sessions is None else BillingApi(sessions, settings.api_token, invoices=invoices)
+    billing_api = (  # the HTTP API is the web role's: billing alone serves probes and metrics
+        BillingApi(sessions, settings.api_token, invoices=invoices)
+        if sessions is not None and "web" in settings.roles
+        else None
     )
     if "web" in settings.roles:
         if store is None:

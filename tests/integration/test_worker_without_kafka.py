@@ -73,3 +73,21 @@ def test_the_billing_role_starts_and_reports_kafka_unreachable(tmp_path: Path) -
         assert proc.poll() is None  # still running, retrying in the background
     finally:
         assert _stop(proc) == 0, log.read_text()
+
+
+def test_the_billing_role_alone_serves_probes_and_metrics_but_no_api(tmp_path: Path) -> None:
+    """The HTTP API is the web role's: ``--roles billing`` posts and publishes only."""
+    proc, base, log = _start(tmp_path, "billing")
+    try:
+        wait_for(lambda: _get(f"{base}/api/health") is not None, 60, log.read_text)
+        with urllib.request.urlopen(f"{base}/metrics", timeout=5) as response:  # noqa: S310
+            assert b"billing_" in response.read()
+        for path in ("/api/plans", "/api/subscriptions", "/usage"):
+            try:
+                urllib.request.urlopen(f"{base}{path}", timeout=5)  # noqa: S310 - loopback
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 404, path
+            else:
+                raise AssertionError(f"{path} answered without the web role")
+    finally:
+        assert _stop(proc) == 0, log.read_text()
