@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from billing import delivery
 from pipeline.core.config import MeterConfig
-from pipeline.core.meter import INPUT_TOPICS as INPUT_TOPICS  # defined once, by the decoders
+from pipeline.core.meter import INPUT_TOPICS as INPUT_TOPICS  # noqa: PLC0414 - re-exported, defined once
 from schemas import (
     agent_activity,
     billing_session,
