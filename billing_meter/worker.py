@@ -37,7 +37,7 @@ from billing import db as money_store
 from billing.delivery import Webhook
 from billing.finalize import InvoiceSettings
 from billing.operations import Sessions
-from billing.posting import PeriodQuantities, ReportUsage
+from billing.posting import ReportUsage
 from sinks.clickhouse.store import ClickHouseStore, StoreError, open_store
 from web.billing_api import BillingApi
 from web.server import Api, create_app, serve
@@ -122,7 +122,6 @@ async def _serve(
         loop.add_signal_handler(sig, _on_signal, stopping)
     registry = CollectorRegistry()
     roles = Roles(settings, BillingMetrics.create(registry), stopping)
-    store_lock = threading.Lock()
     api = None
     invoices = InvoiceSettings.from_env()
     billing_api = (  # the HTTP API is the web role's: billing alone serves probes and metrics
@@ -133,14 +132,14 @@ async def _serve(
     if "web" in settings.roles:
         if store is None:
             raise StoreError("the web role needs a ClickHouse store")
-        api = Api(store, store_lock, settings.api_token, billing_api)
+        api = Api(store, settings.api_token, billing_api)
     runner = await serve(
         create_app(registry, roles.health, api, billing_api), settings.web_host, settings.web_port
     )
     try:
-        await _start_roles(roles, store, store_lock)
+        await _start_roles(roles, store)
         if "billing" in settings.roles and sessions is not None and store is not None:
-            usage = LockedUsage(store, store_lock)
+            usage = ReportUsage(store)
             await _start_billing(roles, sessions, usage, registry, invoices)
         log.info("worker ready", extra={"context": {"roles": sorted(settings.roles)}})
         tasks: list[asyncio.Task[None]] = [asyncio.create_task(run()) for run in roles.loops]
@@ -171,9 +170,7 @@ def _on_signal(stopping: asyncio.Event) -> None:
     timer.start()
 
 
-async def _start_roles(
-    roles: Roles, store: ClickHouseStore | None, store_lock: threading.Lock
-) -> None:
+async def _start_roles(roles: Roles, store: ClickHouseStore | None) -> None:
     settings = roles.settings
     topics = Topics(settings.topic_prefix)
     if "meter" in settings.roles:
@@ -198,9 +195,7 @@ async def _start_roles(
     if "sink" in settings.roles:
         if store is None:
             raise StoreError("the sink role needs a ClickHouse store")
-        sink = roles.sink = SinkRole(
-            store, store_lock, settings.sink_batch, roles.metrics, roles.stopping
-        )
+        sink = roles.sink = SinkRole(store, settings.sink_batch, roles.metrics, roles.stopping)
         link = roles.sink_link = SinkLink(
             settings.bootstrap,
             settings.group("sink"),
@@ -224,23 +219,10 @@ async def _start_roles(
         roles.loops.append(sink_loop)
 
 
-class LockedUsage:
-    """The report's quantities, read under the lock the sink and the web role share."""
-
-    def __init__(self, store: ClickHouseStore, lock: threading.Lock) -> None:
-        self._usage, self._lock = ReportUsage(store), lock
-
-    def period_quantities(
-        self, app_id: str, start_ms: int, end_ms: int, tz: str
-    ) -> PeriodQuantities:
-        with self._lock:
-            return self._usage.period_quantities(app_id, start_ms, end_ms, tz)
-
-
 async def _start_billing(
     roles: Roles,
     sessions: Sessions,
-    source: LockedUsage,
+    source: ReportUsage,
     registry: CollectorRegistry,
     invoices: InvoiceSettings,
 ) -> None:
