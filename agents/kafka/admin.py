@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
@@ -23,6 +25,20 @@ class KafkaUnavailableError(RuntimeError):
     """The broker cannot be reached; the message is one line for the user."""
 
 
+@contextlib.asynccontextmanager
+async def _admin(bootstrap: str) -> AsyncIterator[AIOKafkaAdminClient]:
+    """A started admin client, closed on the way out; one line if the broker is away."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    try:
+        await admin.start()
+    except KafkaConnectionError as exc:
+        raise KafkaUnavailableError(f"cannot reach Kafka at {bootstrap}: {exc}") from None
+    try:
+        yield admin
+    finally:
+        await admin.close()
+
+
 async def ensure_topics(
     bootstrap: str, names: list[str], partitions: int, compacted: frozenset[str] = frozenset()
 ) -> list[str]:
@@ -31,12 +47,7 @@ async def ensure_topics(
     Those in ``compacted`` (the meter's changelog, whose partition *p* holds the state of
     input partition *p*) are compacted; all have ``partitions`` partitions.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
-    try:
-        await admin.start()
-    except KafkaConnectionError as exc:
-        raise KafkaUnavailableError(f"cannot reach Kafka at {bootstrap}: {exc}") from None
-    try:
+    async with _admin(bootstrap) as admin:
         existing = set(await admin.list_topics())
         missing = [name for name in names if name not in existing]
         if missing:
@@ -55,18 +66,11 @@ async def ensure_topics(
             except TopicAlreadyExistsError:
                 log.info("topics created concurrently by another worker")
         return missing
-    finally:
-        await admin.close()
 
 
 async def partitions_of(bootstrap: str, names: list[str]) -> dict[str, list[int]]:
     """The partition numbers of each existing topic of ``names`` (missing ones left out)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
-    try:
-        await admin.start()
-    except KafkaConnectionError as exc:
-        raise KafkaUnavailableError(f"cannot reach Kafka at {bootstrap}: {exc}") from None
-    try:
+    async with _admin(bootstrap) as admin:
         existing = set(await admin.list_topics())
         wanted = [name for name in names if name in existing]
         described = await admin.describe_topics(wanted) if wanted else []
@@ -75,5 +79,3 @@ async def partitions_of(bootstrap: str, names: list[str]) -> dict[str, list[int]
             for topic in described
             if topic["error_code"] == 0
         }
-    finally:
-        await admin.close()

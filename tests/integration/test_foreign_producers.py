@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
 import pytest
 
 from pipeline.core.partitioning import PARTITIONERS, Partitioner
+from pipeline.eventfile import FileMessage
 from pipeline.tracegen import TraceSpec, generate
 from tests.integration.backends import store_url
 from tests.integration.foreign import (
@@ -80,6 +82,20 @@ def stream_and_audit(tmp_path: Path, prefix: str, worker: WorkerProcess, sent: i
     return dump
 
 
+def streamed(
+    tmp_path: Path, prefix: str, trace: Path, produce: Callable[[list[FileMessage]], float]
+) -> Path:
+    """A worker on fresh topics, the trace sent by ``produce`` (at ``MIN_RATE`` or more),
+    then :func:`stream_and_audit`; the dump."""
+    worker = WorkerProcess(tmp_path, prefix, store=store_url(tmp_path, prefix)).start()
+    try:
+        messages = messages_of(trace)
+        assert produce(messages) >= MIN_RATE
+        return stream_and_audit(tmp_path, prefix, worker, len(messages))
+    finally:
+        worker.stop()
+
+
 @pytest.mark.parametrize(
     ("partitioner", "replay_as"),
     [(None, "crc32"), ("murmur2_random", "murmur2")],
@@ -88,16 +104,11 @@ def stream_and_audit(tmp_path: Path, prefix: str, worker: WorkerProcess, sent: i
 def test_confluent_kafka_bills_what_replay_of_its_dump_and_of_the_file_bill(
     tmp_path: Path, partitioner: str | None, replay_as: str
 ) -> None:
-    prefix = f"t{uuid.uuid4().hex[:10]}."
-    trace = in_order_trace(tmp_path / "events.jsonl", events=20_000, seed=31)
-    worker = WorkerProcess(tmp_path, prefix, store=store_url(tmp_path, prefix)).start()
-    try:
-        messages = messages_of(trace)
-        rate = confluent_produce(messages, prefix, partitioner=partitioner)
-        assert rate >= MIN_RATE
-        dump = stream_and_audit(tmp_path, prefix, worker, len(messages))
-    finally:
-        worker.stop()
+    prefix, trace = f"t{uuid.uuid4().hex[:10]}.", tmp_path / "events.jsonl"
+    in_order_trace(trace, events=20_000, seed=31)
+    dump = streamed(
+        tmp_path, prefix, trace, lambda m: confluent_produce(m, prefix, partitioner=partitioner)
+    )
     assert partitions_follow(dump, PARTITIONERS[replay_as])
     by_file = offline_report(trace, tmp_path, "--partitioner", replay_as)
     assert by_file == offline_report(dump, tmp_path)
@@ -107,15 +118,9 @@ def test_confluent_kafka_bills_what_replay_of_its_dump_and_of_the_file_bill(
 def test_the_java_client_bills_what_replay_of_its_dump_and_of_the_file_bill(
     tmp_path: Path,
 ) -> None:
-    prefix = f"t{uuid.uuid4().hex[:10]}."
-    trace = in_order_trace(tmp_path / "events.jsonl", events=20_000, seed=32)
-    worker = WorkerProcess(tmp_path, prefix, store=store_url(tmp_path, prefix)).start()
-    try:
-        messages = messages_of(trace)
-        assert java_produce(messages, prefix, tmp_path) >= MIN_RATE
-        dump = stream_and_audit(tmp_path, prefix, worker, len(messages))
-    finally:
-        worker.stop()
+    prefix, trace = f"t{uuid.uuid4().hex[:10]}.", tmp_path / "events.jsonl"
+    in_order_trace(trace, events=20_000, seed=32)
+    dump = streamed(tmp_path, prefix, trace, lambda m: java_produce(m, prefix, tmp_path))
     assert offline_report(trace, tmp_path) == offline_report(dump, tmp_path)
 
 
@@ -125,19 +130,14 @@ def test_two_producers_a_second_apart_bill_what_replay_of_the_dump_bills(
     """Turns and transfers from two services whose clocks are 1 s apart (turns ahead),
     sent within MAX_HOLD of each other: the stream holds each turn until the transfers
     stamped before it have come, as replay of the dump orders them."""
-    prefix = f"t{uuid.uuid4().hex[:10]}."
-    trace = in_order_trace(tmp_path / "events.jsonl", events=20_000, seed=33)
+    prefix, trace = f"t{uuid.uuid4().hex[:10]}.", tmp_path / "events.jsonl"
+    in_order_trace(trace, events=20_000, seed=33)
+    skew = {"conversation-turns": 1_000, "agent-transfers": 0, "alert-deliveries": 0}
+    # over about 3.5 s, so that a turn and a transfer sent 1 s later share a stamp
+    dump = streamed(
+        tmp_path, prefix, trace, lambda m: confluent_produce(m, prefix, skew_ms=skew, pace=6_000)
+    )
     store = store_url(tmp_path, prefix)
-    worker = WorkerProcess(tmp_path, prefix, store=store).start()
-    try:
-        skew = {"conversation-turns": 1_000, "agent-transfers": 0, "alert-deliveries": 0}
-        # over about 3.5 s, so that a turn and a transfer sent 1 s later share a stamp
-        messages = messages_of(trace)
-        produced = confluent_produce(messages, prefix, skew_ms=skew, pace=6_000)
-        assert produced >= MIN_RATE
-        dump = stream_and_audit(tmp_path, prefix, worker, len(messages))
-    finally:
-        worker.stop()
     replayed = store_url(tmp_path, prefix, "dump")
     assert cli("replay", str(dump), "--clickhouse", replayed, cwd=tmp_path).returncode == 0
     assert dead_letters(store, tmp_path) == dead_letters(replayed, tmp_path)
