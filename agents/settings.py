@@ -41,7 +41,7 @@ class WorkerSettings:
     sink_batch: int = 20_000
     batch_within_s: float = 0.2  # how long a poll waits for records
     max_hold_s: float = 3.0  # BILLING_MAX_HOLD: how long a record may wait for the other topic
-    held_limit: int = 50_000  # BILLING_MAX_HELD: records a topic's merge queue holds, then pause
+    held_limit: int = 20_000  # BILLING_MAX_HELD: records a topic's merge queue holds, then pause
     sweep_interval_s: float = 30.0
     billing_db_url: str | None = None  # --db / BILLING_DB_URL, else ./billing-data/billing.db
     posting_interval_s: float = 15.0  # BILLING_POST_INTERVAL: at most 30 s (BILLING-SPEC §3)
