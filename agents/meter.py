@@ -23,7 +23,14 @@ from agents.kafka.records import Delivery, MeterPort, Opened, Output, Record, St
 from agents.metrics import BatchCounts, BillingMetrics
 from agents.ordering import Admitted, StreamMerge
 from agents.settings import INPUT_TOPICS, WorkerSettings
-from pipeline.core.meter import Event, apply_event, decode_event, late_error, sweep
+from pipeline.core.meter import (
+    Event,
+    apply_event,
+    decode_event,
+    late_error,
+    processing_clock,
+    sweep,
+)
 from pipeline.core.ordering import MERGED_TOPICS
 from pipeline.core.state import PartitionState
 from schemas import (
@@ -142,7 +149,7 @@ class Meter:
         released: list[Admitted] = []
         now_ms = int(now * 1000)
         for record in records:
-            admitted = Admitted(record, decode(record, now_ms))
+            admitted = Admitted(record, decode(record, processing_clock(now_ms, record.ts_ms)))
             if record.topic in CONVERSATION_TOPICS:
                 task.merger.add(admitted, now)
             else:
@@ -176,7 +183,8 @@ class Meter:
             if isinstance(event, ValidationError):
                 self._dead_letter(applied, record, event)
                 continue
-            outcome = apply_event(task.state, event, now_ms, self.cfg)
+            clock_ms = processing_clock(now_ms, record.ts_ms)
+            outcome = apply_event(task.state, event, clock_ms, self.cfg)
             if outcome.late:
                 self._dead_letter(applied, record, late_error(self.cfg))
                 continue
@@ -192,7 +200,7 @@ class Meter:
             topic=record.topic,
             partition=record.partition,
             offset=record.offset,
-            raw=record.value,
+            raw=record.value or b"",
         )
         applied.counts.invalid(letter)
         applied.outputs.append(

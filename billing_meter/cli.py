@@ -6,6 +6,7 @@ Every user error ends in one line on stderr and a non-zero exit, never a traceba
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -243,6 +244,10 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
+    # a library's log lines (aiokafka's "Unable connect ...") never reach the terminal by
+    # Python's last-resort handler: a command says what went wrong in its one line; the
+    # worker installs its own JSON logging
+    logging.getLogger().addHandler(logging.NullHandler())
     try:
         args = build_parser().parse_args(argv)
         code: int = args.run(args)

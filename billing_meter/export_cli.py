@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from pipeline import report
 
 if TYPE_CHECKING:  # asyncio and the Kafka client only when the command runs (--help is fast)
+    from agents.kafka.export import ExportRange
     from agents.kafka.records import Record
 
 
@@ -44,9 +46,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
 
 def run_export(args: argparse.Namespace) -> int:
     """Write the dump; one line says how many records and where."""
-    import asyncio  # noqa: PLC0415 - see the imports
-
-    from agents.kafka.export import ExportRange, export_records  # noqa: PLC0415 - Kafka only here
+    from agents.kafka.export import ExportRange  # noqa: PLC0415 - Kafka only here
     from pipeline.core.meter import INPUT_TOPICS  # noqa: PLC0415
 
     what = ExportRange(
@@ -58,21 +58,8 @@ def run_export(args: argparse.Namespace) -> int:
     )
     if what.from_ms is not None and what.to_ms is not None and what.to_ms <= what.from_ms:
         raise ValueError("--to must be after --from")
-    now_ms = int(time.time() * 1000)  # the clock the dump's values are checked against
     to_stdout = args.path == "-"
-    target = Path(args.path)
-    partial = target.with_name(target.name + ".partial")  # renamed once complete
-    out: BinaryIO = sys.stdout.buffer if to_stdout else _open(partial)
-    try:
-        count = asyncio.run(export_records(what, _writer(out, now_ms), _progress()))
-    except BaseException:
-        if not to_stdout:
-            out.close()
-            partial.unlink(missing_ok=True)
-        raise
-    if not to_stdout:
-        out.close()
-        partial.replace(target)
+    count = _export_to(what, None if to_stdout else Path(args.path))
     if sys.stderr.isatty():
         sys.stderr.write("\r\033[K")
     # with the dump on stdout, the summary goes to stderr
@@ -80,7 +67,32 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _writer(out: BinaryIO, now_ms: int) -> Callable[[Record], object]:
+def _export_to(what: ExportRange, target: Path | None) -> int:
+    """Write the dump to ``target`` (None: stdout) through a partial file renamed once
+    complete: a failed or stopped export (SIGTERM included) leaves neither behind."""
+    import asyncio  # noqa: PLC0415 - see the imports
+
+    from agents.kafka.export import export_records  # noqa: PLC0415 - Kafka only here
+
+    signal.signal(signal.SIGTERM, _terminated)
+    if target is None:
+        return asyncio.run(export_records(what, _writer(sys.stdout.buffer), _progress()))
+    partial = target.with_name(target.name + ".partial")
+    try:
+        with _open(partial) as out:
+            count = asyncio.run(export_records(what, _writer(out), _progress()))
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(target)
+    return count
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _writer(out: BinaryIO) -> Callable[[Record], object]:
     from pipeline.eventfile import dump_line  # noqa: PLC0415 - see the imports
 
     def write(r: Record) -> object:
@@ -92,7 +104,6 @@ def _writer(out: BinaryIO, now_ms: int) -> Callable[[Record], object]:
             timestamp=r.ts_ms,
             seq=r.seq,
             key=r.key,
-            now_ms=now_ms,
         )
         return out.write(line)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from typing import TypeVar
 
 from agents.settings import WorkerSettings, parse_roles
@@ -12,6 +13,9 @@ from pipeline.settings import config_from, parse_duration
 from sinks.clickhouse.urls import default_url
 
 Number = TypeVar("Number", int, float)
+
+
+_PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)
 
 
 class SettingsError(ValueError):
@@ -71,10 +75,12 @@ def _env_number(name: str, default: Number, kind: type[Number]) -> Number:
     text = os.environ.get(name, "").strip()
     if not text:
         return default
+    expected = "an integer" if kind is int else "a number"
+    if not _PLAIN_NUMBER.fullmatch(text):  # no "1_000", no digits of other scripts
+        raise SettingsError(f"{name}: {text!r} is not {expected}")
     try:
         value = kind(text)
     except ValueError:
-        expected = "an integer" if kind is int else "a number"
         raise SettingsError(f"{name}: {text!r} is not {expected}") from None
     if value <= 0:
         raise SettingsError(f"{name} must be positive, got {text}")

@@ -3,7 +3,8 @@
 A file without ``timestamp`` is in processing order. A dump of the topics carries each
 record's ``timestamp`` (and ``billing_seq``, ``partition``, ``offset``) and is merged
 as SPEC section 2b says (:mod:`pipeline.replay`). Besides ``value`` and ``raw``, a line
-may carry ``raw_base64``: a value that is not even UTF-8 text, as ``export`` writes it.
+may carry ``raw_base64`` (a value that is not even UTF-8 text) or ``"raw": null`` (a
+record without a value, a tombstone), as ``export`` writes them.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from pipeline.core.meter import INPUT_TOPICS, decode_event
-from schemas.fields import ValidationError
+from pipeline.core.meter import INPUT_TOPICS
 
 #: Which value field the Kafka key comes from when a line has no ``key`` (SPEC section 1).
 KEY_FIELDS = {
@@ -40,7 +40,7 @@ class FileMessage:
     line: int
     topic: str
     key: bytes | None
-    value: bytes
+    value: bytes | None  # None: a record without a value (a tombstone)
     timestamp: int | None = None
     seq: int | None = None
     partition: int | None = None
@@ -67,10 +67,12 @@ def parse_line(text: bytes, line: int, where: str = "") -> FileMessage:
 _NUMBERS = ("timestamp", "billing_seq", "partition", "offset")
 
 
-def _value(obj: dict[str, Any], where: str) -> bytes:
+def _value(obj: dict[str, Any], where: str) -> bytes | None:
     if "raw" in obj:
+        if obj["raw"] is None:
+            return None
         if not isinstance(obj["raw"], str):
-            raise EventFileError(f"{where}: 'raw' must be a string")
+            raise EventFileError(f"{where}: 'raw' must be a string (or null: no value)")
         return str(obj["raw"]).encode()
     if "raw_base64" in obj:
         try:
@@ -82,12 +84,23 @@ def _value(obj: dict[str, Any], where: str) -> bytes:
     raise EventFileError(f"{where}: needs 'value' or 'raw'")
 
 
+#: The range of each number of a dump's line: Kafka's signed 64-bit timestamps, offsets
+#: and partitions, and the ``billing-seq`` header's unsigned 8 bytes.
+_RANGES = {
+    "timestamp": (-(1 << 63), 1 << 63),
+    "billing_seq": (0, 1 << 64),
+    "partition": (0, 1 << 31),
+    "offset": (0, 1 << 63),
+}
+
+
 def _number(obj: dict[str, Any], name: str, where: str) -> int | None:
     number = obj.get(name)
     if number is None:
         return None
-    if type(number) is not int or not 0 <= number < 1 << 63:
-        raise EventFileError(f"{where}: {name!r} must be a non-negative 64-bit integer")
+    low, high = _RANGES[name]
+    if type(number) is not int or not low <= number < high:
+        raise EventFileError(f"{where}: {name!r} must be an integer in [{low}, {high})")
     return number
 
 
@@ -135,27 +148,29 @@ def _is_json(value: bytes | str) -> bool:
 
 def dump_line(
     topic: str,
-    raw: bytes,
+    raw: bytes | None,
     *,
     partition: int,
     offset: int,
     timestamp: int,
     seq: int,
     key: bytes | None,
-    now_ms: int,
 ) -> bytes:
     """One line of a dump of the topics (``export``), which replays to what the stream
-    computed: a valid event's value as JSON where it decodes to the same event as the
-    record's bytes, anything else as those bytes (``raw``, else ``raw_base64``), so an
-    invalid record keeps its reason and its dead letter its exact bytes."""
+    computed: the value as JSON where that is exactly the record's bytes (compact JSON, as
+    most clients send), else those bytes as text (``raw``), else as ``raw_base64``; a
+    record without a value as ``"raw": null``. So every dead letter keeps its bytes."""
     line: dict[str, Any] = {"topic": topic, "partition": partition, "offset": offset}
     line["timestamp"] = timestamp
     if seq:
         line["billing_seq"] = seq
     if key is not None:
         line["key"] = key.decode("utf-8", "replace")  # the partition above is what counts
-    value = _same_event_as_json(topic, raw, now_ms)
-    if value is not None:
+    if raw is None:
+        line["raw"] = None
+        return orjson.dumps(line) + b"\n"
+    value = _same_bytes_as_json(raw)
+    if value is not _NOT_JSON:
         line["value"] = value
     else:
         try:
@@ -165,12 +180,14 @@ def dump_line(
     return orjson.dumps(line) + b"\n"
 
 
-def _same_event_as_json(topic: str, raw: bytes, now_ms: int) -> Any:
-    """The value parsed as JSON if re-serializing it decodes to the same valid event."""
+_NOT_JSON = object()
+
+
+def _same_bytes_as_json(raw: bytes) -> Any:
+    """The value parsed as JSON if writing it back gives exactly ``raw``, else _NOT_JSON."""
     try:
-        event = decode_event(topic, raw, now_ms)
         value = orjson.loads(raw)
-        again = decode_event(topic, orjson.dumps(value), now_ms)
-    except (ValidationError, orjson.JSONDecodeError, orjson.JSONEncodeError):
-        return None
-    return value if again == event else None
+        same = orjson.dumps(value) == raw
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+        return _NOT_JSON
+    return value if same else _NOT_JSON

@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 
 from pipeline.core.config import MeterConfig
 from pipeline.core.conversation import summarize
-from pipeline.core.meter import Event, Tally, apply_event, decode_event, late_error, sweep
+from pipeline.core.meter import (
+    Event,
+    Tally,
+    apply_event,
+    decode_event,
+    late_error,
+    processing_clock,
+    sweep,
+)
 from pipeline.core.ordering import RANK, Merge, never, position
 from pipeline.core.partitioning import Partitioner, partition_for
 from pipeline.core.state import PartitionState
@@ -51,10 +59,9 @@ class Replayer:
     def feed(self, message: FileMessage) -> None:
         """Take one message: apply it now (file order), or merge it first (a dump)."""
         self._check_kind(message)
+        clock_ms = processing_clock(self.now_ms, message.timestamp)
         try:
-            decoded: Event | ValidationError = decode_event(
-                message.topic, message.value, self.now_ms
-            )
+            decoded: Event | ValidationError = decode_event(message.topic, message.value, clock_ms)
         except ValidationError as error:
             decoded = error
         partition = self._partition(message)
@@ -96,7 +103,9 @@ class Replayer:
         part = self.states.get(partition)
         if part is None:
             part = self.states[partition] = PartitionState()
-        outcome = apply_event(part, decoded, self.now_ms, self.cfg)
+        outcome = apply_event(
+            part, decoded, processing_clock(self.now_ms, message.timestamp), self.cfg
+        )
         self.tally.add(outcome)
         if outcome.late:
             self._dead_letter(late_error(self.cfg), message)
@@ -119,7 +128,7 @@ class Replayer:
                 topic=message.topic,
                 partition=-1 if message.partition is None else message.partition,
                 offset=message.line if message.offset is None else message.offset,
-                raw=message.value,
+                raw=message.value or b"",
             )
         )
 

@@ -20,7 +20,7 @@ class Record(NamedTuple):
     offset: int
     ts_ms: int
     key: bytes | None
-    value: bytes
+    value: bytes | None  # None: a tombstone (any client can send one; it is dead-lettered)
     seq: int = 0  # the producer's ``billing-seq`` header, 0 without it
 
 
@@ -77,10 +77,11 @@ class Opened:
     committed: dict[str, int]  # input topic (base name) -> next offset to read
 
 
-def seq_of(headers: Iterable[tuple[str, bytes]] | None) -> int:
-    """The ``billing-seq`` header (8-byte big-endian), 0 without it."""
+def seq_of(headers: Iterable[tuple[str, bytes | None]] | None) -> int:
+    """The ``billing-seq`` header (8-byte big-endian, unsigned), 0 without it or when it is
+    not 8 bytes (a header without a value included)."""
     for name, value in headers or ():
-        if name == SEQ_HEADER and len(value) == 8:
+        if name == SEQ_HEADER and value is not None and len(value) == 8:
             return int.from_bytes(value, "big")
     return 0
 

@@ -36,9 +36,24 @@ INPUT_TOPICS = tuple(DECODERS)
 KEY_SEPARATOR = "\x1f"  # ids never contain control characters, so keys are unambiguous
 
 
-def decode_event(topic: str, raw: bytes | str, now_ms: int) -> Event:
-    """Decode one input message; raises ``ValidationError`` when it is invalid."""
+def decode_event(topic: str, raw: bytes | str | None, now_ms: int) -> Event:
+    """Decode one input message; raises ``ValidationError`` when it is invalid (a record
+    without a value, a tombstone, included: any client can send one)."""
+    if raw is None:
+        raise ValidationError(None, "not_an_object", "a null value (a tombstone), not an event")
     return DECODERS[topic](raw, now_ms)
+
+
+def processing_clock(now_ms: int, record_ms: int | None) -> int:
+    """The clock a record is judged by (its validity, and how far stream time may go):
+    the worker's clock, or the record's timestamp if that is earlier.
+
+    So a record is judged as of when it reached Kafka, whenever it is processed: a
+    re-delivery after a crash, a backlog, or replay of a dump of the topics all give the
+    same outcome, and a producer whose clock runs ahead gains nothing. Without a
+    timestamp (a file in processing order, or none set) it is the worker's clock.
+    """
+    return record_ms if record_ms is not None and 0 < record_ms < now_ms else now_ms
 
 
 class Outcome(NamedTuple):

@@ -107,12 +107,14 @@ def by_replay(messages: list[FileMessage]) -> Capture:
 
 
 def as_records(messages: list[FileMessage]) -> dict[tuple[str, int], list[Record]]:
-    """What the producer would write: per topic partition, in file order, stamped in order."""
+    """What the producer would write: per topic partition, in file order, stamped in order
+    by a clock just behind the worker's (records are judged as of their stamps)."""
     logs: dict[tuple[str, int], list[Record]] = {}
+    first = NOW_MS - len(messages) - 1
     for seq, m in enumerate(messages, 1):
         partition = partition_for(m.key or b"", PARTITIONS)
         log = logs.setdefault((m.topic, partition), [])
-        log.append(Record(m.topic, partition, len(log), T0 + seq, m.key, m.value, seq))
+        log.append(Record(m.topic, partition, len(log), first + seq, m.key, m.value, seq))
     return logs
 
 

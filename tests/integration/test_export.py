@@ -3,6 +3,9 @@ of a dump keeping each record's timestamp, ``billing-seq`` and partition."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -13,7 +16,7 @@ from pipeline.eventfile import dump_line
 from pipeline.tracegen import TraceSpec, generate
 from tests.factories import T0
 from tests.integration.backends import bootstrap
-from tests.integration.workers import cli
+from tests.integration.workers import cli, exe
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 
@@ -34,7 +37,6 @@ def a_dump(path: Path, count: int) -> list[dict[str, object]]:
                 timestamp=T0 + i,
                 seq=i if i % 3 == 0 else 0,
                 key=str(line.get("key", "k")).encode(),
-                now_ms=T0,
             )
         )
     path.write_bytes(b"".join(out))
@@ -90,11 +92,36 @@ def test_produce_of_a_dump_then_export_gives_the_same_records_and_selects_by_tim
         (("--from", "yesterday"), "--from: 'yesterday' is not an ISO date"),
         (("--from", "2026-01-02", "--to", "2026-01-01"), "--to must be after --from"),
         (("--topic-prefix", "no-such-prefix."), "no input topics with prefix"),
+        (("--bootstrap", "127.0.0.1:1"), "cannot reach Kafka at 127.0.0.1:1"),
     ],
 )
 def test_a_bad_export_gets_one_line_and_exit_2(
     tmp_path: Path, args: tuple[str, ...], message: str
 ) -> None:
-    out = cli("export", "-", "--bootstrap", bootstrap(), *args, cwd=tmp_path)
+    out = cli("export", "-", "--bootstrap", bootstrap(), *args, cwd=tmp_path)  # last one wins
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.count("\n") == 1 and message in out.stderr, out.stderr
+
+
+def test_a_terminated_export_leaves_no_partial_file(tmp_path: Path) -> None:
+    """SIGTERM mid-export: the target is not written and the partial file is removed."""
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    a_dump(tmp_path / "source.jsonl", 20_000)
+    kafka = ("--topic-prefix", prefix, "--bootstrap", bootstrap())
+    assert cli("produce", str(tmp_path / "source.jsonl"), *kafka, cwd=tmp_path).returncode == 0
+    target = tmp_path / "out" / "dump.jsonl"
+    proc = subprocess.Popen(
+        [exe(), "export", str(target), *kafka], cwd=tmp_path, stderr=subprocess.PIPE
+    )
+    partial = target.with_name("dump.jsonl.partial")
+    deadline = time.monotonic() + 30
+    while not partial.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    if proc.returncode == 0:  # it finished first: then the dump is whole
+        assert len(target.read_bytes().splitlines()) > 20_000
+    else:
+        assert proc.returncode in (143, -15), err
+        assert not partial.exists() and not target.exists()
+        assert b"Traceback" not in err

@@ -16,11 +16,13 @@ from pathlib import Path
 
 import orjson
 import pytest
+from confluent_kafka import Producer
+from prometheus_client.parser import text_string_to_metric_families
 
 from pipeline.core.partitioning import PARTITIONERS, Partitioner
 from pipeline.eventfile import FileMessage
 from pipeline.tracegen import TraceSpec, generate
-from tests.integration.backends import store_url
+from tests.integration.backends import bootstrap, store_url
 from tests.integration.foreign import (
     confluent_produce,
     cross_topic_ties,
@@ -29,7 +31,7 @@ from tests.integration.foreign import (
     java_produce,
     messages_of,
 )
-from tests.integration.workers import WorkerProcess, cli, settled_report, store_query
+from tests.integration.workers import WorkerProcess, cli, settled_report, store_query, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 MIN_RATE = 5_000  # msgs/s: fast enough that CreateTime ties happen
@@ -56,6 +58,16 @@ def offline_report(source: Path, cwd: Path, *options: str) -> list[dict[str, obj
     return list(orjson.loads(out.stdout))
 
 
+def metric(worker: WorkerProcess, name: str, **labels: str) -> float:
+    """The sum of a metric's samples with those labels, from the worker's /metrics."""
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(worker.text("/metrics"))
+        for sample in family.samples
+        if sample.name == name and labels.items() <= sample.labels.items()
+    )
+
+
 def partitions_follow(dump: Path, partitioner: Partitioner) -> bool:
     """Every keyed record of the dump is where ``partitioner`` puts its key (6 partitions):
     replay's copy of the client's partitioner is the client's."""
@@ -76,7 +88,18 @@ def stream_and_audit(tmp_path: Path, prefix: str, worker: WorkerProcess, sent: i
     dump = tmp_path / "dump.jsonl"
     export(prefix, dump, tmp_path, sent)
     assert cross_topic_ties(dump) > 0, "no two records of the two topics shared a millisecond"
-    streamed = settled_report(worker, dump_tally(dump), 180)
+    tally = dump_tally(dump)
+    streamed = settled_report(worker, tally, 180)
+    # and every record taken in, its dead letter written (they open no session)
+    wait_for(
+        lambda: (
+            metric(worker, "billing_events_total") >= sent
+            and metric(worker, "billing_sink_rows_total", table="dead_letters")
+            >= tally.invalid + tally.late
+        ),
+        60,
+        worker.tail,
+    )
     worker.stop()
     assert streamed == offline_report(dump, tmp_path)
     return dump
@@ -141,3 +164,43 @@ def test_two_producers_a_second_apart_bill_what_replay_of_the_dump_bills(
     replayed = store_url(tmp_path, prefix, "dump")
     assert cli("replay", str(dump), "--clickhouse", replayed, cwd=tmp_path).returncode == 0
     assert dead_letters(store, tmp_path) == dead_letters(replayed, tmp_path)
+
+
+def test_tombstones_and_odd_headers_from_a_client_are_dead_letters_not_crashes(
+    tmp_path: Path,
+) -> None:
+    """Any client can send a record without a value, or a ``billing-seq`` header without
+    one or of another size: the worker dead-letters or ignores them and goes on, and the
+    audit still replays to the stream's report and dead letters."""
+    prefix, trace = f"t{uuid.uuid4().hex[:10]}.", tmp_path / "events.jsonl"
+    in_order_trace(trace, events=6_000, seed=34)
+
+    def produce(messages: list[FileMessage]) -> float:
+        odd = [
+            FileMessage(0, "conversation-turns", b"c-tomb", None),
+            FileMessage(0, "agent-transfers", b"c-tomb", None),
+            FileMessage(0, "alert-deliveries", b"app-1", None),
+        ]
+        headers = [
+            [("billing-seq", None)],
+            [("billing-seq", b"\x01")],
+            [("billing-seq", b"\xff" * 8)],
+        ]
+        rate = confluent_produce([*odd, *messages], prefix)
+        producer = Producer({"bootstrap.servers": bootstrap()})
+        for message, header in zip(messages[:3], headers, strict=True):
+            producer.produce(prefix + message.topic, message.value, message.key, headers=header)
+        assert producer.flush(30) == 0
+        messages += odd + messages[:3]  # what the topics hold, for the count
+        return rate
+
+    dump = streamed(tmp_path, prefix, trace, produce)
+    records = [orjson.loads(line) for line in dump.read_bytes().splitlines()]
+    assert sum(1 for r in records if "raw" in r and r["raw"] is None) == 3
+    assert max(r.get("billing_seq", 0) for r in records) == (1 << 64) - 1
+    store = store_url(tmp_path, prefix)
+    letters = dead_letters(store, tmp_path)
+    assert sum(1 for topic, reason, raw in letters if reason == "not_an_object" and raw == "") == 3
+    replayed = store_url(tmp_path, prefix, "dump")
+    assert cli("replay", str(dump), "--clickhouse", replayed, cwd=tmp_path).returncode == 0
+    assert letters == dead_letters(replayed, tmp_path)

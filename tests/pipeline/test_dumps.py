@@ -11,6 +11,7 @@ import pytest
 
 from agents.kafka.produce import stamped
 from pipeline.core.config import MeterConfig
+from pipeline.core.meter import processing_clock
 from pipeline.core.partitioning import PARTITIONERS, crc32_partition_for
 from pipeline.eventfile import EventFileError, dump_line, parse_line, read_messages
 from pipeline.replay import replay
@@ -34,7 +35,6 @@ def line(
         timestamp=ts,
         seq=seq,
         key=b"c-1",
-        now_ms=NOW_MS,
     )
 
 
@@ -60,15 +60,29 @@ def test_anything_else_keeps_its_exact_bytes(raw: bytes) -> None:
     assert parse_line(line(TURNS, raw, 1, 0), 1).value == raw
 
 
-def test_a_value_that_would_decode_otherwise_as_json_stays_raw() -> None:
-    """Re-serializing must not change the event: spaces and key order may go, meaning not."""
+def test_json_that_is_not_byte_for_byte_compact_stays_raw() -> None:
+    """A dead letter keeps the producer's bytes: JSON with spaces (Python's json.dumps)
+    is written as text, not re-serialized; a record without a value as null."""
     raw = b'{"event_id": "e1", "app_id": "a", "conversation_id": "c", "channel": "web",'
     raw += b' "actor": "user", "occurred_at": "2025-11-26T12:00:00Z"}'
-    assert "value" in orjson.loads(line(TURNS, raw, 1, 0))  # same event, spacing aside
+    assert orjson.loads(line(TURNS, raw, 1, 0))["raw"] == raw.decode()
+    tombstone = line(TURNS, None, 1, 0)
+    assert orjson.loads(tombstone)["raw"] is None
+    assert parse_line(tombstone, 1).value is None
+
+
+def test_the_dump_numbers_keep_their_kafka_ranges() -> None:
+    """``billing-seq`` is 8 unsigned bytes, a timestamp may be negative (-1: none)."""
+    top = line(TURNS, b"x", -1, 0, seq=(1 << 64) - 1)
+    message = parse_line(top, 1)
+    assert (message.timestamp, message.seq) == (-1, (1 << 64) - 1)
+    with pytest.raises(EventFileError, match="'billing_seq' must be an integer"):
+        parse_line(top.replace(b"18446744073709551615", b"18446744073709551616"), 1)
 
 
 def dump_of(*records: tuple[str, bytes, int, int, int]) -> list[bytes]:
-    return [line(topic, raw, ts, offset, seq=seq) for topic, raw, ts, offset, seq in records]
+    """Lines stamped ``ts`` ms after T0 (the events' clock: records are judged by it)."""
+    return [line(topic, raw, T0 + ts, offset, seq=seq) for topic, raw, ts, offset, seq in records]
 
 
 def totals(lines: list[bytes]) -> tuple[int, int, int]:
@@ -120,3 +134,32 @@ def test_crc32_is_librdkafkas_consistent_partitioner() -> None:
     assert crc32_partition_for(b"c-1", 6) == zlib.crc32(b"c-1") % 6
     assert zlib.crc32(b"123456789") == 0xCBF43926  # the standard check value
     assert set(PARTITIONERS) == {"murmur2", "crc32"}
+
+
+def test_a_dump_replays_the_same_whenever_it_is_replayed() -> None:
+    """Each record is judged as of its stamp, not the replay's clock: an event dated more
+    than a day after its record stays invalid, and a future event moves stream time no
+    further than the stamp, so an old one stays on time, a year later too."""
+    stamp = T0 + 60_000
+    events = (
+        (TURNS, conversation_turn.encode(turn("future", 24 * 60 + 1.5, conv="f")), 0),
+        (TURNS, conversation_turn.encode(turn("ahead", 23 * 60, conv="a")), 1),
+        (TURNS, conversation_turn.encode(turn("old", -23.9 * 60, conv="o")), 2),
+    )
+    lines = [line(topic, raw, stamp + i, i) for topic, raw, i in events]
+    messages = list(read_messages(io.BytesIO(b"".join(lines))))
+
+    def tally_at(now_ms: int) -> tuple[int, int, int]:
+        sink = BatchingSink(NullBackend())
+        tally = replay(messages, sink, MeterConfig(), "t", now_ms=now_ms)
+        return tally.invalid, tally.late, tally.accepted
+
+    assert tally_at(stamp + 5_000) == (1, 0, 2)
+    assert tally_at(stamp + 365 * 86_400_000) == (1, 0, 2)
+
+
+def test_the_processing_clock_is_the_earlier_of_the_workers_and_the_stamp() -> None:
+    assert processing_clock(1_000, 400) == 400
+    assert processing_clock(1_000, 5_000) == 1_000  # a producer's clock ahead counts not
+    assert processing_clock(1_000, None) == 1_000  # a file in processing order
+    assert processing_clock(1_000, -1) == 1_000  # no timestamp set

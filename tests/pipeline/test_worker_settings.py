@@ -35,3 +35,10 @@ def test_a_bad_partition_count_is_refused(monkeypatch: pytest.MonkeyPatch) -> No
         settings_of()
     with pytest.raises(SettingsError, match="--partitions must be positive"):
         settings_of("--partitions", "0")
+
+
+@pytest.mark.parametrize("text", ["1_000", "\u0663", "1e3", " 5 0", "0x10"])
+def test_a_number_is_plain_ascii_digits(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    monkeypatch.setenv("BILLING_MAX_HELD", text)
+    with pytest.raises(SettingsError, match=r"BILLING_MAX_HELD: .* is not an integer"):
+        settings_of()
