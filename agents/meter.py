@@ -39,6 +39,7 @@ from schemas import (
     conversation_summary,
     dead_letter,
 )
+from schemas.alert_delivery import AlertDelivery
 from schemas.conversation_summary import ConversationSummary
 from schemas.dead_letter import DeadLetter
 from schemas.fields import ValidationError
@@ -183,6 +184,8 @@ class Meter:
             if isinstance(event, ValidationError):
                 self._dead_letter(applied, record, event)
                 continue
+            if record.key != expected_key(event):
+                applied.counts.miskeyed[record.topic] += 1
             clock_ms = processing_clock(now_ms, record.ts_ms)
             outcome = apply_event(task.state, event, clock_ms, self.cfg)
             if outcome.late:
@@ -241,6 +244,11 @@ class Meter:
             emit_all(applied.outputs, (), (), tuple(summaries), None)
             applied.counts.closed(summaries)
             await self.commit(task, applied)
+
+
+def expected_key(event: Event) -> bytes:
+    """The key SPEC section 1 gives an event: its conversation id, or an alert's app id."""
+    return (event.app_id if isinstance(event, AlertDelivery) else event.conversation_id).encode()
 
 
 def decode(record: Record, now_ms: int) -> Event | ValidationError:

@@ -39,6 +39,7 @@ class BillingMetrics:
     checkpoints: Counter
     checkpoint_seconds: Histogram
     merge_held: Gauge
+    miskeyed: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> BillingMetrics:
@@ -118,6 +119,14 @@ class BillingMetrics:
                 "Duration of one meter checkpoint transaction",
                 registry=registry,
             ),
+            miskeyed=Counter(
+                "billing_events_miskeyed_total",
+                "Valid events whose Kafka key is not their conversation id (turns, transfers) "
+                "or app id (alerts): a producer keying otherwise can split a conversation "
+                "across partitions, and so bill it more than once",
+                ["topic"],
+                registry=registry,
+            ),
             merge_held=Gauge(
                 "billing_merge_held_records",
                 "Records the meter holds for the cross-topic order (SPEC 2b), uncommitted",
@@ -138,6 +147,8 @@ class BillingMetrics:
             self.sessions_opened.labels(kind).inc(n)
         for cause, n in counts.closed_by.items():
             self.conversations_closed.labels(cause).inc(n)
+        for topic, n in counts.miskeyed.items():
+            self.miskeyed.labels(topic).inc(n)
 
     def lag(self, lag: dict[tuple[str, int], int]) -> None:
         """Set the lag of every owned partition; drop the label sets of all others.
@@ -184,6 +195,7 @@ class BatchCounts:
     dead_letters: Tally[tuple[str, str]] = field(default_factory=Tally)
     sessions: Tally[str] = field(default_factory=Tally)
     closed_by: Tally[str] = field(default_factory=Tally)
+    miskeyed: Tally[str] = field(default_factory=Tally)
 
     def outcome(self, topic: str, outcome: Outcome) -> None:
         """Count one accepted or duplicate event and what it produced."""

@@ -211,3 +211,12 @@ def test_a_topic_whose_queue_is_full_is_paused_until_it_drains() -> None:
     asyncio.run(meter.process(Delivery({}, {0: 1})))
     assert link.paused == set() and link.log[-1][2][TURNS] == 5
     assert meter.metrics.merge_held.labels(TURNS, "0")._value.get() == 0
+
+
+def test_an_event_keyed_otherwise_than_the_spec_says_is_counted() -> None:
+    link, clock = FakeLink(), [NOW_S]
+    meter = make_meter(link, clock)
+    miskeyed = turn(1, 1, 0)._replace(key=None)  # a client that sent no key
+    drain(meter, link, clock, Delivery({0: [turn(0, 0, 0), miskeyed]}, {0: 1}))
+    assert meter.metrics.miskeyed.labels(TURNS)._value.get() == 1
+    assert len(sessions(link)) == 1  # counted, still billed: it is a valid event
