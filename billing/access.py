@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing.errors import ConflictError, ForbiddenError, InvalidError
+from billing.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
 from billing.models import Subscription, User, WebSession
 
 ROLES = ("admin", "owner", "member")
@@ -80,11 +80,17 @@ def can_see(actor: Actor, subscription: Subscription) -> bool:
     return actor.is_admin or (actor.role == "owner" and subscription.owner_id == actor.user_id)
 
 
+def unknown_app(app_id: str) -> str:
+    """The one refusal for an app that does not exist or that the caller may not see."""
+    return f"unknown app {app_id[:256]!r}"
+
+
 def require_owner_or_admin(actor: Actor, subscription: Subscription) -> None:
-    """Refuse unless ``actor`` is an admin or owns the app."""
+    """Refuse unless ``actor`` is an admin or owns the app: another's app answers exactly
+    like one that does not exist (404), so ids cannot be probed."""
     require_billing(actor)
     if not can_see(actor, subscription):
-        raise ForbiddenError(f"{actor.name} does not own {subscription.app_id}")
+        raise NotFoundError(unknown_app(subscription.app_id))
 
 
 SESSION_DAYS = 7

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing import accrual, ledger
-from billing.access import Actor, require_admin, require_owner_or_admin
+from billing.access import Actor, require_admin, require_owner_or_admin, unknown_app
 from billing.catalog import latest_plan, terms
 from billing.errors import ConflictError, InvalidError, NotFoundError
 from billing.models import LedgerEntry, Order, Plan, Subscription, User
@@ -29,7 +29,7 @@ def locked(session: Session, app_id: str) -> Subscription:
         select(Subscription).where(Subscription.app_id == app_id).with_for_update()
     )
     if subscription is None:
-        raise NotFoundError(f"unknown app {app_id!r}: it has no subscription")
+        raise NotFoundError(unknown_app(app_id))
     return subscription
 
 

@@ -100,10 +100,14 @@ def list_invoices(sessions: Sessions, actor: Actor, app_id: str | None) -> list[
 
 
 def _finalized(session: Session, actor: Actor, number: str) -> tuple[Invoice, Subscription]:
+    unknown = NotFoundError(f"unknown invoice {number[:64]!r}")
     invoice = session.scalar(select(Invoice).where(Invoice.number == number))
     if invoice is None:
-        raise NotFoundError(f"unknown invoice {number!r}")
-    subscription = _console(session, actor, invoice.app_id)[invoice.subscription_id]
+        raise unknown
+    try:  # another's invoice answers like one that does not exist
+        subscription = _console(session, actor, invoice.app_id)[invoice.subscription_id]
+    except NotFoundError:
+        raise unknown from None
     return invoice, subscription
 
 
@@ -146,10 +150,14 @@ def receipt_pdf(
 ) -> bytes:
     """The receipt of a paid top-up (rendered from the order: always the same bytes)."""
     with sessions() as session:
+        unknown = NotFoundError(f"no receipt for order {order_id}: receipts are for paid top-ups")
         order = session.get(Order, order_id)
         if order is None or not _paid_topup(order):
-            raise NotFoundError(f"no receipt for order {order_id}: receipts are for paid top-ups")
-        subscription = _console(session, actor, order.app_id)[order.subscription_id]
+            raise unknown
+        try:  # another's order answers like one that does not exist
+            subscription = _console(session, actor, order.app_id)[order.subscription_id]
+        except NotFoundError:
+            raise unknown from None
         owner = session.get_one(User, subscription.owner_id)
         amount = format_amount(order.amount_minor or 0, order.currency)
         return pdf.render(

@@ -15,7 +15,7 @@ from billing import access, catalog, commands, requests, rules, views
 from billing.access import Actor, require_admin, require_billing
 from billing.errors import ConflictError, InvalidError, NotFoundError
 from billing.models import Extension, Plan, Subscription, User
-from billing.money import format_amount
+from billing.money import MoneyError, format_amount, plain_decimal
 from billing.periods import iso, local_date, period_at
 
 Sessions = sessionmaker[Session]
@@ -92,7 +92,12 @@ def subscriptions(
 def add_funds(
     sessions: Sessions, actor: Actor, app_id: str, *, amount: str, key: str | None, now_ms: int
 ) -> dict[str, Any]:
-    """``funds add``: the order (a repeated key returns the first one)."""
+    """``funds add``: the order (a repeated key returns the first one). The amount's form is
+    checked before the transaction starts, so a hostile string never holds the write lock."""
+    try:
+        plain_decimal(amount, "amount")
+    except MoneyError as exc:
+        raise InvalidError(str(exc)) from None
     with sessions.begin() as session:
         order = commands.add_funds(session, actor, app_id, amount=amount, key=key, now_ms=now_ms)
         return {**views.order_json(order), "subscription": _subscription(session, app_id, now_ms)}

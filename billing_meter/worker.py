@@ -122,8 +122,11 @@ async def _serve(
     store_lock = threading.Lock()
     api = None
     invoices = InvoiceSettings.from_env()
+    secure = os.environ.get("BILLING_SECURE_COOKIES", "") in ("1", "true", "yes")
     billing_api = (
-        None if sessions is None else BillingApi(sessions, settings.api_token, invoices=invoices)
+        None
+        if sessions is None
+        else BillingApi(sessions, settings.api_token, invoices=invoices, secure_cookies=secure)
     )
     if "web" in settings.roles:
         if store is None:

@@ -9,6 +9,7 @@ strings; a JSON number is refused, so no float ever holds money.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -34,9 +35,11 @@ class BillingApi:
     admin_token: str | None
     clock: Callable[[], int] = lambda: int(time.time() * 1000)
     invoices: InvoiceSettings = field(default_factory=InvoiceSettings)
+    secure_cookies: bool = False  # BILLING_SECURE_COOKIES: Secure even without HTTPS signs
 
 
 SESSION_COOKIE = "billing_console"
+_ROW_ID = re.compile(r"[0-9]{1,18}")
 
 
 async def authenticate(request: web.Request, api: BillingApi) -> Actor | None:
@@ -121,8 +124,12 @@ def app_of(request: web.Request) -> str:
     return request.match_info["app"]
 
 
-def extension_id_of(request: web.Request) -> int:
-    text = request.match_info["id"]
-    if not text.isdigit():
-        raise InvalidError(f"extension id {text!r} is not a number")
+def row_id(text: str, what: str) -> int:
+    """A row id from a path: 1-18 ASCII digits (fits 64 bits); ``InvalidError`` otherwise."""
+    if _ROW_ID.fullmatch(text) is None:
+        raise InvalidError(f"{what} id {text[:32]!r} is not a number of at most 18 digits")
     return int(text)
+
+
+def extension_id_of(request: web.Request) -> int:
+    return row_id(request.match_info["id"], "extension")

@@ -12,9 +12,8 @@ from aiohttp import web
 from billing import documents
 from billing import operations as ops
 from billing.access import Actor
-from billing.errors import InvalidError
 from billing.finalize import InvoiceSettings
-from web.billing_api import BillingApi, Handler, app_of, endpoint
+from web.billing_api import BillingApi, Handler, app_of, endpoint, row_id
 
 
 def pdf_response(body: bytes, filename: str) -> web.Response:
@@ -48,11 +47,9 @@ def add_document_routes(app: web.Application, api: BillingApi, settings: Invoice
         return await asyncio.to_thread(documents.list_orders, s, actor, r.query.get("app"))
 
     async def receipt(r: web.Request, actor: Actor) -> Any:
-        text = r.match_info["id"]
-        if not text.isdigit():
-            raise InvalidError(f"order id {text!r} is not a number")
-        body = await asyncio.to_thread(documents.receipt_pdf, s, actor, int(text), settings)
-        return pdf_response(body, f"receipt-{int(text):06d}.pdf")
+        order_id = row_id(r.match_info["id"], "order")
+        body = await asyncio.to_thread(documents.receipt_pdf, s, actor, order_id, settings)
+        return pdf_response(body, f"receipt-{order_id:06d}.pdf")
 
     async def preview(r: web.Request, actor: Actor) -> Any:
         code = r.query.get("plan", "")

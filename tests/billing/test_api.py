@@ -82,7 +82,7 @@ def expected(who: str, path: str) -> int:
     if path in ADMIN_ONLY:
         return 403
     if who == "carol" and path not in SHARED:
-        return 403  # bot-1 is alice's
+        return 404  # bot-1 is alice's: it answers like an app that does not exist
     return 200
 
 

@@ -18,7 +18,9 @@ window.Console = (function () {
 
   async function call(method, url, body) {
     const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
-    if (body !== undefined) { init.body = JSON.stringify(body); init.headers["Content-Type"] = "application/json"; }
+    // every write is JSON: the server refuses a cookie-authenticated write of any other type
+    if (method !== "GET") init.headers["Content-Type"] = "application/json";
+    if (body !== undefined) init.body = JSON.stringify(body);
     let response;
     try { response = await fetch(url, init); } catch (error) { throw new Error("The server could not be reached. Check your connection and try again."); }
     let data = null;
