@@ -137,7 +137,7 @@ def _usage_from_store(
 def _usage_from_api(args: argparse.Namespace, query: dict[str, str]) -> list[dict[str, object]]:
     """The same report from a running worker (``GET /api/usage``)."""
     url = f"{args.api.rstrip('/')}/api/usage?" + urllib.parse.urlencode(query)
-    token = os.environ.get("BILLING_API_TOKEN")
+    token = os.environ.get("BILLING_API_KEY") or os.environ.get("BILLING_API_TOKEN")
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
         request = urllib.request.Request(url, headers=headers)  # noqa: S310 - user's URL
@@ -305,6 +305,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("billing-meter: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the CLI prints one line, never a traceback
+        print(f"billing-meter: error: {type(exc).__name__}: {str(exc)[:500]}", file=sys.stderr)
+        return 1
     return code
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from billing import documents
 from billing.access import OPERATOR
 from billing.finalize import InvoiceSettings, finalize_due
-from billing_meter.cli_support import Registrar, now_ms, open_sessions, print_data
+from billing_meter.cli_support import Registrar, now_ms, open_sessions, print_data, row_id
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -91,5 +91,5 @@ def add_invoice_commands(r: Registrar) -> None:
     olist.add_argument("--app")
     olist.add_argument("--format", choices=("table", "json", "csv"), default="table")
     receipt = r.command(orders, "receipt", _receipt, "the PDF receipt of a paid top-up")
-    receipt.add_argument("id", type=int)
+    receipt.add_argument("id", type=row_id)
     receipt.add_argument("--output", metavar="FILE", help="write to FILE (default: stdout)")

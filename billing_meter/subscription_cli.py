@@ -11,6 +11,7 @@ from billing_meter.cli_support import (
     now_ms,
     open_sessions,
     print_data,
+    row_id,
     whole_days,
 )
 
@@ -112,5 +113,5 @@ def add_change_commands(r: Registrar) -> None:
     req.add_argument("--reason", default="")
     for decision in ("approve", "reject"):
         decide = r.command(ext, decision, _extension_decide, f"{decision} an extension request")
-        decide.add_argument("id", type=whole_days)
+        decide.add_argument("id", type=row_id)
         decide.set_defaults(decision=decision)
