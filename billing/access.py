@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
-from billing.models import Subscription, User, WebSession
+from billing.models import Subscription, User
 
 ROLES = ("admin", "owner", "member")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,127}")
@@ -40,27 +39,29 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def add_user(session: Session, name: str, role: str, now_ms: int) -> tuple[User, str]:
-    """Create a user; returns it and its API key (shown once, stored hashed)."""
+def new_key() -> str:
+    """A fresh API key: 192 random bits."""
+    return "bk_" + secrets.token_urlsafe(24)
+
+
+def add_user(
+    session: Session, name: str, role: str, now_ms: int, expires_ms: int | None = None
+) -> tuple[User, str]:
+    """Create a user; returns it and its API key (shown once, stored hashed), valid until
+    ``expires_ms`` when given."""
     if _NAME.fullmatch(name) is None:
         raise InvalidError(f"user name {name!r} must be 1-128 letters, digits or ._@-")
     if role not in ROLES:
         raise InvalidError(f"role {role!r} must be one of {', '.join(ROLES)}")
     if session.scalar(select(User.id).where(User.name == name)) is not None:
         raise ConflictError(f"user {name!r} already exists")
-    key = "bk_" + secrets.token_urlsafe(24)
-    user = User(name=name, role=role, key_hash=key_hash(key), created_ms=now_ms)
+    key = new_key()
+    user = User(
+        name=name, role=role, key_hash=key_hash(key), created_ms=now_ms, key_expires_ms=expires_ms
+    )
     session.add(user)
     session.flush()
     return user, key
-
-
-def actor_for_key(session: Session, key: str, admin_token: str | None) -> Actor | None:
-    """The actor an API key names: ``BILLING_API_TOKEN`` is an admin, else a stored user."""
-    if admin_token and hmac.compare_digest(key.encode(), admin_token.encode()):
-        return OPERATOR
-    user = session.scalar(select(User).where(User.key_hash == key_hash(key)))
-    return None if user is None else Actor(user.name, user.role, user.id)
 
 
 def require_billing(actor: Actor) -> None:
@@ -91,40 +92,3 @@ def require_owner_or_admin(actor: Actor, subscription: Subscription) -> None:
     require_billing(actor)
     if not can_see(actor, subscription):
         raise NotFoundError(unknown_app(subscription.app_id))
-
-
-SESSION_DAYS = 7
-
-
-def open_web_session(session: Session, actor: Actor, now_ms: int) -> str:
-    """Sign ``actor`` in to the console: a random cookie value (its SHA-256 is stored)."""
-    cookie = secrets.token_urlsafe(32)
-    session.add(
-        WebSession(
-            id_hash=key_hash(cookie),
-            user_id=actor.user_id,
-            name=actor.name,
-            role=actor.role,
-            created_ms=now_ms,
-            expires_ms=now_ms + SESSION_DAYS * 86_400_000,
-        )
-    )
-    return cookie
-
-
-def actor_for_cookie(session: Session, cookie: str, now_ms: int) -> Actor | None:
-    """The actor a console cookie names, while it has not expired (the user's current role)."""
-    row = session.get(WebSession, key_hash(cookie))
-    if row is None or row.expires_ms <= now_ms:
-        return None
-    if row.user_id is None:
-        return Actor(row.name, row.role)
-    user = session.get(User, row.user_id)
-    return None if user is None else Actor(user.name, user.role, user.id)
-
-
-def close_web_session(session: Session, cookie: str) -> None:
-    """Sign out: the cookie stops working."""
-    row = session.get(WebSession, key_hash(cookie))
-    if row is not None:
-        session.delete(row)

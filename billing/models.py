@@ -15,7 +15,8 @@ class Base(DeclarativeBase):
 
 
 class User(Base):
-    """Someone with an API key (stored as its SHA-256) and a role."""
+    """Someone with an API key (stored as its SHA-256) and a role. A key may expire; a
+    revoked user's key no longer works; rotating replaces the key."""
 
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -23,6 +24,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_ms: Mapped[int] = mapped_column(BigInteger)
+    key_expires_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    revoked_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
 
 class Plan(Base):
@@ -231,7 +234,9 @@ class InvoiceCounter(Base):
 
 
 class WebSession(Base):
-    """A signed-in browser: the cookie holds a random id, the store its SHA-256."""
+    """A signed-in browser: the cookie holds a random id, the store its SHA-256.
+    ``credential_hash`` is the SHA-256 of the key (or ``BILLING_API_TOKEN``) it was opened
+    with: once that key is rotated or the token changes, the session no longer works."""
 
     __tablename__ = "web_sessions"
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -240,3 +245,4 @@ class WebSession(Base):
     role: Mapped[str] = mapped_column(String(16))
     created_ms: Mapped[int] = mapped_column(BigInteger)
     expires_ms: Mapped[int] = mapped_column(BigInteger)
+    credential_hash: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -37,12 +37,21 @@ def list_plans(sessions: Sessions, actor: Actor) -> list[dict[str, Any]]:
         return [views.plan_json(plan) for plan in catalog.all_plans(session)]
 
 
-def add_user(sessions: Sessions, actor: Actor, name: str, role: str, now_ms: int) -> dict[str, Any]:
-    """``users add``: the new user and its API key (shown once)."""
+def add_user(
+    sessions: Sessions,
+    actor: Actor,
+    name: str,
+    role: str,
+    now_ms: int,
+    *,
+    expires_ms: int | None = None,
+) -> dict[str, Any]:
+    """``users add``: the new user and its API key (shown once; valid until ``expires_ms``)."""
     require_admin(actor, "add users")
     with sessions.begin() as session:
-        user, key = access.add_user(session, name, role, now_ms)
-        return {"name": user.name, "role": user.role, "api_key": key}
+        user, key = access.add_user(session, name, role, now_ms, expires_ms)
+        expires = None if expires_ms is None else iso(expires_ms, "UTC")
+        return {"name": user.name, "role": user.role, "api_key": key, "key_expires": expires}
 
 
 def subscribe(

@@ -16,6 +16,7 @@ from billing_meter.invoice_cli import add_invoice_commands
 from billing_meter.ledger_cli import add_ledger_commands
 from billing_meter.plan_cli import add_plan_commands
 from billing_meter.subscription_cli import add_change_commands, add_subscription_commands
+from billing_meter.user_cli import add_user_commands
 
 __all__ = ["BillingCliError", "Handler", "add_commands", "run_billing"]
 
@@ -25,6 +26,7 @@ def add_commands(commands: Any, wrap: Callable[[Handler], Handler]) -> None:
     registrar = Registrar(commands, wrap)
     for add in (
         add_plan_commands,
+        add_user_commands,
         add_subscription_commands,
         add_change_commands,
         add_ledger_commands,

@@ -1,4 +1,4 @@
-"""``billing-meter plans``, ``users`` and ``db``."""
+"""``billing-meter plans`` and ``db``."""
 
 from __future__ import annotations
 
@@ -49,11 +49,6 @@ def _plans_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _users_add(args: argparse.Namespace) -> int:
-    print_data(operations.add_user(open_sessions(args), OPERATOR, args.name, args.role, now_ms()))
-    return 0
-
-
 def _db_upgrade(args: argparse.Namespace) -> int:
     db.upgrade(db.create(args.db))
     where = db.redacted(args.db or db.default_url())
@@ -62,7 +57,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def add_plan_commands(r: Registrar) -> None:
-    """``plans add|list``, ``users add``, ``db upgrade``."""
+    """``plans add|list``, ``db upgrade``."""
     plans = r.group("plans", "billing plans (BILLING-SPEC §2)")
     add = r.command(plans, "add", _plans_add, "add a plan, or a new version of one")
     add.add_argument("code")
@@ -76,9 +71,5 @@ def add_plan_commands(r: Registrar) -> None:
     add_format(
         r.command(plans, "list", _plans_list, "list plans and their versions"), "table", "json"
     )
-    users = r.group("users", "users and API keys")
-    user = r.command(users, "add", _users_add, "add a user; prints its API key once")
-    user.add_argument("name")
-    user.add_argument("--role", choices=("admin", "owner", "member"), required=True)
     store = r.group("db", "the money store")
     r.command(store, "upgrade", _db_upgrade, "apply the store's migrations")

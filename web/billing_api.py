@@ -19,9 +19,10 @@ import orjson
 from aiohttp import web
 
 from billing import operations
-from billing.access import Actor, actor_for_cookie, actor_for_key
+from billing.access import Actor
 from billing.errors import BillingError, ForbiddenError, InvalidError
 from billing.finalize import InvoiceSettings
+from billing.keys import actor_for_cookie, actor_for_key
 from web.responses import NO_STORE, json_response
 
 Handler = Callable[[web.Request, Actor], Awaitable[Any]]
@@ -56,12 +57,12 @@ async def authenticate(request: web.Request, api: BillingApi) -> Actor | None:
 
 def _actor(api: BillingApi, key: str) -> Actor | None:
     with api.sessions() as session:
-        return actor_for_key(session, key, api.admin_token)
+        return actor_for_key(session, key, api.admin_token, api.clock())
 
 
 def _cookie_actor(api: BillingApi, cookie: str) -> Actor | None:
     with api.sessions() as session:
-        return actor_for_cookie(session, cookie, api.clock())
+        return actor_for_cookie(session, cookie, api.admin_token, api.clock())
 
 
 def endpoint(api: BillingApi, handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:

@@ -18,13 +18,8 @@ from importlib import resources
 
 from aiohttp import web
 
-from billing.access import (
-    SESSION_DAYS,
-    Actor,
-    actor_for_key,
-    close_web_session,
-    open_web_session,
-)
+from billing.access import Actor
+from billing.keys import SESSION_DAYS, actor_for_key, close_web_session, open_web_session
 from web import auth, edge
 from web.billing_api import SESSION_COOKIE, BillingApi, authenticate
 from web.responses import NO_STORE
@@ -74,7 +69,7 @@ def add_console(app: web.Application, token: str | None, billing: BillingApi | N
         actor = await asyncio.to_thread(_actor_for, billing, token, given) if given else None
         if actor is None or billing is None:
             return _login(request.path, failed=True)
-        opened = await asyncio.to_thread(_open, billing, actor)
+        opened = await asyncio.to_thread(_open, billing, actor, given)
         secure = edge.is_https(request, billing.secure_cookies)
         value = edge.cookie(SESSION_COOKIE, opened, max_age=SESSION_DAYS * 86_400, secure=secure)
         return web.Response(status=303, headers={"Location": request.path, "Set-Cookie": value})
@@ -97,12 +92,12 @@ def _actor_for(billing: BillingApi | None, token: str | None, key: str) -> Actor
     if billing is None:
         return None
     with billing.sessions() as session:
-        return actor_for_key(session, key, token)
+        return actor_for_key(session, key, token, billing.clock())
 
 
-def _open(billing: BillingApi, actor: Actor) -> str:
+def _open(billing: BillingApi, actor: Actor, credential: str) -> str:
     with billing.sessions.begin() as session:
-        return open_web_session(session, actor, billing.clock())
+        return open_web_session(session, actor, credential, billing.clock())
 
 
 def _close(billing: BillingApi, cookie: str) -> None:
