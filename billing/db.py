@@ -98,8 +98,9 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def upgrade(engine: Engine) -> None:
-    """Apply every migration not yet applied (idempotent; safe from two processes at once)."""
+def upgrade(engine: Engine, target: str = "head") -> None:
+    """Apply every migration not yet applied, up to ``target`` (idempotent; safe from two
+    processes at once)."""
     config = Config()
     config.set_main_option("script_location", str(resources.files("billing") / "migrations"))
     try:
@@ -107,7 +108,7 @@ def upgrade(engine: Engine) -> None:
             if connection.dialect.name == "postgresql":  # one migrator at a time
                 connection.execute(text("SELECT pg_advisory_xact_lock(7261)"))
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, target)
     except OperationalError as exc:
         raise StoreError(f"cannot open the money store: {exc.orig}") from None
 

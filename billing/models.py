@@ -225,7 +225,8 @@ class InvoicedEntry(Base):
 
 
 class InvoiceCounter(Base):
-    """The last invoice number of an account and year: numbers are gapless."""
+    """The last invoice number of a year: numbers are gapless. ``account`` is always
+    ``"seller"`` (one sequence for the deployment); per-account rows were merged by 0004."""
 
     __tablename__ = "invoice_counters"
     account: Mapped[str] = mapped_column(String(64), primary_key=True)
