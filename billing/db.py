@@ -19,7 +19,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_PATH = Path("billing-data") / "billing.db"
@@ -111,6 +111,11 @@ def upgrade(engine: Engine, target: str = "head") -> None:
             command.upgrade(config, target)
     except OperationalError as exc:
         raise StoreError(f"cannot open the money store: {exc.orig}") from None
+    except ProgrammingError as exc:  # an application role may not migrate: it owns nothing
+        raise StoreError(
+            f"cannot migrate the money store as this role ({str(exc.orig).splitlines()[0]}):"
+            " run `billing-meter db upgrade --url OWNER_URL` as the owner role"
+        ) from None
 
 
 def open_store(url: str | None = None) -> sessionmaker[Session]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 
-from billing import db, operations
+from billing import db, operations, roles
 from billing.access import OPERATOR
 from billing.catalog import PlanSpec, parse_meters
 from billing_meter.cli_support import (
@@ -50,9 +51,15 @@ def _plans_list(args: argparse.Namespace) -> int:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    db.upgrade(db.create(args.db))
-    where = db.redacted(args.db or db.default_url())
+    url = args.url or os.environ.get("BILLING_DB_MIGRATE_URL") or args.db
+    engine = db.create(url)
+    db.upgrade(engine)
+    where = db.redacted(url or db.default_url())
     print(f"the money store at {where} is at the newest schema")
+    role = args.grant_to or os.environ.get("BILLING_DB_APP_ROLE")
+    if role:
+        roles.grant_app_role(engine, role)
+        print(f"{role} may read and write its rows (no ALTER, DROP or TRIGGER)")
     return 0
 
 
@@ -72,4 +79,10 @@ def add_plan_commands(r: Registrar) -> None:
         r.command(plans, "list", _plans_list, "list plans and their versions"), "table", "json"
     )
     store = r.group("db", "the money store")
-    r.command(store, "upgrade", _db_upgrade, "apply the store's migrations")
+    upgrade = r.command(store, "upgrade", _db_upgrade, "apply the store's migrations")
+    upgrade.add_argument(
+        "--url", default=None, help="the owner role's URL (default BILLING_DB_MIGRATE_URL, --db)"
+    )
+    upgrade.add_argument(
+        "--grant-to", default=None, help="the application role (default BILLING_DB_APP_ROLE)"
+    )
