@@ -1,4 +1,9 @@
-"""Who may do what (BILLING-SPEC §7): users, hashed API keys, roles."""
+"""Who may do what (BILLING-SPEC §7): users, hashed API keys, roles, accounts.
+
+Platform operators (``BILLING_API_TOKEN``, the CLI, users added with ``--role operator``)
+act on every account. Everyone else acts in one account at a time, with their role in it:
+an admin on every app of the account, an owner on their own bots, a member on nothing.
+"""
 
 from __future__ import annotations
 
@@ -13,25 +18,33 @@ from sqlalchemy.orm import Session
 from billing.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
 from billing.models import Subscription, User
 
-ROLES = ("admin", "owner", "member")
+ROLES = ("admin", "owner", "member")  # in an account
+USER_ROLES = ("operator", *ROLES)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,127}")
 
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who is calling: a user (``user_id``) or the operator's CLI / ``BILLING_API_TOKEN``."""
+    """Who is calling: a user (``user_id``) acting in ``account_id`` with their role there,
+    or an operator (the CLI, ``BILLING_API_TOKEN``, an operator user: every account)."""
 
     name: str
     role: str
     user_id: int | None = None
+    account_id: int | None = None
+
+    @property
+    def is_operator(self) -> bool:
+        """Operators see and act on every account."""
+        return self.role == "operator"
 
     @property
     def is_admin(self) -> bool:
-        """Admins may do everything, for every app."""
-        return self.role == "admin"
+        """Admins may do everything for the apps of their account; operators for all."""
+        return self.role in ("operator", "admin")
 
 
-OPERATOR = Actor("operator", "admin")
+OPERATOR = Actor("operator", "operator")
 
 
 def key_hash(key: str) -> str:
@@ -48,16 +61,21 @@ def add_user(
     session: Session, name: str, role: str, now_ms: int, expires_ms: int | None = None
 ) -> tuple[User, str]:
     """Create a user; returns it and its API key (shown once, stored hashed), valid until
-    ``expires_ms`` when given."""
+    ``expires_ms`` when given. An account role is given by a membership (``billing.accounts``)."""
     if _NAME.fullmatch(name) is None:
         raise InvalidError(f"user name {name!r} must be 1-128 letters, digits or ._@-")
-    if role not in ROLES:
-        raise InvalidError(f"role {role!r} must be one of {', '.join(ROLES)}")
+    if role not in USER_ROLES:
+        raise InvalidError(f"role {role!r} must be one of {', '.join(USER_ROLES)}")
     if session.scalar(select(User.id).where(User.name == name)) is not None:
         raise ConflictError(f"user {name!r} already exists")
     key = new_key()
     user = User(
-        name=name, role=role, key_hash=key_hash(key), created_ms=now_ms, key_expires_ms=expires_ms
+        name=name,
+        role="admin" if role == "operator" else role,
+        operator=role == "operator",
+        key_hash=key_hash(key),
+        created_ms=now_ms,
+        key_expires_ms=expires_ms,
     )
     session.add(user)
     session.flush()
@@ -66,7 +84,7 @@ def add_user(
 
 def require_billing(actor: Actor) -> None:
     """Members have no billing access at all."""
-    if actor.role not in ("admin", "owner"):
+    if actor.role not in ("operator", "admin", "owner"):
         raise ForbiddenError(f"{actor.name} ({actor.role}) has no access to billing")
 
 
@@ -77,8 +95,15 @@ def require_admin(actor: Actor, what: str) -> None:
 
 
 def can_see(actor: Actor, subscription: Subscription) -> bool:
-    """Admins see every app; owners their own."""
-    return actor.is_admin or (actor.role == "owner" and subscription.owner_id == actor.user_id)
+    """Operators see every app; admins every app of their account; owners their own bots
+    in it."""
+    if actor.is_operator:
+        return True
+    if subscription.account_id is None or subscription.account_id != actor.account_id:
+        return False
+    return actor.role == "admin" or (
+        actor.role == "owner" and subscription.owner_id == actor.user_id
+    )
 
 
 def unknown_app(app_id: str) -> str:

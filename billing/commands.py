@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from billing import accrual, ledger
+from billing import accounts, accrual, ledger
 from billing.access import Actor, require_admin, require_owner_or_admin, unknown_app
 from billing.catalog import latest_plan, terms
 from billing.errors import ConflictError, InvalidError, NotFoundError
@@ -81,9 +81,13 @@ def subscribe(
     tz: str = "UTC",
     low_balance: str | None = None,
     now_ms: int,
+    account_id: int,
 ) -> Subscription:
-    """Subscribe ``app_id`` to the newest version of ``plan_code`` from midnight of ``start``."""
+    """Subscribe ``app_id`` to the newest version of ``plan_code`` from midnight of ``start``,
+    placing it in account ``account_id``."""
     require_admin(actor, "subscribe an app")
+    if not actor.is_operator and actor.account_id != account_id:
+        raise NotFoundError("unknown account")
     if not app_id or len(app_id) > 256:
         raise InvalidError("an app id is 1-256 characters")
     try:
@@ -92,8 +96,7 @@ def subscribe(
         raise InvalidError(str(exc)) from None
     plan = latest_plan(session, plan_code)
     owner_user = user_named(session, owner)
-    if owner_user.role == "member":
-        raise InvalidError(f"{owner} is a member: a bot owner must be an owner or an admin")
+    accounts.require_bot_owner(session, owner_user, account_id)
     if session.scalar(select(Subscription.id).where(Subscription.app_id == app_id)) is not None:
         raise ConflictError(f"{app_id} already has a subscription")
     try:
@@ -115,7 +118,9 @@ def subscribe(
         ends_at_ms=None if plan.term_days is None else add_days(start_ms, plan.term_days, tz),
         balance_state="ok",
         created_ms=now_ms,
+        account_id=account_id,
     )
+    accounts.place(session, app_id, account_id, now_ms)
     session.add(subscription)
     try:
         session.flush()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from billing import pdf
 from billing.access import OPERATOR, Actor
+from billing.accounts import bill_to
 from billing.errors import ForbiddenError, NotFoundError
 from billing.finalize import InvoiceSettings
 from billing.invoicing import Line, compute_lines
@@ -166,7 +167,7 @@ def receipt_pdf(
                 number=f"RCT-{order.id:06d}",
                 issued_ms=order.created_ms,
                 seller=settings.seller,
-                customer=(f"Bot: {order.app_id}", f"Owner: {owner.name}"),
+                customer=bill_to(session, subscription, owner),
                 facts=(
                     ("Date", iso(order.created_ms, subscription.time_zone)[:10]),
                     ("Order", str(order.id)),

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from billing import pdf
+from billing.accounts import bill_to
 from billing.invoicing import Line, compute_lines, ensure_draft, period_label, unbilled
 from billing.models import (
     Invoice,
@@ -200,7 +201,7 @@ def invoice_document(
         number=number,
         issued_ms=issued_ms,
         seller=settings.seller,
-        customer=(f"Bot: {subscription.app_id}", f"Owner: {owner.name}"),
+        customer=bill_to(session, subscription, owner),
         facts=(
             ("Invoice date", iso(issued_ms, tz)[:10]),
             ("Period", period_label(invoice, tz)),

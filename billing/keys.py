@@ -14,8 +14,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from billing.access import OPERATOR, Actor, key_hash, new_key
+from billing.accounts import actor_of
 from billing.errors import ConflictError, NotFoundError
-from billing.models import User, WebSession
+from billing.models import Account, User, WebSession
 from billing.periods import iso
 
 SESSION_DAYS = 7
@@ -28,15 +29,18 @@ def usable(user: User, now_ms: int) -> bool:
     return user.revoked_ms is None and (expires is None or now_ms < expires)
 
 
-def actor_for_key(session: Session, key: str, admin_token: str | None, now_ms: int) -> Actor | None:
+def actor_for_key(
+    session: Session, key: str, admin_token: str | None, now_ms: int, account: str | None = None
+) -> Actor | None:
     """The actor an API key names: ``BILLING_API_TOKEN`` is the operator, else a stored
-    user whose key is neither revoked nor expired."""
+    user whose key is neither revoked nor expired, acting in ``account`` (default: their
+    first); None when they are not in the account named."""
     if admin_token and hmac.compare_digest(key.encode(), admin_token.encode()):
         return OPERATOR
     user = session.scalar(select(User).where(User.key_hash == key_hash(key)))
     if user is None or not usable(user, now_ms):
         return None
-    return Actor(user.name, user.role, user.id)
+    return actor_of(session, user, account)
 
 
 def open_web_session(session: Session, actor: Actor, credential: str, now_ms: int) -> str:
@@ -52,6 +56,7 @@ def open_web_session(session: Session, actor: Actor, credential: str, now_ms: in
             created_ms=now_ms,
             expires_ms=now_ms + SESSION_DAYS * DAY_MS,
             credential_hash=key_hash(credential),
+            account_id=actor.account_id,
         )
     )
     return cookie
@@ -71,7 +76,20 @@ def actor_for_cookie(
     user = session.get(User, row.user_id)
     if user is None or not usable(user, now_ms) or user.key_hash != row.credential_hash:
         return None
-    return Actor(user.name, user.role, user.id)
+    account = None if row.account_id is None else session.get(Account, row.account_id)
+    return actor_of(session, user, account.name if account else None)
+
+
+def switch_account(session: Session, cookie: str, actor: Actor, account: str) -> Actor:
+    """The console session acts in ``account`` from now on (one the user belongs to; an
+    operator's session stays an operator's)."""
+    row = session.get(WebSession, key_hash(cookie))
+    user = None if actor.user_id is None else session.get(User, actor.user_id)
+    switched = None if user is None else actor_of(session, user, account)
+    if row is None or switched is None or actor.is_operator:
+        raise NotFoundError(f"unknown account {account[:128]!r}")
+    row.account_id, row.role = switched.account_id, switched.role
+    return switched
 
 
 def close_web_session(session: Session, cookie: str) -> None:

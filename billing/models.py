@@ -26,6 +26,38 @@ class User(Base):
     created_ms: Mapped[int] = mapped_column(BigInteger)
     key_expires_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
     revoked_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    operator: Mapped[bool] = mapped_column(default=False)  # platform operator: every account
+
+
+class Account(Base):
+    """A workspace: its apps, its users (memberships) and its billing profile ("Bill to")."""
+
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    legal_name: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(Text, default="")  # lines separated by newlines
+    tax_id: Mapped[str] = mapped_column(String(64), default="")
+    billing_email: Mapped[str] = mapped_column(String(254), default="")
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Membership(Base):
+    """A user's role in an account (admin, owner or member)."""
+
+    __tablename__ = "memberships"
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class AppAccount(Base):
+    """Which account an app belongs to (an app seen only in events belongs to none)."""
+
+    __tablename__ = "app_accounts"
+    app_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    placed_ms: Mapped[int] = mapped_column(BigInteger)
 
 
 class Plan(Base):
@@ -65,6 +97,7 @@ class Subscription(Base):
     pending_plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
     balance_state: Mapped[str] = mapped_column(String(16), default="ok")
     created_ms: Mapped[int] = mapped_column(BigInteger)
+    account_id: Mapped[int | None] = mapped_column(default=None)  # = its app's account
 
 
 class PeriodPlan(Base):
@@ -247,3 +280,4 @@ class WebSession(Base):
     created_ms: Mapped[int] = mapped_column(BigInteger)
     expires_ms: Mapped[int] = mapped_column(BigInteger)
     credential_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    account_id: Mapped[int | None] = mapped_column(default=None)  # the account acted in

@@ -28,6 +28,7 @@ def _subscribe(args: argparse.Namespace) -> int:
             tz=args.tz,
             low_balance=args.low_balance,
             now_ms=now_ms(),
+            account=args.account,
         )
     )
     return 0
@@ -87,6 +88,7 @@ def add_subscription_commands(r: Registrar) -> None:
     sub.add_argument("--start", metavar="YYYY-MM-DD", help="first day, in --tz (default today)")
     sub.add_argument("--tz", default="UTC", help="IANA zone of the periods (default UTC)")
     sub.add_argument("--low-balance", metavar="AMOUNT", help="default 20%% of the monthly fee")
+    sub.add_argument("--account", metavar="NAME", help="the app's account (default: default)")
     funds = r.group("funds", "prepaid balances")
     top = r.command(funds, "add", _funds_add, "add funds to an app's balance")
     top.add_argument("app")

@@ -33,7 +33,9 @@ def _add(args: argparse.Namespace) -> int:
     sessions = open_sessions(args)
     expires = _expires(args, now)
     print_data(
-        operations.add_user(sessions, OPERATOR, args.name, args.role, now, expires_ms=expires)
+        operations.add_user(
+            sessions, OPERATOR, args.name, args.role, now, expires_ms=expires, account=args.account
+        )
     )
     return 0
 
@@ -64,7 +66,8 @@ def add_user_commands(r: Registrar) -> None:
     users = r.group("users", "users and API keys")
     user = r.command(users, "add", _add, "add a user; prints its API key once")
     user.add_argument("name")
-    user.add_argument("--role", choices=("admin", "owner", "member"), required=True)
+    user.add_argument("--role", choices=("operator", "admin", "owner", "member"), required=True)
+    user.add_argument("--account", metavar="NAME", help="the account (default: default)")
     user.add_argument("--expires-days", type=whole_days, default=None, help="the key's lifetime")
     add_format(
         r.command(users, "list", _list, "users and the state of their keys"), "table", "json", "csv"

@@ -40,24 +40,28 @@ class BillingApi:
 
 
 SESSION_COOKIE = "billing_console"
+ACCOUNT_HEADER = "X-Billing-Account"
 _ROW_ID = re.compile(r"[0-9]{1,18}")
 
 
 async def authenticate(request: web.Request, api: BillingApi) -> Actor | None:
-    """The actor of the request's bearer key, else of its console session cookie, or None."""
+    """The actor of the request's bearer key (in the account ``X-Billing-Account`` names, else
+    the user's first), else of its console session cookie (in the session's account), or
+    None."""
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         key = header.removeprefix("Bearer ").strip()
-        return await asyncio.to_thread(_actor, api, key) if key else None
+        account = request.headers.get(ACCOUNT_HEADER) or None
+        return await asyncio.to_thread(_actor, api, key, account) if key else None
     cookie = request.cookies.get(SESSION_COOKIE, "")
     if cookie:
         return await asyncio.to_thread(_cookie_actor, api, cookie)
     return None
 
 
-def _actor(api: BillingApi, key: str) -> Actor | None:
+def _actor(api: BillingApi, key: str, account: str | None) -> Actor | None:
     with api.sessions() as session:
-        return actor_for_key(session, key, api.admin_token, api.clock())
+        return actor_for_key(session, key, api.admin_token, api.clock(), account)
 
 
 def _cookie_actor(api: BillingApi, cookie: str) -> Actor | None:

@@ -125,16 +125,15 @@ def _asset_handler(name: str, content_type: str) -> Callable[[web.Request], Any]
 
 async def _scope(request: web.Request, api: Api) -> tuple[web.Response | None, list[str] | None]:
     """Who may see what, from one look at the credentials: a refusal (401 without them,
-    whether or not a token is configured; 403 for a member), else the bots an owner is
-    limited to (None: every app)."""
+    whether or not a token is configured; 403 for a member), else the apps the caller is
+    limited to: an admin's account's, an owner's bots (None: every app, for an operator)."""
     actor = None if api.users is None else await authenticate(request, api.users)
     if actor is not None and api.users is not None:
         if actor.role == "member":
             refusal = {"error": f"{actor.name} (member) has no access to billing usage"}
             return json_response(refusal, status=403), None
-        if actor.role == "owner":
-            return None, await asyncio.to_thread(owned_apps, api.users.sessions, actor)
-        return None, None
+        # an operator: every app (None); else the apps of the actor's account (an owner's bots)
+        return None, await asyncio.to_thread(owned_apps, api.users.sessions, actor)
     if api.users is not None or not auth.allowed(request.headers, api.token):
         return json_response(
             {"error": "unauthorized: send Authorization: Bearer <BILLING_API_TOKEN>"},
