@@ -4,11 +4,7 @@ whose form posts to the console. The Origin check refuses it and nothing is reco
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +15,7 @@ from tests.billing.helpers import snapshot
 from tests.integration.browser import chrome
 from tests.integration.workers import wait_for
 from tests.web.edge_app import EdgeApp, edge_app
+from tests.web.served import served
 
 EVIL_TEXT_FORM = """<!doctype html><html><body>
 <form method="post" enctype="text/plain" action="{target}/api/subscriptions/bot-1/funds">
@@ -27,31 +24,6 @@ EVIL_TEXT_FORM = """<!doctype html><html><body>
 EVIL_SIGN_IN = """<!doctype html><html><body>
 <form method="post" action="{target}/plans"><input type="hidden" name="token" value="{key}">
 </form><script>document.forms[0].submit()</script></body></html>"""
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def served(app: web.Application) -> Iterator[str]:
-    """``app`` on a free loopback port, in a thread of its own; yields its base URL."""
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app, access_log=None)
-    port = _free_port()
-    loop.run_until_complete(runner.setup())
-    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
 
 
 def evil_site(pages: dict[str, str]) -> web.Application:

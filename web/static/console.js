@@ -45,13 +45,25 @@ window.Console = (function () {
       $("sign-out").hidden = true;
       return null;
     }
-    $("who").textContent = `${me.name} (${me.role})`;
+    $("who").textContent = me.account ? `${me.name} (${me.role}, ${me.account})` : `${me.name} (${me.role})`;
+    if (me.accounts && me.accounts.length > 1) accountSwitch(me);
     try {
       const subs = await call("GET", "/api/subscriptions");
       const orders = document.querySelector('.console-bar nav a[data-page="invoices"]');
       if (subs.length && subs.every((s) => s.kind === "enterprise") && page !== "invoices") orders.hidden = true;
     } catch (_) { /* the page reports its own errors */ }
     return me;
+  }
+
+  // A user of several accounts acts in one at a time: switching reloads the page in the other.
+  function accountSwitch(me) {
+    const select = el("select", { id: "account-switch" },
+      me.accounts.map((a) => el("option", { value: a.name, selected: a.name === me.account }, `${a.name} (${a.role})`)));
+    select.addEventListener("change", async () => {
+      try { await call("POST", "/api/me/account", { account: select.value }); window.location.reload(); }
+      catch (error) { $("who").textContent = `Could not switch: ${error.message}`; }
+    });
+    $("who").after(el("label", { for: "account-switch" }, "Account"), select);
   }
 
   function params() { return new URL(window.location.href).searchParams; }
