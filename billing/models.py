@@ -210,6 +210,32 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class WebhookEndpoint(Base):
+    """An account's webhook endpoint and its signing secret(s) (``whsec_`` + base64)."""
+
+    __tablename__ = "webhook_endpoints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(200))
+    previous_secret: Mapped[str | None] = mapped_column(String(200), default=None)
+    previous_until_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    removed_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
+
+
+class EndpointDelivery(Base):
+    """The outbox of account endpoints: a notification to one endpoint, retried until 2xx."""
+
+    __tablename__ = "endpoint_deliveries"
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id"), primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id"), primary_key=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    delivered_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
 class Invoice(Base):
     """A subscription's invoice for one period: a draft while it runs, then finalized with a
     gapless number, its lines and its PDF. Finalized rows are immutable (triggers)."""

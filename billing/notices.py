@@ -13,6 +13,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from billing import endpoints
 from billing.models import AppAccount, Notification, WebhookDelivery
 from billing.periods import iso
 
@@ -57,4 +58,5 @@ def notify(
     session.add(row)
     session.flush()
     session.add(WebhookDelivery(notification_id=row.id, attempts=0, next_attempt_ms=now_ms))
+    endpoints.queue(session, row.id, account_id, now_ms)  # the account's own endpoints
     return True

@@ -6,10 +6,17 @@ import argparse
 
 from sqlalchemy import select
 
-from billing import accounts
+from billing import accounts, endpoints
 from billing.access import OPERATOR
 from billing.models import Account
-from billing_meter.cli_support import Registrar, add_format, now_ms, open_sessions, print_data
+from billing_meter.cli_support import (
+    Registrar,
+    add_format,
+    now_ms,
+    open_sessions,
+    print_data,
+    row_id,
+)
 
 
 def _profile(args: argparse.Namespace) -> dict[str, str | None]:
@@ -48,6 +55,49 @@ def _move(args: argparse.Namespace) -> int:
     with open_sessions(args).begin() as session:
         print_data(accounts.move(session, OPERATOR, args.app, args.to, now_ms()))
     return 0
+
+
+def _hook_add(args: argparse.Namespace) -> int:
+    with open_sessions(args).begin() as session:
+        account = accounts.account_named(session, args.account)
+        print_data(endpoints.add(session, account.id, args.url, now_ms()))
+    return 0
+
+
+def _hook_list(args: argparse.Namespace) -> int:
+    with open_sessions(args)() as session:
+        account = None if args.account is None else accounts.account_named(session, args.account)
+        rows = endpoints.listing(session, None if account is None else account.id)
+    print_data(rows, args.format, ("id", "account_id", "url", "rotated"))
+    return 0
+
+
+def _hook_rotate(args: argparse.Namespace) -> int:
+    with open_sessions(args).begin() as session:
+        print_data(endpoints.rotate(session, args.id, args.overlap_hours, now_ms()))
+    return 0
+
+
+def _hook_remove(args: argparse.Namespace) -> int:
+    with open_sessions(args).begin() as session:
+        print_data(endpoints.remove(session, args.id, now_ms()))
+    return 0
+
+
+def add_webhook_commands(r: Registrar) -> None:
+    """``webhooks add|list|rotate|remove``: an account's endpoints."""
+    hooks = r.group("webhooks", "accounts' webhook endpoints (signed per Standard Webhooks)")
+    add = r.command(hooks, "add", _hook_add, "add an endpoint; prints its secret once")
+    add.add_argument("account")
+    add.add_argument("url")
+    listing = r.command(hooks, "list", _hook_list, "live endpoints (no secrets)")
+    listing.add_argument("--account")
+    add_format(listing, "table", "json")
+    rotate = r.command(hooks, "rotate", _hook_rotate, "a new secret; the old one signs too a while")
+    rotate.add_argument("id", type=row_id)
+    rotate.add_argument("--overlap-hours", type=int, default=24)
+    remove = r.command(hooks, "remove", _hook_remove, "the endpoint gets nothing more")
+    remove.add_argument("id", type=row_id)
 
 
 def _profile_options(parser: argparse.ArgumentParser) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from billing_meter.account_cli import add_account_commands
+from billing_meter.account_cli import add_account_commands, add_webhook_commands
 from billing_meter.cli_support import BillingCliError, Handler, Registrar, run_billing
 from billing_meter.invoice_cli import add_invoice_commands
 from billing_meter.ledger_cli import add_ledger_commands
@@ -29,6 +29,7 @@ def add_commands(commands: Any, wrap: Callable[[Handler], Handler]) -> None:
         add_plan_commands,
         add_user_commands,
         add_account_commands,
+        add_webhook_commands,
         add_subscription_commands,
         add_change_commands,
         add_ledger_commands,
