@@ -13,11 +13,12 @@ from billing import accounts, db, documents, keys
 from billing import operations as ops
 from billing.access import OPERATOR, Actor
 from billing.errors import BillingError
+from billing.finalize import finalize_due
 from billing.models import User
 from billing.operations import Sessions
 from billing_meter.cli import main
 from tests.billing.helpers import NOW, seed, subscribe
-from tests.billing.invoices_helpers import SETTINGS, pdf_text
+from tests.billing.invoices_helpers import NOVEMBER, SETTINGS, october, pdf_text
 
 
 def test_an_existing_store_moves_into_the_default_account(db_url: str) -> None:
@@ -148,3 +149,19 @@ def test_receipts_bill_the_accounts_profile(sessions: Sessions) -> None:
     words = pdf_text(body)
     assert "Acme Robotics Pvt Ltd" in words and "7 MG Road" in words and "Tax ID: GST-9" in words
     assert "Acme Bots Ltd" in words  # the seller (BILLING_SELLER)
+
+
+def test_another_accounts_invoice_answers_like_a_missing_one(sessions: Sessions) -> None:
+    october(sessions)  # bot-0 in the default account
+    assert finalize_due(sessions, NOVEMBER + 3_600_000, SETTINGS) == ["INV-2026-000001"]
+    with sessions.begin() as session:
+        beta = accounts.add_account(session, "beta", {}, NOW)
+    ops.add_user(sessions, OPERATOR, "b-admin", "admin", NOW, account="beta")
+    stranger = Actor("b-admin", "admin", None, beta.id)
+    refusals = []
+    for number in ("INV-2026-000001", "INV-2026-000099"):
+        for read in (documents.get_invoice, documents.invoice_pdf):
+            with pytest.raises(BillingError) as refused:
+                read(sessions, stranger, number)
+            refusals.append((refused.value.status, str(refused.value).replace(number, "N")))
+    assert len(set(refusals)) == 1 and refusals[0][0] == 404
