@@ -95,10 +95,10 @@ def require_admin(actor: Actor, what: str) -> None:
 
 
 def can_see(actor: Actor, subscription: Subscription) -> bool:
-    """Operators see every app; admins every app of their account; owners their own bots
-    in it."""
+    """Operators see every app (of the account they picked, if they did); admins every app
+    of their account; owners their own bots in it."""
     if actor.is_operator:
-        return True
+        return actor.account_id is None or subscription.account_id == actor.account_id
     if subscription.account_id is None or subscription.account_id != actor.account_id:
         return False
     return actor.role == "admin" or (

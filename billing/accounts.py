@@ -110,13 +110,24 @@ def memberships(session: Session, user_id: int) -> list[tuple[Account, str]]:
 
 def actor_of(session: Session, user: User, account: str | None) -> Actor | None:
     """The actor ``user`` is in ``account`` (their first account when None); None when they
-    are not a member of the account named."""
+    are not a member of the account named. An operator acts on every account, or on the one
+    named (an existing one)."""
     if user.operator:
-        return Actor(user.name, "operator", user.id)
+        return operator_in(session, user.name, user.id, account)
     for found, role in memberships(session, user.id):
         if account is None or found.name == account:
             return Actor(user.name, role, user.id, found.id)
     return None if account is not None else Actor(user.name, "member", user.id)
+
+
+def operator_in(
+    session: Session, name: str, user_id: int | None, account: str | None
+) -> Actor | None:
+    """An operator, narrowed to ``account`` when one is named (None if there is no such)."""
+    if not account:
+        return Actor(name, "operator", user_id)
+    found = session.scalar(select(Account).where(Account.name == account))
+    return None if found is None else Actor(name, "operator", user_id, found.id)
 
 
 def require_bot_owner(session: Session, user: User, account_id: int) -> None:
@@ -163,9 +174,9 @@ def move(session: Session, actor: Actor, app_id: str, to: str, now_ms: int) -> d
 
 def visible_apps(session: Session, actor: Actor) -> list[str] | None:
     """App ids whose usage ``actor`` may read (None: every app, placed or not: operators)."""
-    if actor.is_operator:
+    if actor.is_operator and actor.account_id is None:
         return None
-    if actor.role == "admin":
+    if actor.is_admin:
         query = select(AppAccount.app_id).where(AppAccount.account_id == actor.account_id)
         return sorted(session.scalars(query))
     if actor.role == "owner":

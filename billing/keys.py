@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from billing.access import OPERATOR, Actor, key_hash, new_key
-from billing.accounts import actor_of
+from billing.accounts import actor_of, operator_in
 from billing.errors import ConflictError, NotFoundError
 from billing.models import Account, User, WebSession
 from billing.periods import iso
@@ -36,7 +36,7 @@ def actor_for_key(
     user whose key is neither revoked nor expired, acting in ``account`` (default: their
     first); None when they are not in the account named."""
     if admin_token and hmac.compare_digest(key.encode(), admin_token.encode()):
-        return OPERATOR
+        return operator_in(session, OPERATOR.name, None, account)
     user = session.scalar(select(User).where(User.key_hash == key_hash(key)))
     if user is None or not usable(user, now_ms):
         return None
@@ -70,23 +70,29 @@ def actor_for_cookie(
     row = session.get(WebSession, key_hash(cookie))
     if row is None or row.expires_ms <= now_ms or row.credential_hash is None:
         return None
+    account = None if row.account_id is None else session.get(Account, row.account_id)
+    picked = None if account is None else account.name
     if row.user_id is None:  # opened with BILLING_API_TOKEN: only while it is unchanged
         current = key_hash(admin_token) if admin_token else ""
-        return OPERATOR if hmac.compare_digest(row.credential_hash, current) else None
+        if not hmac.compare_digest(row.credential_hash, current):
+            return None
+        return operator_in(session, OPERATOR.name, None, picked)
     user = session.get(User, row.user_id)
     if user is None or not usable(user, now_ms) or user.key_hash != row.credential_hash:
         return None
-    account = None if row.account_id is None else session.get(Account, row.account_id)
-    return actor_of(session, user, account.name if account else None)
+    return actor_of(session, user, picked)
 
 
 def switch_account(session: Session, cookie: str, actor: Actor, account: str) -> Actor:
     """The console session acts in ``account`` from now on (one the user belongs to; an
-    operator's session stays an operator's)."""
+    operator picks any, or every one with ``""``)."""
     row = session.get(WebSession, key_hash(cookie))
-    user = None if actor.user_id is None else session.get(User, actor.user_id)
-    switched = None if user is None else actor_of(session, user, account)
-    if row is None or switched is None or actor.is_operator:
+    if actor.is_operator:
+        switched = operator_in(session, actor.name, actor.user_id, account)
+    else:
+        user = None if actor.user_id is None else session.get(User, actor.user_id)
+        switched = None if user is None or not account else actor_of(session, user, account)
+    if row is None or switched is None:
         raise NotFoundError(f"unknown account {account[:128]!r}")
     row.account_id, row.role = switched.account_id, switched.role
     return switched

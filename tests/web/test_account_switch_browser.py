@@ -24,9 +24,14 @@ def browser(tmp_path: Path) -> Iterator[Any]:
 
 
 def bots(browser: Any) -> str:
-    """The Plan page's text once it has loaded."""
-    busy = browser.execute_script("return document.body.getAttribute('aria-busy')")
-    return "" if busy != "false" else str(browser.find_element("tag name", "main").text)
+    """The Plan page's text once it has loaded ("" while it loads or reloads)."""
+    return str(
+        browser.execute_script(
+            "const main = document.querySelector('main');"
+            "return main && document.body.getAttribute('aria-busy') === 'false'"
+            " ? main.innerText : ''"
+        )
+    )
 
 
 def test_a_user_of_two_accounts_switches_between_them(browser: Any, tmp_path: Path) -> None:
@@ -48,3 +53,25 @@ def test_a_user_of_two_accounts_switches_between_them(browser: Any, tmp_path: Pa
         browser.get(f"{site}/invoices")  # the session stays in beta on every page
         who = browser.find_element
         wait_for(lambda: "(admin, beta)" in who("id", "who").text, 15, lambda: bots(browser))
+
+
+def test_an_operator_picks_any_account_or_all(browser: Any, tmp_path: Path) -> None:
+    world = two_accounts(f"sqlite:///{tmp_path / 'b.db'}")
+    from selenium.webdriver.support.ui import Select
+
+    with served(world.app) as site:
+        browser.get(f"{site}/plans")
+        browser.find_element("id", "token").send_keys(world.keys["op"])
+        browser.find_element("id", "token").submit()
+        wait_for(lambda: "bot-b" in bots(browser), 15, lambda: bots(browser))
+        assert "bot-a" in bots(browser)  # all accounts
+        Select(browser.find_element("id", "account-switch")).select_by_value("beta")
+        wait_for(
+            lambda: "bot-a" not in bots(browser) and "bot-b" in bots(browser),
+            15,
+            lambda: bots(browser),
+        )
+        Select(browser.find_element("id", "account-switch")).select_by_value("")
+        wait_for(
+            lambda: "bot-a" in bots(browser) and "bot-b" in bots(browser), 15, lambda: bots(browser)
+        )

@@ -129,3 +129,15 @@ def test_lists_hold_only_the_callers_account(tmp_path: Path) -> None:
     assert {u["name"] for u in a_users} == {"a-admin", "a-owner"}
     assert [s["app_id"] for s in subscriptions] == ["bot-a", "bot-b"]
     assert me["account"] == "beta"
+
+
+def test_an_operator_narrows_to_one_account_with_the_header(tmp_path: Path) -> None:
+    world = two_accounts(f"sqlite:///{tmp_path / 'b.db'}")
+
+    async def apps(account: str) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {world.keys['op']}", "X-Billing-Account": account}
+        async with TestClient(TestServer(world.app)) as client:
+            response = await client.get("/api/apps", headers=headers)
+            return response.status, orjson.loads(await response.read())
+
+    assert asyncio.run(apps("beta")) == (200, ["bot-b"])

@@ -46,7 +46,8 @@ window.Console = (function () {
       return null;
     }
     $("who").textContent = me.account ? `${me.name} (${me.role}, ${me.account})` : `${me.name} (${me.role})`;
-    if (me.accounts && me.accounts.length > 1) accountSwitch(me);
+    const operator = me.role === "operator";
+    if (me.accounts && (me.accounts.length > 1 || (operator && me.accounts.length))) accountSwitch(me, operator);
     try {
       const subs = await call("GET", "/api/subscriptions");
       const orders = document.querySelector('.console-bar nav a[data-page="invoices"]');
@@ -55,10 +56,12 @@ window.Console = (function () {
     return me;
   }
 
-  // A user of several accounts acts in one at a time: switching reloads the page in the other.
-  function accountSwitch(me) {
-    const select = el("select", { id: "account-switch" },
-      me.accounts.map((a) => el("option", { value: a.name, selected: a.name === me.account }, `${a.name} (${a.role})`)));
+  // A user of several accounts acts in one at a time (an operator picks any, or all):
+  // switching reloads the page in the other.
+  function accountSwitch(me, operator) {
+    const every = operator ? [el("option", { value: "", selected: !me.account }, "All accounts")] : [];
+    const select = el("select", { id: "account-switch" }, every,
+      me.accounts.map((a) => el("option", { value: a.name, selected: a.name === me.account }, operator ? a.name : `${a.name} (${a.role})`)));
     select.addEventListener("change", async () => {
       try { await call("POST", "/api/me/account", { account: select.value }); window.location.reload(); }
       catch (error) { $("who").textContent = `Could not switch: ${error.message}`; }
