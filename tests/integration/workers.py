@@ -211,7 +211,8 @@ def cli(
         text=True,
         timeout=600,
         check=False,
-        env=None if env is None else {**os.environ, **env},
+        # the token a WorkerProcess has, so `usage --api` reads it (no anonymous reads)
+        env={**os.environ, "BILLING_API_TOKEN": TEST_TOKEN, **(env or {})},
     )
 
 
