@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from billing.access import OPERATOR, Actor, key_hash, new_key
 from billing.accounts import actor_of, operator_in
 from billing.errors import ConflictError, NotFoundError
-from billing.models import Account, User, WebSession
+from billing.models import Account, Membership, Subscription, User, WebSession
 from billing.periods import iso
 
 SESSION_DAYS = 7
@@ -124,6 +124,19 @@ def revoke(session: Session, name: str, now_ms: int) -> dict[str, Any]:
         raise ConflictError(f"user {name!r} is already revoked")
     user.revoked_ms = now_ms
     return {"name": name, "revoked": True, "sessions_ended": _end_sessions(session, user)}
+
+
+def remove_user(session: Session, name: str) -> dict[str, Any]:
+    """The user is gone: their key, memberships and console sessions at once. Refused while
+    they own a bot (change its owner first)."""
+    user = _named(session, name)
+    owned = session.scalar(select(Subscription.app_id).where(Subscription.owner_id == user.id))
+    if owned is not None:
+        raise ConflictError(f"user {name!r} owns {owned}: give it another owner first")
+    ended = _end_sessions(session, user)
+    session.execute(delete(Membership).where(Membership.user_id == user.id))
+    session.delete(user)
+    return {"name": name, "removed": True, "sessions_ended": ended}
 
 
 def rotate(session: Session, name: str, expires_ms: int | None) -> dict[str, Any]:

@@ -53,6 +53,12 @@ def _revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _remove(args: argparse.Namespace) -> int:
+    with open_sessions(args).begin() as session:
+        print_data(keys.remove_user(session, args.name))
+    return 0
+
+
 def _rotate(args: argparse.Namespace) -> int:
     now = now_ms()
     expires = _expires(args, now)
@@ -74,6 +80,8 @@ def add_user_commands(r: Registrar) -> None:
     )
     revoke = r.command(users, "revoke", _revoke, "the key stops working; sessions end")
     revoke.add_argument("name")
+    remove = r.command(users, "remove", _remove, "the user, their key and sessions are gone")
+    remove.add_argument("name")
     rotate = r.command(users, "rotate-key", _rotate, "a new key (printed once); the old one ends")
     rotate.add_argument("name")
     rotate.add_argument("--expires-days", type=whole_days, default=None)

@@ -80,3 +80,24 @@ def test_a_token_session_ends_when_the_token_changes(sessions: Sessions) -> None
     assert cookie_actor(sessions, cookie, "old-token") == "operator"
     assert cookie_actor(sessions, cookie, "new-token") == "-"
     assert cookie_actor(sessions, cookie, None) == "-"
+
+
+def test_removing_a_user_ends_their_sessions_unless_they_own_a_bot(sessions: Sessions) -> None:
+    seeded = seed(sessions)
+    ops.subscribe(
+        sessions,
+        OPERATOR,
+        app_id="bot-1",
+        plan="starter",
+        owner="alice",
+        start="2026-11-01",
+        tz="UTC",
+        low_balance=None,
+        now_ms=NOW,
+    )
+    cookie = signed_in(sessions, seeded.keys["carol"])
+    with sessions.begin() as session, pytest.raises(ConflictError, match="owns bot-1"):
+        keys.remove_user(session, "alice")
+    with sessions.begin() as session:
+        assert keys.remove_user(session, "carol")["sessions_ended"] == 1
+    assert (cookie_actor(sessions, cookie), key_actor(sessions, seeded.keys["carol"])) == ("-", "-")

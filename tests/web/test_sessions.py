@@ -27,7 +27,7 @@ async def me(client: TestClient[Any, Any]) -> int:
     return (await client.get("/api/me")).status
 
 
-@pytest.mark.parametrize("command", ["revoke", "rotate-key"])
+@pytest.mark.parametrize("command", ["revoke", "rotate-key", "remove"])
 def test_the_cli_ends_a_live_console_session(
     tmp_path: Path, command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -36,9 +36,9 @@ def test_the_cli_ends_a_live_console_session(
 
     async def run() -> list[int]:
         async with TestClient(TestServer(edge.app)) as client:
-            await sign_in(client, edge.keys["alice"])
+            await sign_in(client, edge.keys["root"])
             before = await me(client)
-            code = await asyncio.to_thread(main, ["users", command, "alice", "--db", url])
+            code = await asyncio.to_thread(main, ["users", command, "root", "--db", url])
             return [before, code, await me(client), (await client.get("/usage")).status]
 
     assert asyncio.run(run()) == [200, 0, 401, 401]
