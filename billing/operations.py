@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from billing import access, accounts, catalog, commands, keys, requests, rules, views
+from billing import access, accounts, catalog, commands, requests, rules, views
 from billing.access import Actor, require_admin, require_billing
 from billing.errors import ConflictError, InvalidError, NotFoundError
-from billing.models import Account, Extension, Membership, Plan, Subscription, User
+from billing.models import Extension, Membership, Plan, Subscription, User
 from billing.money import MoneyError, format_amount, plain_decimal
 from billing.periods import iso, local_date, period_at
 
@@ -277,28 +277,3 @@ def owned_apps(sessions: Sessions, actor: Actor) -> list[str] | None:
     apps; None: every app, placed in an account or not, for an operator)."""
     with sessions() as session:
         return accounts.visible_apps(session, actor)
-
-
-def whoami(sessions: Sessions, actor: Actor) -> dict[str, Any]:
-    """Who is signed in, the account they act in and the accounts they may switch to."""
-    with sessions() as session:
-        if actor.is_operator:  # any account to pick from, or all of them ("")
-            every = list(session.scalars(select(Account).order_by(Account.id)))
-            joined = [(a, "operator") for a in every]
-        elif actor.user_id is None:
-            joined = []
-        else:
-            joined = accounts.memberships(session, actor.user_id)
-        current = next((a.name for a, _ in joined if a.id == actor.account_id), None)
-        return {
-            "name": actor.name,
-            "role": actor.role,
-            "account": current,
-            "accounts": [{"name": a.name, "role": role} for a, role in joined],
-        }
-
-
-def switch_account(sessions: Sessions, cookie: str, actor: Actor, account: str) -> None:
-    """The console session acts in ``account`` from its next request."""
-    with sessions.begin() as session:
-        keys.switch_account(session, cookie, actor, account)

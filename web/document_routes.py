@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from billing import account_operations as account_ops
 from billing import documents
 from billing import operations as ops
 from billing.access import Actor
@@ -73,7 +74,7 @@ def add_document_routes(app: web.Application, api: BillingApi, settings: Invoice
         return await asyncio.to_thread(ops.list_extensions, s, actor, app_id, status)
 
     async def me(_r: web.Request, actor: Actor) -> Any:
-        return await asyncio.to_thread(ops.whoami, s, actor)
+        return await asyncio.to_thread(account_ops.whoami, s, actor)
 
     async def switch(r: web.Request, actor: Actor) -> Any:
         account = text_field(await body_of(r), "account") or ""
@@ -82,7 +83,7 @@ def add_document_routes(app: web.Application, api: BillingApi, settings: Invoice
             raise InvalidError(
                 "switching accounts is for console sessions: API calls send X-Billing-Account"
             )
-        await asyncio.to_thread(ops.switch_account, s, cookie, actor, account)
+        await asyncio.to_thread(account_ops.switch_account, s, cookie, actor, account)
         return {"account": account}
 
     routes: list[tuple[str, str, Handler]] = [
