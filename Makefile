@@ -57,10 +57,16 @@ bench: $(VENV) ## Benchmark: core and replay throughput (prints medians and rati
 bench-stream: $(VENV) kafka-start ## Benchmark: one worker end to end on the local broker
 	PYTHONPATH=. $(PY) benchmarks/bench_stream.py --events 1000000 --rate 5000 --seconds 30
 
+bench-state: $(VENV) kafka-start ## Benchmark: changelog bytes, RSS and restore of the meter's state, beside the earlier design
+	PYTHONPATH=. $(PY) benchmarks/bench_state.py
+
+bench-cli: $(VENV) ## Benchmark: CLI start-up (--help, usage on a small store) beside python's own
+	$(PY) benchmarks/bench_cli.py
+
 bench-report: $(VENV) ## Benchmark: report queries over 10M sessions (SESSIONS=N to change)
 	PYTHONPATH=. $(PY) benchmarks/bench_report.py --sessions $${SESSIONS:-10000000}
 
 clean: ## Remove the venv, caches and the embedded store
 	rm -rf .venv billing-data .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-.PHONY: help install demo demo-offline kafka-start kafka-stop pg-start pg-stop lint test test-containers bench bench-stream bench-report clean
+.PHONY: help install demo demo-offline kafka-start kafka-stop pg-start pg-stop lint test test-containers bench bench-stream bench-state bench-report bench-cli clean

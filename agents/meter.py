@@ -1,8 +1,8 @@
 """The meter: input records to session-boundary events, as a spine of small steps.
 
-Per owned partition and per poll: **admit** (offset continuity, then decode,
-validation and lateness, which the apply step decides with the core), **merge**
-(the cross-topic order of :mod:`agents.ordering`), **apply** (the pure core on
+Per owned partition and per poll: **admit** (offset continuity, then each record
+decoded once: validation here, lateness in the apply step with the core), **merge**
+(SPEC 2b's cross-topic order, :mod:`agents.ordering`), **apply** (the pure core on
 the partition's :class:`~pipeline.core.state.PartitionState`), **emit** (outputs
 and changelog records) and **commit** (one Kafka transaction with the consumed
 offsets, :meth:`agents.kafka.meter_link.MeterLink.checkpoint`). Offsets are those
@@ -21,16 +21,15 @@ from dataclasses import dataclass, field
 from agents import changelog
 from agents.kafka.records import Delivery, MeterPort, Opened, Output, Record, StaleError
 from agents.metrics import BatchCounts, BillingMetrics
-from agents.ordering import Merger
+from agents.ordering import Admitted, StreamMerge
 from agents.settings import INPUT_TOPICS, WorkerSettings
-from pipeline.core.meter import apply_event, decode_event, late_error, sweep
+from pipeline.core.meter import Event, apply_event, decode_event, late_error, sweep
+from pipeline.core.ordering import MERGED_TOPICS
 from pipeline.core.state import PartitionState
 from schemas import (
     agent_activity,
-    agent_transfer,
     billing_session,
     conversation_summary,
-    conversation_turn,
     dead_letter,
 )
 from schemas.conversation_summary import ConversationSummary
@@ -38,7 +37,7 @@ from schemas.dead_letter import DeadLetter
 from schemas.fields import ValidationError
 
 log = logging.getLogger(__name__)
-CONVERSATION_TOPICS = (conversation_turn.TOPIC, agent_transfer.TOPIC)
+CONVERSATION_TOPICS = MERGED_TOPICS
 INPUTS = INPUT_TOPICS  # the meter reads every input topic
 
 
@@ -49,8 +48,9 @@ class PartitionTask:
     partition: int
     epoch: int
     state: PartitionState
-    merger: Merger
+    merger: StreamMerge
     next_offsets: dict[str, int]
+    paused: set[str] = field(default_factory=set)  # topics paused while their queue is full
 
     def admit(self, records: list[Record]) -> list[Record]:
         """Records not taken in before (a re-delivery is below the next offset)."""
@@ -102,11 +102,14 @@ class Meter:
 
     def open(self, opened: Opened) -> None:
         """Build the task of a newly opened partition from its changelog."""
+        restorer = opened.changelog
+        if not isinstance(restorer, changelog.Restorer):  # the link is given changelog.Restorer
+            raise TypeError(f"not a changelog restorer: {restorer!r}")
         self.tasks[opened.partition] = PartitionTask(
             opened.partition,
             opened.epoch,
-            changelog.restore(opened.changelog),
-            Merger(CONVERSATION_TOPICS, self.settings.max_hold_s),
+            restorer.finish(),
+            StreamMerge(self.settings.max_hold_s),
             dict(opened.committed),
         )
 
@@ -133,29 +136,45 @@ class Meter:
                 ready.append(self.commit(task, self.apply(task, released, now)))
         await asyncio.gather(*ready)  # one transaction per partition, concurrently
 
-    def merge(self, task: PartitionTask, records: list[Record], now: float) -> list[Record]:
-        """Queue conversation records in the merge; alerts need no merge."""
-        released = [r for r in records if r.topic not in CONVERSATION_TOPICS]
-        for r in records:
-            if r.topic in CONVERSATION_TOPICS:
-                task.merger.add(r, now)
+    def merge(self, task: PartitionTask, records: list[Record], now: float) -> list[Admitted]:
+        """Decode each record once; queue conversation records in the merge (SPEC 2b),
+        alerts need none. Pause a topic whose queue is full, resume it once drained."""
+        released: list[Admitted] = []
+        now_ms = int(now * 1000)
+        for record in records:
+            admitted = Admitted(record, decode(record, now_ms))
+            if record.topic in CONVERSATION_TOPICS:
+                task.merger.add(admitted, now)
+            else:
+                released.append(admitted)
         idle = {}
         for topic in CONVERSATION_TOPICS:
             fetched = self.link.caught_up_at(topic, task.partition)
             if fetched is not None:
                 idle[topic] = fetched
         released += task.merger.release(idle, now)
+        self._flow(task)
         return released
 
-    def apply(self, task: PartitionTask, records: list[Record], now: float) -> Applied:
-        """Decode and apply each record with the core; collect outputs and counts."""
+    def _flow(self, task: PartitionTask) -> None:
+        limit = self.settings.held_limit
+        for topic in CONVERSATION_TOPICS:
+            held = task.merger.held(topic)
+            self.metrics.merge_held.labels(topic, str(task.partition)).set(held)
+            if topic not in task.paused and held > limit:
+                task.paused.add(topic)
+                self.link.pause(topic, task.partition)
+            elif topic in task.paused and held <= limit // 2:
+                task.paused.discard(topic)
+                self.link.resume(topic, task.partition)
+
+    def apply(self, task: PartitionTask, records: list[Admitted], now: float) -> Applied:
+        """Apply each decoded record with the core; collect outputs and counts."""
         applied = Applied()
         now_ms = int(now * 1000)
-        for record in records:
-            try:
-                event = decode_event(record.topic, record.value, now_ms)
-            except ValidationError as error:
-                self._dead_letter(applied, record, error)
+        for record, event in records:
+            if isinstance(event, ValidationError):
+                self._dead_letter(applied, record, event)
                 continue
             outcome = apply_event(task.state, event, now_ms, self.cfg)
             if outcome.late:
@@ -214,6 +233,14 @@ class Meter:
             emit_all(applied.outputs, (), (), tuple(summaries), None)
             applied.counts.closed(summaries)
             await self.commit(task, applied)
+
+
+def decode(record: Record, now_ms: int) -> Event | ValidationError:
+    """The record's event, or why it is invalid."""
+    try:
+        return decode_event(record.topic, record.value, now_ms)
+    except ValidationError as error:
+        return error
 
 
 def emit_all(

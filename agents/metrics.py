@@ -38,6 +38,7 @@ class BillingMetrics:
     event_to_sink_seconds: Histogram
     checkpoints: Counter
     checkpoint_seconds: Histogram
+    merge_held: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> BillingMetrics:
@@ -117,6 +118,12 @@ class BillingMetrics:
                 "Duration of one meter checkpoint transaction",
                 registry=registry,
             ),
+            merge_held=Gauge(
+                "billing_merge_held_records",
+                "Records the meter holds for the cross-topic order (SPEC 2b), uncommitted",
+                ["topic", "partition"],
+                registry=registry,
+            ),
         )
 
     def record(self, counts: BatchCounts) -> None:
@@ -147,6 +154,8 @@ class BillingMetrics:
             for partition in partitions:
                 with contextlib.suppress(KeyError):
                     self.consumer_lag.remove(topic, str(partition))
+                with contextlib.suppress(KeyError):
+                    self.merge_held.remove(topic, str(partition))
 
     def latencies(self, seconds: list[float]) -> None:
         """Event-to-ClickHouse latencies of the sessions just committed (the sink's hook)."""

@@ -1,95 +1,77 @@
-"""Merging the conversation topics back into one order per partition (pure, no I/O).
+"""The meter's merge of the conversation topics: SPEC 2b's order, with bounded holding.
 
+The order itself is :mod:`pipeline.core.ordering`, the one replay uses. A consumer,
+unlike replay, does not see a topic's next record before it has fetched it, so when
+one topic has nothing queued the other topic's head must wait, as Kafka Streams'
+``max.task.idle.ms`` does, until it is known that no record ordered before it can
+still come: the empty topic is *idle*, read to its log end as of a fetch response
+that came at least ``max_hold_s`` after the head was queued ("caught up" alone is not
+enough: a producer's batch for one topic can reach the broker after a later batch for
+the other). A head waits at most that long. No shortcut on what a topic delivered
+before: records of one topic are not sorted by the merge key (producers' clocks,
+several producers, any ``occurred_at``), so only a queued head says what comes next.
 
-``conversation-turns`` and ``agent-transfers`` are co-partitioned, but a consumer
-receives their records in no defined order across the two topics. A conversation's
-clocks depend on the order of its turns and transfers, so the meter merges partition
-*p* of both topics as Kafka Streams does: each topic's records stay in offset order
-(one FIFO queue per topic), and the next record is the queue head with the smallest
-(timestamp, ``billing-seq``, topic rank, offset).
-
-A head is released when no other topic can still deliver a record ordered before
-it: each other topic either has a record waiting (then that record's position is
-known), or has already delivered one ordered after the head (its *frontier*), or is
-*idle*: read to its log end as of a fetch response that came at least ``max_hold_s``
-after the head was fetched. "Caught up" alone is not enough: a producer's batch for
-one topic can reach the broker after a later batch for the other.
+A topic whose queue passes ``held_limit`` records is paused by the meter until the
+queue is half that again, so a stalled head never grows memory without bound.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from agents.kafka.records import Record
+from pipeline.core.meter import Event
+from pipeline.core.ordering import MERGED_TOPICS, Merge, Queued, position
+from schemas.fields import ValidationError
 
 
-class Held(NamedTuple):
-    """A record waiting in the merge: sort key first, then what the meter needs."""
+class Admitted(NamedTuple):
+    """A record taken in, decoded once (an invalid one carries its error)."""
 
-    ts_ms: int
-    seq: int  # producer's sequence (``billing-seq`` header) for ties within a millisecond
-    rank: int
-    offset: int
-    topic: str
-    record: Record  # handed back on release
-    held_since: float
+    record: Record
+    decoded: Event | ValidationError
+
+    @property
+    def occurred_ms(self) -> int:
+        """Its ``occurred_at`` for the merge, 0 when invalid (it changes no state)."""
+        decoded = self.decoded
+        return 0 if isinstance(decoded, ValidationError) else decoded.occurred_at_ms
 
 
-@dataclass(slots=True)
-class Merger:
-    """The merge of one partition of the topics in ``topics`` (their order is their rank)."""
+class StreamMerge:
+    """One partition's merge in the meter."""
 
-    topics: tuple[str, ...]
-    max_hold_s: float = 3.0
-    queues: dict[str, deque[Held]] = field(default_factory=dict)
-    frontier: dict[str, tuple[int, int]] = field(default_factory=dict)
+    __slots__ = ("max_hold_s", "merge")
 
-    def __post_init__(self) -> None:
-        self.queues = {topic: deque() for topic in self.topics}
+    def __init__(self, max_hold_s: float) -> None:
+        self.max_hold_s = max_hold_s
+        self.merge: Merge[Admitted] = Merge()
 
-    def add(self, record: Record, now: float) -> None:
-        """Queue a record (records of one topic arrive in offset order)."""
-        topic, position = record.topic, (record.ts_ms, record.seq)
-        rank = self.topics.index(topic)
-        self.queues[topic].append(Held(*position, rank, record.offset, topic, record, now))
-        self.frontier[topic] = max(self.frontier.get(topic, position), position)
+    def add(self, admitted: Admitted, now_s: float) -> None:
+        """Queue a conversation record (records of one topic arrive in offset order)."""
+        r = admitted.record
+        at = position(r.topic, r.ts_ms, r.seq, admitted.occurred_ms, r.offset)
+        self.merge.push(at, admitted, now_s)
 
-    def release(self, idle: Mapping[str, float], now_s: float) -> list[Record]:
+    def release(self, idle: Mapping[str, float], now_s: float) -> list[Admitted]:
         """Records that can be processed now, in merged order.
 
         ``idle``: for each topic read to its log end, when the fetch response that
         showed it arrived (seconds, the clock of ``now_s``).
         """
-        released: list[Record] = []
-        while True:
-            heads = [queue[0] for queue in self.queues.values() if queue]
-            if not heads:
-                return released
-            head = min(heads)
-            if not self._may_release(head, idle, now_s):
-                return released
-            released.append(self.queues[head.topic].popleft().record)
+        hold = self.max_hold_s
 
-    def _may_release(self, head: Held, idle: Mapping[str, float], now_s: float) -> bool:
-        settled = head.held_since + self.max_hold_s
-        for topic in self.topics:
-            if topic == head.topic or self.queues[topic]:
-                continue
-            if self.frontier.get(topic, (-1, -1)) > (head.ts_ms, head.seq):
-                continue
-            if now_s >= settled and idle.get(topic, -1.0) >= settled:
-                continue
-            return False
-        return True
+        def may_pass(rank: int, head: Queued[Admitted]) -> bool:
+            settled = head.since + hold
+            return now_s >= settled and idle.get(MERGED_TOPICS[rank], -1.0) >= settled
+
+        return self.merge.release(may_pass)
 
     def first_held(self, topic: str) -> int | None:
         """The offset of the first record of ``topic`` still held, if any."""
-        queue = self.queues[topic]
-        return queue[0].offset if queue else None
+        return self.merge.first_offset(MERGED_TOPICS.index(topic))
 
-    def held(self) -> int:
-        """How many records are held."""
-        return sum(len(queue) for queue in self.queues.values())
+    def held(self, topic: str | None = None) -> int:
+        """How many records are held (of one topic, or of both)."""
+        return self.merge.held(None if topic is None else MERGED_TOPICS.index(topic))

@@ -6,19 +6,16 @@ from dataclasses import dataclass, field
 
 from billing import delivery
 from pipeline.core.config import MeterConfig
+from pipeline.core.meter import INPUT_TOPICS as INPUT_TOPICS  # noqa: PLC0414 - re-exported, defined once
 from schemas import (
     agent_activity,
-    agent_transfer,
-    alert_delivery,
     billing_session,
     conversation_summary,
-    conversation_turn,
     dead_letter,
 )
 
 ROLES = ("meter", "sink", "web", "billing")
 NOTIFICATION_TOPIC = delivery.TOPIC
-INPUT_TOPICS = (conversation_turn.TOPIC, agent_transfer.TOPIC, alert_delivery.TOPIC)
 OUTPUT_TOPICS = (
     billing_session.TOPIC,
     agent_activity.TOPIC,
@@ -43,7 +40,8 @@ class WorkerSettings:
     meter_batch: int = 20_000  # records per poll (one transaction per owned partition)
     sink_batch: int = 20_000
     batch_within_s: float = 0.2  # how long a poll waits for records
-    max_hold_s: float = 3.0
+    max_hold_s: float = 3.0  # BILLING_MAX_HOLD: how long a record may wait for the other topic
+    held_limit: int = 50_000  # BILLING_MAX_HELD: records a topic's merge queue holds, then pause
     sweep_interval_s: float = 30.0
     billing_db_url: str | None = None  # --db / BILLING_DB_URL, else ./billing-data/billing.db
     posting_interval_s: float = 15.0  # BILLING_POST_INTERVAL: at most 30 s (BILLING-SPEC §3)

@@ -1,7 +1,7 @@
 """The sink role: session-boundary events and friends into ClickHouse, in batches.
 
 Decoding and the synchronous ClickHouse client run in threads (never on the event loop),
-one flush at a time under a lock shared with the web API; ``agents.sink_pipeline``
+one flush at a time (the store serializes its calls); ``agents.sink_pipeline``
 overlaps a batch's decode with the previous batch's write. A failed flush keeps
 its batch and is retried with backoff until it succeeds; the link acknowledges the
 records only after the flush returns, so nothing is lost, and re-delivered
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -59,7 +58,6 @@ class SinkRole:
     def __init__(
         self,
         store: ClickHouseStore,
-        lock: threading.Lock,
         max_rows: int,
         metrics: BillingMetrics,
         stopping: asyncio.Event,
@@ -67,7 +65,6 @@ class SinkRole:
         self.store = store
         self.metrics = metrics
         self.stopping = stopping
-        self.lock = lock
         self.sink = BatchingSink(store, max_rows=max_rows)
         self.undecodable = 0
         self.latency: deque[float] = deque(maxlen=LATENCY_SAMPLES)
@@ -138,7 +135,7 @@ class SinkRole:
         while self.sink.pending():
             before = dict(self.sink.rows_written)
             try:
-                seconds = await asyncio.to_thread(self._flush_locked)
+                seconds = await asyncio.to_thread(self._flush_timed)
             except Exception as exc:
                 self.metrics.sink_failed(exc)
                 if self.stopping.is_set():
@@ -161,10 +158,9 @@ class SinkRole:
                 {t: n - before[t] for t, n in self.sink.rows_written.items()}, seconds
             )
 
-    def _flush_locked(self) -> float:
+    def _flush_timed(self) -> float:
         loop_time = time.monotonic()
-        with self.lock:
-            self.sink.flush()
+        self.sink.flush()
         return time.monotonic() - loop_time
 
 

@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import statistics
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from typing import NamedTuple
@@ -78,9 +77,7 @@ def load(store: ClickHouseStore, sessions: int, batch: int, path: str = "pipelin
     ``record by record`` (each value through the checked decoder, then written). Encoding the values
     (the meter's work) is not timed: batches are encoded ``AHEAD`` at a time beforehand, and
     the pipeline settles before the next are encoded (a drain the worker does not have)."""
-    role = SinkRole(
-        store, threading.Lock(), batch, BillingMetrics.create(CollectorRegistry()), asyncio.Event()
-    )
+    role = SinkRole(store, batch, BillingMetrics.create(CollectorRegistry()), asyncio.Event())
     spent = 0.0
     for chunk in range(0, sessions, AHEAD * batch):
         batches = [

@@ -11,15 +11,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from billing_meter.account_cli import add_account_commands, add_webhook_commands
-from billing_meter.cli_support import BillingCliError, Handler, Registrar, run_billing
-from billing_meter.invoice_cli import add_invoice_commands
-from billing_meter.ledger_cli import add_ledger_commands
-from billing_meter.plan_cli import add_plan_commands
-from billing_meter.subscription_cli import add_change_commands, add_subscription_commands
-from billing_meter.user_cli import add_user_commands
+from billing_meter.account_args import (
+    add_account_commands,
+    add_user_commands,
+    add_webhook_commands,
+)
+from billing_meter.billing_args import (
+    add_change_commands,
+    add_invoice_commands,
+    add_ledger_commands,
+    add_plan_commands,
+    add_subscription_commands,
+)
+from billing_meter.cli_args import Handler, Registrar
 
-__all__ = ["BillingCliError", "Handler", "add_commands", "run_billing"]
+__all__ = ["Handler", "add_commands"]
 
 
 def add_commands(commands: Any, wrap: Callable[[Handler], Handler]) -> None:

@@ -1,4 +1,6 @@
-"""Helpers of the billing commands: the clock, the store, output, refusals, registration."""
+"""Helpers of the billing commands' handlers: the clock, the store, output, refusals.
+
+The parsers are built from :mod:`billing_meter.cli_args`, which imports no store library."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ import csv
 import io
 import os
 import time
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -15,8 +16,7 @@ import orjson
 
 from billing import db, operations
 from billing.errors import BillingError
-
-Handler = Callable[[argparse.Namespace], int]
+from billing_meter.cli_args import Handler
 
 
 class BillingCliError(Exception):
@@ -78,53 +78,3 @@ def run_billing(handler: Handler, args: argparse.Namespace) -> int:
         return handler(args)
     except (BillingError, db.StoreError) as exc:
         raise BillingCliError(str(exc)) from None
-
-
-def with_db(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """``--db URL``, which every billing command takes."""
-    parser.add_argument(
-        "--db",
-        metavar="URL",
-        default=None,
-        help="sqlite:///path or postgresql://user@host/db "
-        "(default: $BILLING_DB_URL or ./billing-data/billing.db)",
-    )
-    return parser
-
-
-def add_format(parser: argparse.ArgumentParser, *formats: str) -> None:
-    """``--format``, the first of ``formats`` by default."""
-    parser.add_argument("--format", choices=formats, default=formats[0])
-
-
-def whole_days(text: str) -> int:
-    """An argparse type: a whole number."""
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
-
-
-def row_id(text: str) -> int:
-    """An argparse type: a row id, 1-18 ASCII digits (it fits a 64-bit column)."""
-    if not (text.isascii() and text.isdigit() and len(text) <= 18):
-        raise argparse.ArgumentTypeError(f"{text[:32]!r} is not an id of at most 18 digits")
-    return int(text)
-
-
-class Registrar:
-    """Adds commands and command groups, each with ``--db`` and its handler wrapped."""
-
-    def __init__(self, commands: Any, wrap: Callable[[Handler], Handler]) -> None:
-        self.commands, self.wrap = commands, wrap
-
-    def command(self, parent: Any, name: str, handler: Handler, help_: str) -> Any:
-        parser = with_db(parent.add_parser(name, help=help_))
-        parser.set_defaults(run=self.wrap(handler))
-        return parser
-
-    def group(self, name: str, help_: str) -> Any:
-        parser = self.commands.add_parser(name, help=help_)
-        return parser.add_subparsers(
-            dest=f"{name}_command", required=True, parser_class=type(parser)
-        )

@@ -9,7 +9,7 @@ from pathlib import Path
 from billing import documents
 from billing.access import OPERATOR
 from billing.finalize import InvoiceSettings, finalize_due
-from billing_meter.cli_support import Registrar, now_ms, open_sessions, print_data, row_id
+from billing_meter.cli_support import now_ms, open_sessions, print_data
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -72,24 +72,3 @@ def _receipt(args: argparse.Namespace) -> int:
     body = documents.receipt_pdf(open_sessions(args), OPERATOR, args.id, InvoiceSettings.from_env())
     _write(body, args.output)
     return 0
-
-
-def add_invoice_commands(r: Registrar) -> None:
-    """``invoices list|show|finalize`` and ``orders list|receipt``."""
-    invoices = r.group("invoices", "invoices (drafts and finalized, PDFs)")
-    listing = r.command(invoices, "list", _list, "invoices, newest first")
-    listing.add_argument("--app")
-    listing.add_argument("--format", choices=("table", "json"), default="table")
-    show = r.command(invoices, "show", _show, "one finalized invoice, as JSON or its PDF")
-    show.add_argument("number", help="INV-YYYY-NNNNNN")
-    show.add_argument("--format", choices=("json", "pdf"), default="json")
-    show.add_argument("--output", metavar="FILE", help="write to FILE (default: stdout)")
-    final = r.command(invoices, "finalize", _finalize, "finalize the drafts that are due (cron)")
-    final.add_argument("--clickhouse", metavar="URL", help="default $CLICKHOUSE_URL or chdb")
-    orders = r.group("orders", "orders: top-ups, plan changes, extensions")
-    olist = r.command(orders, "list", _orders, "orders, newest first")
-    olist.add_argument("--app")
-    olist.add_argument("--format", choices=("table", "json", "csv"), default="table")
-    receipt = r.command(orders, "receipt", _receipt, "the PDF receipt of a paid top-up")
-    receipt.add_argument("id", type=row_id)
-    receipt.add_argument("--output", metavar="FILE", help="write to FILE (default: stdout)")

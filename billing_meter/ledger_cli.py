@@ -8,8 +8,6 @@ import os
 from billing import operations
 from billing.access import OPERATOR
 from billing_meter.cli_support import (
-    Registrar,
-    add_format,
     now_ms,
     open_sessions,
     print_data,
@@ -74,23 +72,3 @@ def _ledger_post(args: argparse.Namespace) -> int:
         store.close()
     print(f"posted {result.entries} ledger entries for {result.subscriptions} subscriptions")
     return 0
-
-
-def add_ledger_commands(r: Registrar) -> None:
-    """``balance``, ``ledger``, ``ledger post``, ``notifications``."""
-    bal = r.command(r.commands, "balance", _balance, "balances, status and current usage")
-    bal.add_argument("--app")
-    add_format(bal, "table", "json")
-    led = r.command(r.commands, "ledger", _ledger, "ledger entries (and: ledger post)")
-    led.add_argument("--app")
-    add_format(led, "table", "json", "csv")
-    post = r.command(
-        led.add_subparsers(dest="ledger_command", parser_class=type(led)),
-        "post",
-        _ledger_post,
-        "post usage charges from ClickHouse once (for cron)",
-    )
-    post.add_argument("--clickhouse", metavar="URL", help="default $CLICKHOUSE_URL or chdb")
-    notes = r.command(r.commands, "notifications", _notifications, "stored notifications")
-    notes.add_argument("--app")
-    add_format(notes, "table", "json")

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from agents.settings import WorkerSettings, parse_roles
 from billing.posting import parse_expiring_days
-from pipeline.settings import config_from
+from pipeline.settings import config_from, parse_duration
 from sinks.clickhouse.urls import default_url
 
 Number = TypeVar("Number", int, float)
@@ -21,7 +21,9 @@ class SettingsError(ValueError):
 def worker_settings(args: argparse.Namespace) -> WorkerSettings:
     """The settings of ``worker`` and ``produce``; ``SettingsError`` when one is not valid."""
     roles = parse_roles(getattr(args, "roles", None) or "meter,sink,web,billing")
-    partitions = int(os.environ.get("BILLING_PARTITIONS", "0") or 0) or args.partitions
+    partitions = getattr(args, "partitions", None)
+    if partitions is None:  # the flag, else the environment, else the default
+        partitions = _env_number("BILLING_PARTITIONS", WorkerSettings().partitions, int)
     if partitions <= 0:
         raise SettingsError("--partitions must be positive")
     defaults = WorkerSettings()
@@ -39,9 +41,22 @@ def worker_settings(args: argparse.Namespace) -> WorkerSettings:
         sink_batch=_env_number("BILLING_SINK_BATCH", defaults.sink_batch, int),
         batch_within_s=_env_number("BILLING_BATCH_WITHIN", defaults.batch_within_s, float),
         billing_db_url=getattr(args, "db", None) or None,
+        max_hold_s=_max_hold(defaults.max_hold_s),
+        held_limit=_env_number("BILLING_MAX_HELD", defaults.held_limit, int),
         posting_interval_s=_posting_interval(),
         expiring_days=parse_expiring_days(os.environ.get("BILLING_EXPIRING_DAYS") or "7,3,1"),
     )
+
+
+def _max_hold(default: float) -> float:
+    """``BILLING_MAX_HOLD`` (SPEC 2b's ``MAX_HOLD``): a duration such as ``3s`` or ``500ms``."""
+    text = os.environ.get("BILLING_MAX_HOLD", "").strip()
+    if not text:
+        return default
+    try:
+        return parse_duration(text) / 1000
+    except ValueError as exc:
+        raise SettingsError(f"BILLING_MAX_HOLD: {exc}") from None
 
 
 def _posting_interval() -> float:

@@ -7,14 +7,7 @@ import argparse
 from billing import keys, operations
 from billing.access import OPERATOR
 from billing.errors import InvalidError
-from billing_meter.cli_support import (
-    Registrar,
-    add_format,
-    now_ms,
-    open_sessions,
-    print_data,
-    whole_days,
-)
+from billing_meter.cli_support import now_ms, open_sessions, print_data
 
 MAX_KEY_DAYS = 3650
 
@@ -65,23 +58,3 @@ def _rotate(args: argparse.Namespace) -> int:
     with open_sessions(args).begin() as session:
         print_data(keys.rotate(session, args.name, expires))
     return 0
-
-
-def add_user_commands(r: Registrar) -> None:
-    """``users add|list|revoke|rotate-key``."""
-    users = r.group("users", "users and API keys")
-    user = r.command(users, "add", _add, "add a user; prints its API key once")
-    user.add_argument("name")
-    user.add_argument("--role", choices=("operator", "admin", "owner", "member"), required=True)
-    user.add_argument("--account", metavar="NAME", help="the account (default: default)")
-    user.add_argument("--expires-days", type=whole_days, default=None, help="the key's lifetime")
-    add_format(
-        r.command(users, "list", _list, "users and the state of their keys"), "table", "json", "csv"
-    )
-    revoke = r.command(users, "revoke", _revoke, "the key stops working; sessions end")
-    revoke.add_argument("name")
-    remove = r.command(users, "remove", _remove, "the user, their key and sessions are gone")
-    remove.add_argument("name")
-    rotate = r.command(users, "rotate-key", _rotate, "a new key (printed once); the old one ends")
-    rotate.add_argument("name")
-    rotate.add_argument("--expires-days", type=whole_days, default=None)

@@ -23,9 +23,8 @@ from prometheus_client import CollectorRegistry
 
 from agents import changelog
 from agents.billing_role import BillingRole, PostingMetrics
-from agents.kafka.admin import ensure_topics
 from agents.kafka.meter_link import MeterLink, MeterLinkConfig
-from agents.kafka.notify_link import NotificationProducer
+from agents.kafka.notify_link import RetryingNotifier
 from agents.kafka.records import Topics
 from agents.kafka.sink_link import SinkLink
 from agents.logs import logging_config, redact
@@ -33,11 +32,12 @@ from agents.meter import INPUTS, Meter
 from agents.metrics import BillingMetrics
 from agents.settings import NOTIFICATION_TOPIC, OUTPUT_TOPICS, WorkerSettings
 from agents.sink import SinkRole
+from agents.topics import declare_topics
 from billing import db as money_store
 from billing.delivery import Webhook
 from billing.finalize import InvoiceSettings
 from billing.operations import Sessions
-from billing.posting import PeriodQuantities, ReportUsage
+from billing.posting import ReportUsage
 from sinks.clickhouse.store import ClickHouseStore, StoreError, open_store
 from web.billing_api import BillingApi
 from web.server import Api, create_app, serve
@@ -58,7 +58,7 @@ class Roles:
     meter_link: MeterLink | None = None
     sink: SinkRole | None = None
     sink_link: SinkLink | None = None
-    notifier: NotificationProducer | None = None
+    notifier: RetryingNotifier | None = None
     loops: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
 
     def health(self) -> dict[str, object]:
@@ -74,6 +74,8 @@ class Roles:
         }
         if self.sink is not None:
             body["sink"] = self.sink.stats()
+        if self.notifier is not None:
+            body["notifications"] = self.notifier.health()
         return body
 
 
@@ -94,9 +96,10 @@ def run_worker(settings: WorkerSettings) -> int:
             }
         },
     )
-    created = asyncio.run(ensure_topics(settings))
-    if created:
-        log.info("created topics", extra={"context": {"topics": created}})
+    if {"meter", "sink"} & settings.roles:  # they read topics; web and billing start without
+        created = asyncio.run(declare_topics(settings))
+        if created:
+            log.info("created topics", extra={"context": {"topics": created}})
     store = (
         open_store(settings.clickhouse_url) if {"sink", "web", "billing"} & settings.roles else None
     )
@@ -119,26 +122,25 @@ async def _serve(
         loop.add_signal_handler(sig, _on_signal, stopping)
     registry = CollectorRegistry()
     roles = Roles(settings, BillingMetrics.create(registry), stopping)
-    store_lock = threading.Lock()
     api = None
     invoices = InvoiceSettings.from_env()
     secure = os.environ.get("BILLING_SECURE_COOKIES", "") in ("1", "true", "yes")
-    billing_api = (
-        None
-        if sessions is None
-        else BillingApi(sessions, settings.api_token, invoices=invoices, secure_cookies=secure)
+    billing_api = (  # the HTTP API is the web role's: billing alone serves probes and metrics
+        BillingApi(sessions, settings.api_token, invoices=invoices, secure_cookies=secure)
+        if sessions is not None and "web" in settings.roles
+        else None
     )
     if "web" in settings.roles:
         if store is None:
             raise StoreError("the web role needs a ClickHouse store")
-        api = Api(store, store_lock, settings.api_token, billing_api)
+        api = Api(store, settings.api_token, billing_api)
     runner = await serve(
         create_app(registry, roles.health, api, billing_api), settings.web_host, settings.web_port
     )
     try:
-        await _start_roles(roles, store, store_lock)
+        await _start_roles(roles, store)
         if "billing" in settings.roles and sessions is not None and store is not None:
-            usage = LockedUsage(store, store_lock)
+            usage = ReportUsage(store)
             await _start_billing(roles, sessions, usage, registry, invoices)
         log.info("worker ready", extra={"context": {"roles": sorted(settings.roles)}})
         tasks: list[asyncio.Task[None]] = [asyncio.create_task(run()) for run in roles.loops]
@@ -169,9 +171,7 @@ def _on_signal(stopping: asyncio.Event) -> None:
     timer.start()
 
 
-async def _start_roles(
-    roles: Roles, store: ClickHouseStore | None, store_lock: threading.Lock
-) -> None:
+async def _start_roles(roles: Roles, store: ClickHouseStore | None) -> None:
     settings = roles.settings
     topics = Topics(settings.topic_prefix)
     if "meter" in settings.roles:
@@ -189,16 +189,14 @@ async def _start_roles(
             if meter is not None:
                 meter.revoked(partitions)
 
-        roles.meter_link = MeterLink(config, revoked)
+        roles.meter_link = MeterLink(config, revoked, changelog.Restorer)
         meter = roles.meter = Meter(settings, roles.meter_link, roles.metrics)
         await roles.meter_link.start()
         roles.loops.append(lambda: meter.run(roles.stopping))
     if "sink" in settings.roles:
         if store is None:
             raise StoreError("the sink role needs a ClickHouse store")
-        sink = roles.sink = SinkRole(
-            store, store_lock, settings.sink_batch, roles.metrics, roles.stopping
-        )
+        sink = roles.sink = SinkRole(store, settings.sink_batch, roles.metrics, roles.stopping)
         link = roles.sink_link = SinkLink(
             settings.bootstrap,
             settings.group("sink"),
@@ -222,29 +220,18 @@ async def _start_roles(
         roles.loops.append(sink_loop)
 
 
-class LockedUsage:
-    """The report's quantities, read under the lock the sink and the web role share."""
-
-    def __init__(self, store: ClickHouseStore, lock: threading.Lock) -> None:
-        self._usage, self._lock = ReportUsage(store), lock
-
-    def period_quantities(
-        self, app_id: str, start_ms: int, end_ms: int, tz: str
-    ) -> PeriodQuantities:
-        with self._lock:
-            return self._usage.period_quantities(app_id, start_ms, end_ms, tz)
-
-
 async def _start_billing(
     roles: Roles,
     sessions: Sessions,
-    source: LockedUsage,
+    source: ReportUsage,
     registry: CollectorRegistry,
     invoices: InvoiceSettings,
 ) -> None:
     settings = roles.settings
-    roles.notifier = NotificationProducer(settings.bootstrap, settings.topic(NOTIFICATION_TOPIC))
-    await roles.notifier.start()
+    roles.notifier = RetryingNotifier(
+        settings.bootstrap, settings.topic(NOTIFICATION_TOPIC), lambda: declare_topics(settings)
+    )
+    roles.notifier.start()
     role = BillingRole(
         sessions,
         source,

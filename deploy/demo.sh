@@ -70,3 +70,4 @@ else
 fi
 echo "The store stays in billing-data/demo: billing-meter usage --clickhouse $STORE --all-apps"
 echo "The money store too: billing-meter ledger --db $BILLING_DB_URL"
+echo "The Kafka broker (deploy/kafka/local.sh, java -Xmx1g) is still running on 127.0.0.1:${KAFKA_PORT:-9092}: make kafka-stop stops it"

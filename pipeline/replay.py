@@ -1,8 +1,13 @@
 """Offline replay: an event file through the same core and sink as the streaming workers.
 
-Replay is partition-aware (SPEC section 2a): each line goes to the partition Kafka's
-default partitioner gives its key, and each partition keeps its own state and stream
-times, exactly as a worker that owns the partition does.
+Replay is partition-aware (SPEC section 2a): each line goes to the partition its
+key would go to (``--partitioner``: the Java client's murmur2 or librdkafka's CRC32),
+or to the ``partition`` a dump of the topics gives it, and each partition keeps its own
+state and stream times, exactly as a worker that owns the partition does.
+
+A file without record timestamps is in processing order. A dump (every line with a
+``timestamp``) is merged as the meter merges the topics (SPEC 2b,
+:mod:`pipeline.core.ordering`), so it replays to what the stream computed.
 """
 
 from __future__ import annotations
@@ -13,16 +18,19 @@ from dataclasses import dataclass, field
 
 from pipeline.core.config import MeterConfig
 from pipeline.core.conversation import summarize
-from pipeline.core.meter import Tally, apply_event, decode_event, late_error, sweep
-from pipeline.core.partitioning import partition_for
+from pipeline.core.meter import Event, Tally, apply_event, decode_event, late_error, sweep
+from pipeline.core.ordering import RANK, Merge, never, position
+from pipeline.core.partitioning import Partitioner, partition_for
 from pipeline.core.state import PartitionState
-from pipeline.eventfile import FileMessage
+from pipeline.eventfile import EventFileError, FileMessage
 from schemas.dead_letter import DeadLetter
 from schemas.fields import ValidationError
 from sinks.base import BatchingSink
 
 DEFAULT_PARTITIONS = 6
 SWEEP_EVERY = 100_000  # events between two sweeps (freeing never changes an outcome)
+
+Decoded = tuple[FileMessage, Event | ValidationError]
 
 
 @dataclass(slots=True)
@@ -33,24 +41,62 @@ class Replayer:
     sink: BatchingSink
     source: str
     partitions: int = DEFAULT_PARTITIONS
+    partitioner: Partitioner = partition_for
     now_ms: int = field(default_factory=lambda: int(time.time() * 1000))
     tally: Tally = field(default_factory=Tally)
     states: dict[int, PartitionState] = field(default_factory=dict)
+    merges: dict[int, Merge[Decoded]] = field(default_factory=dict)
+    dump: bool | None = None  # decided by the first line: does it carry a timestamp?
 
     def feed(self, message: FileMessage) -> None:
-        """Process one message: dead-letter it or apply it and sink what it produced."""
+        """Take one message: apply it now (file order), or merge it first (a dump)."""
+        self._check_kind(message)
         try:
-            event = decode_event(message.topic, message.value, self.now_ms)
+            decoded: Event | ValidationError = decode_event(
+                message.topic, message.value, self.now_ms
+            )
         except ValidationError as error:
-            self.tally.add_invalid()
-            self._dead_letter(error, message)
+            decoded = error
+        partition = self._partition(message)
+        if not self.dump or message.topic not in RANK:
+            self._apply(partition, (message, decoded))
             return
-        key = message.key if message.key is not None else b""
-        partition = partition_for(key, self.partitions)
+        occurred = 0 if isinstance(decoded, ValidationError) else decoded.occurred_at_ms
+        offset = message.line if message.offset is None else message.offset
+        at = position(message.topic, message.timestamp or 0, message.seq or 0, occurred, offset)
+        merge = self.merges.get(partition)
+        if merge is None:
+            merge = self.merges[partition] = Merge()
+        merge.push(at, (message, decoded))
+        for item in merge.release(never):
+            self._apply(partition, item)
+
+    def _check_kind(self, message: FileMessage) -> None:
+        stamped = message.timestamp is not None
+        if self.dump is None:
+            self.dump = stamped
+        elif stamped != self.dump:
+            raise EventFileError(
+                f"line {message.line}: a file's lines all carry a 'timestamp' (a dump of "
+                "the topics) or none do (processing order)"
+            )
+
+    def _partition(self, message: FileMessage) -> int:
+        if message.partition is not None:
+            return message.partition
+        return self.partitioner(message.key or b"", self.partitions)
+
+    def _apply(self, partition: int, item: Decoded) -> None:
+        """Dead-letter an invalid or late event, or sink what a valid one produced."""
+        message, decoded = item
+        if isinstance(decoded, ValidationError):
+            self.tally.add_invalid()
+            self._dead_letter(decoded, message)
+            return
         part = self.states.get(partition)
         if part is None:
             part = self.states[partition] = PartitionState()
-        outcome = apply_event(part, event, self.now_ms, self.cfg)
+        outcome = apply_event(part, decoded, self.now_ms, self.cfg)
         self.tally.add(outcome)
         if outcome.late:
             self._dead_letter(late_error(self.cfg), message)
@@ -71,8 +117,8 @@ class Replayer:
                 error,
                 source=self.source,
                 topic=message.topic,
-                partition=-1,
-                offset=message.line,
+                partition=-1 if message.partition is None else message.partition,
+                offset=message.line if message.offset is None else message.offset,
                 raw=message.value,
             )
         )
@@ -84,7 +130,11 @@ class Replayer:
                 self.sink.add(summary)
 
     def finish(self) -> Tally:
-        """End of input: report every segment still open (as idle) and flush the sink."""
+        """End of input: release what the merges hold, report every segment still open
+        (as idle) and flush the sink."""
+        for partition, merge in sorted(self.merges.items()):
+            for item in merge.drain():
+                self._apply(partition, item)
         self.sweep()
         for part in self.states.values():
             for state in part.conversations.values():
@@ -101,11 +151,14 @@ def replay(
     source: str,
     *,
     partitions: int = DEFAULT_PARTITIONS,
+    partitioner: Partitioner = partition_for,
     now_ms: int | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> Tally:
     """Replay ``messages`` into ``sink``; returns the counts."""
-    replayer = Replayer(cfg=cfg, sink=sink, source=source, partitions=partitions)
+    replayer = Replayer(
+        cfg=cfg, sink=sink, source=source, partitions=partitions, partitioner=partitioner
+    )
     if now_ms is not None:
         replayer.now_ms = now_ms
     for count, message in enumerate(messages, 1):

@@ -19,6 +19,7 @@ from agents.kafka.records import (
     Output,
     Ownership,
     Record,
+    Restoring,
     StaleError,
     Topics,
 )
@@ -39,12 +40,40 @@ class MeterLinkConfig:
     max_poll_records: int = 20_000
 
 
+async def read_changelogs(
+    consumer: AIOKafkaConsumer,
+    topic: str,
+    partitions: list[int],
+    restorer: Callable[[], Restoring],
+) -> dict[int, Restoring]:
+    """The partitions' changelogs, up to their last stable offsets, each fed to a new
+    restorer as it is read (no copy of the records is kept)."""
+    tps = [TopicPartition(topic, p) for p in partitions]
+    consumer.assign(tps)
+    await consumer.seek_to_beginning(*tps)
+    ends = await consumer.end_offsets(tps)
+    restorers = {p: restorer() for p in partitions}
+    while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
+        batch = await consumer.getmany(*tps, timeout_ms=1000, max_records=50_000)
+        for tp, messages in batch.items():
+            add = restorers[tp.partition].add
+            for message in messages:
+                add(message.key, message.value)
+    return restorers
+
+
 class MeterLink:
     """The meter's consumer, its per-partition transactional producers and the restorer."""
 
-    def __init__(self, config: MeterLinkConfig, on_revoked: Callable[[set[int]], None]) -> None:
+    def __init__(
+        self,
+        config: MeterLinkConfig,
+        on_revoked: Callable[[set[int]], None],
+        restorer: Callable[[], Restoring],
+    ) -> None:
         self.config = config
         self._on_revoked = on_revoked
+        self._restorer_of = restorer
         self._own = Ownership()
         self._producers: dict[int, AIOKafkaProducer] = {}
         self._delivered: dict[tuple[str, int], int] = {}  # (base topic, p) -> next offset
@@ -184,21 +213,9 @@ class MeterLink:
         self._consumer.resume(*tps)
         return committed
 
-    async def _read_changelogs(
-        self, partitions: list[int]
-    ) -> dict[int, list[tuple[bytes, bytes | None]]]:
-        """Every record of the partitions' changelogs, up to their last stable offsets."""
+    async def _read_changelogs(self, partitions: list[int]) -> dict[int, Restoring]:
         topic = self.config.topics.full(self.config.changelog)
-        tps = [TopicPartition(topic, p) for p in partitions]
-        self._restorer.assign(tps)
-        await self._restorer.seek_to_beginning(*tps)
-        ends = await self._restorer.end_offsets(tps)
-        records: dict[int, list[tuple[bytes, bytes | None]]] = {p: [] for p in partitions}
-        while [tp for tp in tps if await self._restorer.position(tp) < ends[tp]]:
-            batch = await self._restorer.getmany(*tps, timeout_ms=1000, max_records=50_000)
-            for tp, messages in batch.items():
-                records[tp.partition] += [(m.key, m.value) for m in messages]
-        return records
+        return await read_changelogs(self._restorer, topic, partitions, self._restorer_of)
 
     def caught_up_at(self, topic: str, partition: int) -> float | None:
         """When a fetch response showed ``topic``/``partition`` delivered to its end (s)."""
@@ -250,6 +267,18 @@ class MeterLink:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(producer.abort_transaction(), CLOSE_TIMEOUT_S)
                 raise
+
+    def pause(self, topic: str, partition: int) -> None:
+        """Fetch no more of ``topic``/``partition`` until resumed (or reopened)."""
+        tp = TopicPartition(self.config.topics.full(topic), partition)
+        if tp in self._consumer.assignment():
+            self._consumer.pause(tp)
+
+    def resume(self, topic: str, partition: int) -> None:
+        """Fetch ``topic``/``partition`` again."""
+        tp = TopicPartition(self.config.topics.full(topic), partition)
+        if partition in self._own.opened and tp in self._consumer.assignment():
+            self._consumer.resume(tp)
 
     def lag(self) -> dict[tuple[str, int], int]:
         """Records behind the last stable offset, per opened input topic partition."""

@@ -59,13 +59,21 @@ class Delivery:
     epochs: dict[int, int]
 
 
+class Restoring(Protocol):
+    """What a partition's changelog records are fed to as they are read (the meter's
+    :class:`agents.changelog.Restorer`): the link holds no copy of them."""
+
+    def add(self, key: bytes, value: bytes | None) -> None:
+        """Take one record, oldest first (``None``: a tombstone)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Opened:
-    """A newly owned partition: its changelog records (key, value or None) and offsets."""
+    """A newly owned partition: its changelog, read to its end, and its offsets."""
 
     partition: int
     epoch: int
-    changelog: list[tuple[bytes, bytes | None]]
+    changelog: Restoring
     committed: dict[str, int]  # input topic (base name) -> next offset to read
 
 
@@ -151,3 +159,9 @@ class MeterPort(Protocol):
 
     async def reset(self, partition: int) -> None:
         """Forget the partition and open it again from Kafka."""
+
+    def pause(self, topic: str, partition: int) -> None:
+        """Fetch no more of ``topic``/``partition`` until resumed (its merge queue is full)."""
+
+    def resume(self, topic: str, partition: int) -> None:
+        """Fetch ``topic``/``partition`` again."""

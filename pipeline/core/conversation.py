@@ -215,10 +215,8 @@ def _handler_after(transfer: AgentTransfer) -> tuple[bool, str | None]:
 
 
 def _report_agent(
-    state: ConversationState, agent_id: str | None, at_ms: int
+    state: ConversationState, agent_id: str, at_ms: int
 ) -> tuple[int, frozenset[str], tuple[AgentActivity, ...]]:
-    if agent_id is None:
-        return state.agent_quarter_ms, state.agents_in_quarter, ()
     quarter = quarter_start(at_ms)
     known = state.agents_in_quarter if quarter == state.agent_quarter_ms else frozenset()
     if agent_id in known:

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from pipeline.core.alerts import step_alert
 from pipeline.core.config import MeterConfig
 from pipeline.core.conversation import close_if_idle, step_conversation, summarize
-from pipeline.core.state import PartitionState
+from pipeline.core.state import PartitionState, event_digest, new_seen
 from schemas import agent_transfer, alert_delivery, conversation_turn
 from schemas.agent_activity import AgentActivity
 from schemas.agent_transfer import AgentTransfer
@@ -39,16 +39,6 @@ KEY_SEPARATOR = "\x1f"  # ids never contain control characters, so keys are unam
 def decode_event(topic: str, raw: bytes | str, now_ms: int) -> Event:
     """Decode one input message; raises ``ValidationError`` when it is invalid."""
     return DECODERS[topic](raw, now_ms)
-
-
-def conversation_key(app_id: str, conversation_id: str) -> str:
-    """The state key of a conversation."""
-    return f"{app_id}{KEY_SEPARATOR}{conversation_id}"
-
-
-def alert_key(app_id: str, event_id: str) -> str:
-    """The state key of an alert delivery id."""
-    return f"{app_id}{KEY_SEPARATOR}{event_id}"
 
 
 class Outcome(NamedTuple):
@@ -85,16 +75,17 @@ def apply_event(part: PartitionState, event: Event, now_ms: int, cfg: MeterConfi
         part.forget_conversation(key)
         state = None
     seen = part.seen.get(key)
-    if seen is not None and event.event_id in seen:
+    digest = event_digest(event.event_id)
+    if seen is not None and digest in seen:
         return DUPLICATE
     new_state, out_of_order, sessions, agents, summaries = step_conversation(state, event, cfg)
+    if part.track_changes:
+        part.touch(key)
     part.conversations[key] = new_state
     if seen is None:
-        part.seen[key] = {event.event_id}
+        part.seen[key] = new_seen(digest)
     else:
-        seen.add(event.event_id)
-    if part.track_changes:
-        part.changed_conversations.add(key)
+        seen.append(digest)
     if out_of_order or sessions or agents or summaries or forgotten:
         return Outcome(False, out_of_order, sessions, agents, forgotten + summaries)
     return ACCEPTED  # most events: one shared value
@@ -140,9 +131,8 @@ def sweep(part: PartitionState, cfg: MeterConfig) -> list[ConversationSummary]:
         reported, summary = close_if_idle(state, stream_ms, cfg)
         if summary is not None:
             summaries.append(summary)
+            part.touch(key)
             part.conversations[key] = reported
-            if part.track_changes:
-                part.changed_conversations.add(key)
     alert_ms = part.alert_stream_ms
     for key, seen_at in list(part.alerts.items()):
         if alert_ms - seen_at > cfg.alert_dedup_horizon_ms:

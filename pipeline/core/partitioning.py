@@ -1,12 +1,21 @@
-"""Kafka's default partitioner (SPEC section 2a): murmur2 of the key, modulo the count.
+"""Kafka's partitioners (SPEC section 2a): which partition a keyed message goes to.
 
-Offline replay assigns each line to the partition Kafka would give its key, so that
-replay keeps the same per-partition stream times as the streaming workers. This is
-the Java client's ``Utils.murmur2`` and ``toPositive(hash) % numPartitions``; a test
-checks it against aiokafka's copy.
+Offline replay assigns each line to the partition a producer would give its key, so
+that replay keeps the same per-partition stream times as the streaming workers.
+
+- ``murmur2``: the Java client's default (``Utils.murmur2``, ``toPositive(hash) %
+  numPartitions``), which aiokafka and ``produce`` use too; a test checks it against
+  aiokafka's copy.
+- ``crc32``: librdkafka's ``consistent`` partitioner, and for keyed messages its
+  default ``consistent_random`` (confluent-kafka, kcat, the Go and .NET clients):
+  CRC-32 (IEEE) of the key, unsigned, modulo the count; an integration test checks it
+  against confluent-kafka on the real broker.
 """
 
 from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
 
 _SEED = 0x9747B28C
 _M = 0x5BD1E995
@@ -41,3 +50,12 @@ def murmur2(data: bytes) -> int:
 def partition_for(key: bytes, partitions: int) -> int:
     """The partition Kafka's default partitioner gives a keyed message."""
     return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+def crc32_partition_for(key: bytes, partitions: int) -> int:
+    """The partition librdkafka's default partitioner gives a keyed message."""
+    return zlib.crc32(key) % partitions
+
+
+Partitioner = Callable[[bytes, int], int]
+PARTITIONERS: dict[str, Partitioner] = {"murmur2": partition_for, "crc32": crc32_partition_for}

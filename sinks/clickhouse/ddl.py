@@ -24,6 +24,9 @@ from __future__ import annotations
 import re
 
 GRANULARITIES = ("hour", "day", "week", "month")
+#: The aggregates' units: agent masks per UTC day, session counts per quarter-hour.
+DAY_MS = 86_400_000
+QUARTER_MS = 900_000
 SCHEMA_VERSION = 2
 LEGACY_ROLLUPS = ("usage_hourly", "usage_daily", "usage_weekly", "usage_monthly")
 #: Parts of fewer rows are written as one file (compact), not a file per column: a sink

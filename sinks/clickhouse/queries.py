@@ -12,8 +12,7 @@ import re
 from datetime import date, timedelta
 from zoneinfo import available_timezones
 
-from sinks.clickhouse.ddl import check_identifier
-from sinks.clickhouse.rows import DAY_MS, QUARTER_MS
+from sinks.clickhouse.ddl import DAY_MS, QUARTER_MS, check_identifier
 
 WHOLE_DAY = (1 << 96) - 1  # every quarter-hour of a UTC day
 _EPOCH = date(1970, 1, 1)

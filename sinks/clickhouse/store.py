@@ -2,31 +2,35 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import clickhouse_connect
-import pyarrow as pa
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from sinks.base import Batch
 from sinks.clickhouse import migrate
-from sinks.clickhouse.ddl import recount, schema
+from sinks.clickhouse.ddl import QUARTER_MS, recount, schema
 from sinks.clickhouse.queries import agent_cut, agents_query, apps_query, sessions_query
-from sinks.clickhouse.rows import (
-    QUARTER_MS,
-    TARGETS,
-    DaySpan,
-    day_spans,
-    sessions_arrow,
-    to_columns,
-)
 from sinks.clickhouse.urls import StoreUrl, parse_store_url
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from sinks.clickhouse.rows import DaySpan
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# pyarrow and the row builders are imported by the write path only: a report (the CLI's
+# `usage`, the web role) reads through clickhouse-connect, and pyarrow costs it ~0.1 s.
 
 #: Sink inserts are synchronous, without block-level deduplication: the tables are
 #: idempotent by design (see ddl.py), and a block hash logged for an insert that a
@@ -66,8 +70,27 @@ class EmbeddedArrowInsert:
         self._conn.close()
 
 
+def _serialized(method: Callable[P, R]) -> Callable[P, R]:
+    """One call at a time per store: the embedded engine allows one client per process,
+    and the sink writes from a thread while the web role reads from others."""
+
+    @functools.wraps(method)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        store = args[0]
+        if not isinstance(store, ClickHouseStore):
+            raise TypeError(store)
+        with store.lock:
+            return method(*args, **kwargs)
+
+    return call
+
+
 class ClickHouseStore:
-    """Schema, idempotent batch writes (the sink backend) and the usage queries."""
+    """Schema, idempotent batch writes (the sink backend) and the usage queries.
+
+    Safe to share between threads: every public call holds the store's own lock (a
+    call may make others, hence re-entrant), so callers need no lock of their own.
+    """
 
     def __init__(
         self, client: Any, reader: Any, database: str, arrow_insert: EmbeddedArrowInsert | None
@@ -79,7 +102,9 @@ class ClickHouseStore:
         # planning, one core each (one app, 30 days: 18 instead of 29 ms, median of 31)
         self._reader = reader
         self._side = ThreadPoolExecutor(1, "report-agents")
+        self.lock = threading.RLock()
 
+    @_serialized
     def ensure_schema(self) -> list[str]:
         """Create what is missing and convert an older store once (idempotent).
 
@@ -92,16 +117,22 @@ class ClickHouseStore:
         steps += migrate.finish(self, self.database)
         return steps
 
+    @_serialized
     def command(self, sql: str, parameters: dict[str, Any] | None = None) -> None:
         """Run one statement (DDL or ``INSERT ... SELECT``)."""
         self._client.command(sql, parameters=parameters, settings=INSERT_SETTINGS)
 
+    @_serialized
     def write(self, batch: Batch) -> None:
         """Insert one batch, column-oriented; sessions then recount their quarter-hours.
 
         A failure anywhere raises, and the caller retries the whole batch: the raw insert
         is idempotent and the recount reads the raw table, so a retry cannot count twice.
         """
+        import pyarrow as pa  # noqa: PLC0415 - see the imports
+
+        from sinks.clickhouse.rows import TARGETS, sessions_arrow, to_columns  # noqa: PLC0415
+
         if batch.table == "sessions":  # the bulk of the rows: through Arrow, columns in C
             parts = [sessions_arrow(*to_columns(batch))] if batch.records else []
             self.write_sessions(pa.concat_tables([*parts, *batch.blocks]))
@@ -114,12 +145,15 @@ class ClickHouseStore:
             table, columns, column_names=names, column_oriented=True, settings=INSERT_SETTINGS
         )
 
+    @_serialized
     def write_sessions(self, sessions: pa.Table) -> None:
         """Insert sessions (an Arrow table) and recount the quarter-hours they touch.
 
         The raw table is only ever counted with ``FINAL`` or ``uniqExact``, so a block need not be
         deduplicated as it is inserted (``optimize_on_insert=0``; about a quarter less
         insert time, measured at 200,000-row batches)."""
+        from sinks.clickhouse.rows import day_spans  # noqa: PLC0415 - see the imports
+
         table = f"{self.database}.sessions"
         if self._embedded_insert is not None:
             self._embedded_insert(table, sessions)
@@ -127,6 +161,7 @@ class ClickHouseStore:
             self._client.insert_arrow(table, sessions, settings=SESSION_INSERT_SETTINGS)
         self.recount(day_spans(sessions))
 
+    @_serialized
     def recount(self, spans: list[DaySpan]) -> None:
         """Recount the quarter-hours a batch touched (per UTC day) from the raw sessions.
 
@@ -139,6 +174,7 @@ class ClickHouseStore:
                 parameters={"apps": apps, "lo": _utc(lo_ms), "hi": _utc(hi_ms)},
             )
 
+    @_serialized
     def usage_rows(
         self,
         *,
@@ -182,14 +218,17 @@ class ClickHouseStore:
         reader = self._reader
         return self._side.submit(lambda: list(reader.query(sql, parameters=parameters).result_rows))
 
+    @_serialized
     def apps(self) -> list[str]:
         """App ids with any activity."""
         return [row[0] for row in self._client.query(apps_query(self.database)).result_rows]
 
+    @_serialized
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Run a read query (for analysts, migrations and tests)."""
         return list(self._client.query(sql, parameters=parameters).result_rows)
 
+    @_serialized
     def close(self) -> None:
         """Release the client (and the embedded engine's lock)."""
         if self._embedded_insert is not None:

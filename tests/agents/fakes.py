@@ -19,6 +19,7 @@ class FakeLink:
         self.fail_next = False
         self.revoke_during_checkpoint: Meter | None = None
         self.resets: list[int] = []
+        self.paused: set[tuple[str, int]] = set()
 
     def epoch(self, partition: int) -> int | None:
         return self.epochs.get(partition)
@@ -42,6 +43,12 @@ class FakeLink:
             self.fail_next = False
             raise ConnectionError("broker down")
         self.log.append((partition, outputs, offsets))
+
+    def pause(self, topic: str, partition: int) -> None:
+        self.paused.add((topic, partition))
+
+    def resume(self, topic: str, partition: int) -> None:
+        self.paused.discard((topic, partition))
 
     async def reset(self, partition: int) -> None:
         self.resets.append(partition)

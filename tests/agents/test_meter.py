@@ -51,7 +51,7 @@ def make_meter(link: FakeLink, clock: list[float]) -> Meter:
         clock=lambda: clock[0],
     )
     link.epochs[0] = 1
-    meter.open(Opened(0, 1, [], {TURNS: 0, TRANSFERS: 0, ALERTS: 0}))
+    meter.open(Opened(0, 1, changelog.Restorer(), {TURNS: 0, TRANSFERS: 0, ALERTS: 0}))
     return meter
 
 
@@ -79,7 +79,7 @@ def test_a_turn_waits_for_the_other_topic_and_its_offset_stays_uncommitted() -> 
     assert link.log == []  # transfers may still deliver something ordered before them
     asyncio.run(meter.process(Delivery({0: [to_agent(0, 10, 2)]}, {0: 1})))
     (_, _, offsets) = link.log[-1]
-    # t0 and x0 released in merged order; t1 (20 min) waits: transfers' frontier is 10 min
+    # t0 and x0 released in merged order; t1 (20 min) waits: transfers may still deliver
     assert offsets == {TURNS: 1, TRANSFERS: 1, ALERTS: 0}
     assert meter.tasks[0].merger.held() == 1
 
@@ -116,7 +116,11 @@ def test_a_revocation_mid_batch_commits_nothing_and_the_new_owner_starts_clean()
     # reassigned: opened again from the (empty) changelog at the committed offset 0
     link.revoke_during_checkpoint = None
     link.epochs[0] = 2
-    meter.open(Opened(0, 2, link.changelog_of(0), {TURNS: 0, TRANSFERS: 0, ALERTS: 0}))
+    meter.open(
+        Opened(
+            0, 2, changelog.restorer_of(link.changelog_of(0)), {TURNS: 0, TRANSFERS: 0, ALERTS: 0}
+        )
+    )
     stale = Delivery({0: [turn(1, 1, 2)]}, {0: 1})  # fetched in the old epoch
     drain(meter, link, clock, stale)
     assert link.log == []
@@ -187,3 +191,23 @@ def test_stream_time_never_passes_the_workers_clock() -> None:
     behind = (NOW_S - 23 * 3600 - T0 / 1000) / 60
     drain(meter, link, clock, Delivery({0: [turn(1, behind, 2)]}, {0: 1}))
     assert meter.metrics.events.labels(TURNS, "late")._value.get() == 0
+
+
+def test_a_topic_whose_queue_is_full_is_paused_until_it_drains() -> None:
+    link, clock = FakeLink(), [NOW_S]
+    meter = Meter(
+        WorkerSettings(max_hold_s=1.0, held_limit=4),
+        link,
+        BillingMetrics.create(CollectorRegistry()),
+        clock=lambda: clock[0],
+    )
+    link.epochs[0] = 1
+    meter.open(Opened(0, 1, changelog.Restorer(), {TURNS: 0, TRANSFERS: 0, ALERTS: 0}))
+    asyncio.run(meter.process(Delivery({0: [turn(i, i, 0) for i in range(5)]}, {0: 1})))
+    assert link.paused == {(TURNS, 0)} and link.log == []  # 5 held > 4: fetch no more
+    assert meter.metrics.merge_held.labels(TURNS, "0")._value.get() == 5
+    clock[0] += 2
+    link.caught_up[(TRANSFERS, 0)] = clock[0]  # transfers idle for a hold: they go
+    asyncio.run(meter.process(Delivery({}, {0: 1})))
+    assert link.paused == set() and link.log[-1][2][TURNS] == 5
+    assert meter.metrics.merge_held.labels(TURNS, "0")._value.get() == 0

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 
+from agents import changelog
 from agents.kafka.records import Delivery, Opened, Record
 from agents.meter import INPUTS, Meter
 from agents.metrics import BillingMetrics
@@ -123,7 +124,12 @@ def new_meter(link: FakeLink, clock: list[float]) -> Meter:
         committed = next(
             (o for p, _, o in reversed(link.log) if p == partition), dict.fromkeys(INPUTS, 0)
         )
-        opened = Opened(partition, link.epochs[partition], link.changelog_of(partition), committed)
+        opened = Opened(
+            partition,
+            link.epochs[partition],
+            changelog.restorer_of(link.changelog_of(partition)),
+            committed,
+        )
         meter.open(opened)
     return meter
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -22,7 +21,7 @@ from tests.sinks.recorder import Recorder
 
 def _role(store: Recorder) -> SinkRole:
     metrics = BillingMetrics.create(CollectorRegistry())
-    return SinkRole(store, threading.Lock(), 1000, metrics, asyncio.Event())  # type: ignore[arg-type]
+    return SinkRole(store, 1000, metrics, asyncio.Event())  # type: ignore[arg-type]
 
 
 def _session(n: int) -> bytes:

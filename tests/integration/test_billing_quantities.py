@@ -89,7 +89,6 @@ def test_ist_months_split_at_1830_utc_in_quantities_and_charges(
 
 def test_owners_see_only_their_bots_usage(store: ClickHouseStore, tmp_path: Path) -> None:
     import asyncio
-    import threading
 
     from aiohttp.test_utils import TestClient, TestServer
     from prometheus_client import CollectorRegistry
@@ -118,9 +117,7 @@ def test_owners_see_only_their_bots_usage(store: ClickHouseStore, tmp_path: Path
             now_ms=EDGE,
         )
     billing = BillingApi(sessions, None)
-    app = create_app(
-        CollectorRegistry(), dict, Api(store, threading.Lock(), None, billing), billing
-    )
+    app = create_app(CollectorRegistry(), dict, Api(store, None, billing), billing)
     query = "/api/usage?from=2026-11-01&to=2026-12-02&by=month"
 
     async def get(path: str, key: str) -> tuple[int, object]:

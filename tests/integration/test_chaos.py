@@ -1,9 +1,11 @@
 """Chaos on the real broker: 3 meters and a sink SIGKILLed while a hostile trace streams in.
 
 The trace mixes malformed events, events days late, events up to 20 h ahead and
-duplicates re-sent long after their originals. Whatever is killed, the report must
-equal an offline replay of the same file, no session may be stored twice with two
-``opened_at`` values, and every worker must be up at the end.
+duplicates re-sent long after their originals. Its first part is produced by a
+foreign client (librdkafka, no ``billing-seq``), the rest by ``produce``. Whatever is
+killed, the report must equal an offline replay of the ``export`` dump of the topics,
+no session may be stored twice with two ``opened_at`` values, and every worker must
+be up at the end.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pipeline.tracegen import TraceSpec, generate
 from schemas.fields import format_ms
 from sinks.base import BatchingSink
 from tests.integration.backends import bootstrap, store_url
+from tests.integration.foreign import confluent_produce, dump_tally, export, split_trace
 from tests.integration.workers import (
     NullBackend,
     WorkerProcess,
@@ -63,9 +66,12 @@ def window(start: int, end: int) -> str:
     return f"from={format_ms(start)[:13]}:00:00Z&to={format_ms(end)[:13]}:00:00Z"
 
 
-def paced_produce(trace: Path, prefix: str, cwd: Path, seconds: float) -> subprocess.Popen[bytes]:
-    """``billing-meter produce -`` fed the file over ``seconds``, so kills land mid-stream."""
-    lines = trace.read_bytes().splitlines(keepends=True)
+def paced_produce(
+    lines: list[bytes], prefix: str, cwd: Path, seconds: float
+) -> subprocess.Popen[bytes]:
+    """``billing-meter produce -`` fed the lines over ``seconds``, so kills land mid-stream."""
+    trace = cwd / "rest.jsonl"
+    trace.write_bytes(b"".join(lines))
     feeder = (
         "import sys, time\n"
         "lines = open(sys.argv[1], 'rb').readlines()\n"
@@ -102,14 +108,16 @@ def test_meters_and_sink_killed_while_a_hostile_trace_streams_give_the_replays_t
     prefix = f"t{uuid.uuid4().hex[:10]}."
     rnd = random.Random(prefix)
     trace = tmp_path / "events.jsonl"
-    expected, start, end = hostile_trace(trace, events=40_000, seed=21)
-    assert expected.late > 0 and expected.invalid > 0
+    clean, start, end = hostile_trace(trace, events=40_000, seed=21)
+    assert clean.late > 0 and clean.invalid > 0
     store = store_url(tmp_path, prefix)
     sink = WorkerProcess(tmp_path, prefix, roles="sink,web", store=store).start()
     meters = [WorkerProcess(tmp_path, prefix, roles="meter").start() for _ in range(3)]
     everyone = [sink, *meters]
+    first, rest = split_trace(trace, 0.3)
     try:
-        producer = paced_produce(trace, prefix, tmp_path, seconds=12)
+        confluent_produce(first, prefix, partitioner="murmur2_random")
+        producer = paced_produce(rest, prefix, tmp_path, seconds=12)
         kills = ["meter"] * 5 + ["sink"]
         rnd.shuffle(kills)
         for victim in kills:
@@ -125,6 +133,10 @@ def test_meters_and_sink_killed_while_a_hostile_trace_streams_give_the_replays_t
                 everyone.append(meters[index])
         _, err = producer.communicate(timeout=300)
         assert producer.returncode == 0, err
+        dump = tmp_path / "dump.jsonl"
+        export(prefix, dump, tmp_path, len(first) + len(rest))
+        expected = dump_tally(dump)
+        assert expected.events == clean.events and expected.invalid == clean.invalid
         query = f"/api/usage?by=hour&{window(start, end)}"
         want = (expected.sessions["usage"], expected.sessions["voice"], expected.sessions["alert"])
         wait_for(
@@ -140,7 +152,7 @@ def test_meters_and_sink_killed_while_a_hostile_trace_streams_give_the_replays_t
     pairs = stored_sessions(store, tmp_path)
     assert len(pairs) == len({session for session, _ in pairs}), "a session with two opened_at"
     offline = store_url(tmp_path, prefix, "offline")
-    assert cli("replay", str(trace), "--clickhouse", offline, cwd=tmp_path).returncode == 0
+    assert cli("replay", str(dump), "--clickhouse", offline, cwd=tmp_path).returncode == 0
     by_cli = cli(
         "usage",
         "--clickhouse",

@@ -4,7 +4,6 @@ an operator; a revoked admin of acme; an app (``stray``) seen only in events."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -71,6 +70,6 @@ def two_accounts(url: str) -> TwoAccounts:
     with sessions.begin() as session:
         keys.revoke(session, "revoked", NOW)
     billing = BillingApi(sessions, None, clock=lambda: NOW)
-    usage = Api(cast(Any, FakeUsage()), threading.Lock(), None, billing)
+    usage = Api(cast(Any, FakeUsage()), None, billing)
     app = create_app(CollectorRegistry(), lambda: {"ok": True}, usage, billing)
     return TwoAccounts(app, issued, sessions)

@@ -3,7 +3,6 @@ ClickHouse store is never reached by these calls), the billing API and the conso
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -36,7 +35,7 @@ def edge_app(
     sessions = db.open_store(url)
     keys = _seed(sessions) if seed else {}
     billing = BillingApi(sessions, token, clock=lambda: NOW, secure_cookies=secure_cookies)
-    usage = Api(cast(Any, None), threading.Lock(), token, billing)
+    usage = Api(cast(Any, None), token, billing)
     app = create_app(CollectorRegistry(), lambda: {"ok": True}, usage, billing)
     return EdgeApp(app, keys, sessions)
 

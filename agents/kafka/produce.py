@@ -1,9 +1,10 @@
 """``billing-meter produce``: publish an event file (SPEC section 7) to the input topics.
 
-Messages keep file order per partition (idempotent producer) and carry the wall
-clock as CreateTime (never backwards) plus a ``billing-seq`` header numbering them
-in file order, so the meter's merge of the two conversation topics
-(:mod:`agents.ordering`) restores the file's order exactly.
+Messages keep file order per partition (idempotent producer). A file in processing
+order is stamped with the wall clock as CreateTime (never backwards) plus a
+``billing-seq`` header numbering the messages in file order, so the meter's merge of
+the two conversation topics (SPEC 2b) restores the file's order exactly. A dump's
+lines keep their own ``timestamp``, ``billing_seq`` and ``partition``.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
 
-from agents.kafka.admin import KafkaUnavailableError, ensure_topics
-from agents.kafka.records import SEQ_HEADER
-from agents.settings import WorkerSettings
+from agents.kafka.admin import KafkaUnavailableError
+from agents.kafka.records import SEQ_HEADER, Topics
 from pipeline.eventfile import FileMessage
 
 WINDOW = 20_000  # sends in flight before waiting for their acks
@@ -45,13 +45,14 @@ async def from_thread(messages: Iterable[FileMessage]) -> AsyncIterator[FileMess
 
 async def produce(
     messages: Iterable[FileMessage] | AsyncIterator[FileMessage],
-    settings: WorkerSettings,
+    bootstrap: str,
+    topics: Topics,
     on_progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Send every message; returns how many. Raises on any failed delivery."""
-    await ensure_topics(settings)
+    """Send every message to its topic (``topics`` adds the prefix); returns how many.
+    Raises on any failed delivery. The caller declares the topics first."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap,
+        bootstrap_servers=bootstrap,
         acks="all",
         enable_idempotence=True,
         linger_ms=5,
@@ -60,20 +61,21 @@ async def produce(
     try:
         await producer.start()
     except KafkaConnectionError as exc:
-        raise KafkaUnavailableError(f"cannot reach Kafka at {settings.bootstrap}: {exc}") from None
+        raise KafkaUnavailableError(f"cannot reach Kafka at {bootstrap}: {exc}") from None
     count, stamp = 0, 0
     pending: list[asyncio.Future[object]] = []
     stream = messages if isinstance(messages, AsyncIterator) else _aiter(messages)
     try:
         async for message in stream:
             stamp = max(int(time.time() * 1000), stamp)  # wall clock, never backwards
-            headers = [(SEQ_HEADER, (count + 1).to_bytes(8, "big"))]
+            timestamp, headers = stamped(message, stamp, count + 1)
             pending.append(
                 await producer.send(
-                    settings.topic(message.topic),
+                    topics.full(message.topic),
                     message.value,
                     key=message.key,
-                    timestamp_ms=stamp,
+                    partition=message.partition,
+                    timestamp_ms=timestamp,
                     headers=headers,
                 )
             )
@@ -87,6 +89,17 @@ async def produce(
     finally:
         await producer.stop()
     return count
+
+
+def stamped(message: FileMessage, now_ms: int, number: int) -> tuple[int, list[tuple[str, bytes]]]:
+    """The record timestamp and headers of a message (SPEC 7): a dump's line keeps its
+    own ``timestamp`` and ``billing_seq``; a line of a file in processing order gets the
+    wall clock and its number in the file, so the merge restores the file's order."""
+    if message.timestamp is None:
+        return now_ms, [(SEQ_HEADER, number.to_bytes(8, "big"))]
+    if message.seq is None:
+        return message.timestamp, []
+    return message.timestamp, [(SEQ_HEADER, message.seq.to_bytes(8, "big"))]
 
 
 async def _aiter(messages: Iterable[FileMessage]) -> AsyncIterator[FileMessage]:
