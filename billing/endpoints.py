@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from billing.delivery import MAX_BACKOFF_MS, Post, body_of, decode_secret, message_id, sign
 from billing.errors import InvalidError, NotFoundError
 from billing.models import EndpointDelivery, Notification, WebhookEndpoint
+from billing.periods import iso
 
 LEASE_MS = 60_000
 BACKOFF_MS = 5_000
@@ -62,7 +63,7 @@ def rotate(session: Session, endpoint_id: int, overlap_hours: int, now_ms: int) 
     return {
         "id": endpoint.id,
         "secret": endpoint.secret,
-        "old_secret_signs_until_ms": endpoint.previous_until_ms,
+        "old_secret_signs_until": _until(endpoint),
     }
 
 
@@ -71,6 +72,11 @@ def remove(session: Session, endpoint_id: int, now_ms: int) -> dict[str, Any]:
     endpoint = _endpoint(session, endpoint_id)
     endpoint.removed_ms = now_ms
     return {"id": endpoint.id, "removed": True}
+
+
+def _until(endpoint: WebhookEndpoint) -> str | None:
+    until = endpoint.previous_until_ms
+    return None if endpoint.previous_secret is None or until is None else iso(until, "UTC")
 
 
 def listing(session: Session, account_id: int | None) -> list[dict[str, Any]]:
@@ -83,7 +89,7 @@ def listing(session: Session, account_id: int | None) -> list[dict[str, Any]]:
             "id": e.id,
             "account_id": e.account_id,
             "url": e.url,
-            "rotating": e.previous_secret is not None,
+            "old_secret_signs_until": _until(e),
         }
         for e in session.scalars(query.order_by(WebhookEndpoint.id))
     ]

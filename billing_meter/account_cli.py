@@ -61,7 +61,7 @@ def _hook_list(args: argparse.Namespace) -> int:
     with open_sessions(args)() as session:
         account = None if args.account is None else accounts.account_named(session, args.account)
         rows = endpoints.listing(session, None if account is None else account.id)
-    print_data(rows, args.format, ("id", "account_id", "url", "rotated"))
+    print_data(rows, args.format, ("id", "account_id", "url", "old_secret_signs_until"))
     return 0
 
 
