@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from billing import delivery
+from billing import delivery, endpoints
 from billing.delivery import Post, Publisher, Webhook
 from billing.finalize import InvoiceSettings, finalize_due
 from billing.operations import Sessions
@@ -120,6 +120,13 @@ class BillingRole:
             except Exception:
                 self.metrics.posting_failures.labels("publish").inc()
                 log.exception("publishing notifications failed; retrying on the next pass")
+        try:  # the accounts' own endpoints
+            sent, failed = await endpoints.deliver_due(self.sessions, self.post, self.clock())
+            self.metrics.webhook_deliveries.labels("delivered").inc(sent)
+            self.metrics.webhook_deliveries.labels("failed").inc(failed)
+        except Exception:
+            self.metrics.posting_failures.labels("webhook").inc()
+            log.exception("endpoint delivery failed; retrying on the next pass")
         if self.webhook is not None:
             try:
                 sent, failed = await delivery.deliver_due(

@@ -1,9 +1,13 @@
-"""Who may do what (BILLING-SPEC §7): users, hashed API keys, roles."""
+"""Who may do what (BILLING-SPEC §7): users, hashed API keys, roles, accounts.
+
+Platform operators (``BILLING_API_TOKEN``, the CLI, users added with ``--role operator``)
+act on every account. Everyone else acts in one account at a time, with their role in it:
+an admin on every app of the account, an owner on their own bots, a member on nothing.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -11,28 +15,36 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing.errors import ConflictError, ForbiddenError, InvalidError
-from billing.models import Subscription, User, WebSession
+from billing.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
+from billing.models import Subscription, User
 
-ROLES = ("admin", "owner", "member")
+ROLES = ("admin", "owner", "member")  # in an account
+USER_ROLES = ("operator", *ROLES)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,127}")
 
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who is calling: a user (``user_id``) or the operator's CLI / ``BILLING_API_TOKEN``."""
+    """Who is calling: a user (``user_id``) acting in ``account_id`` with their role there,
+    or an operator (the CLI, ``BILLING_API_TOKEN``, an operator user: every account)."""
 
     name: str
     role: str
     user_id: int | None = None
+    account_id: int | None = None
+
+    @property
+    def is_operator(self) -> bool:
+        """Operators see and act on every account."""
+        return self.role == "operator"
 
     @property
     def is_admin(self) -> bool:
-        """Admins may do everything, for every app."""
-        return self.role == "admin"
+        """Admins may do everything for the apps of their account; operators for all."""
+        return self.role in ("operator", "admin")
 
 
-OPERATOR = Actor("operator", "admin")
+OPERATOR = Actor("operator", "operator")
 
 
 def key_hash(key: str) -> str:
@@ -40,32 +52,39 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def add_user(session: Session, name: str, role: str, now_ms: int) -> tuple[User, str]:
-    """Create a user; returns it and its API key (shown once, stored hashed)."""
+def new_key() -> str:
+    """A fresh API key: 192 random bits."""
+    return "bk_" + secrets.token_urlsafe(24)
+
+
+def add_user(
+    session: Session, name: str, role: str, now_ms: int, expires_ms: int | None = None
+) -> tuple[User, str]:
+    """Create a user; returns it and its API key (shown once, stored hashed), valid until
+    ``expires_ms`` when given. An account role is given by a membership (``billing.accounts``)."""
     if _NAME.fullmatch(name) is None:
         raise InvalidError(f"user name {name!r} must be 1-128 letters, digits or ._@-")
-    if role not in ROLES:
-        raise InvalidError(f"role {role!r} must be one of {', '.join(ROLES)}")
+    if role not in USER_ROLES:
+        raise InvalidError(f"role {role!r} must be one of {', '.join(USER_ROLES)}")
     if session.scalar(select(User.id).where(User.name == name)) is not None:
         raise ConflictError(f"user {name!r} already exists")
-    key = "bk_" + secrets.token_urlsafe(24)
-    user = User(name=name, role=role, key_hash=key_hash(key), created_ms=now_ms)
+    key = new_key()
+    user = User(
+        name=name,
+        role="admin" if role == "operator" else role,
+        operator=role == "operator",
+        key_hash=key_hash(key),
+        created_ms=now_ms,
+        key_expires_ms=expires_ms,
+    )
     session.add(user)
     session.flush()
     return user, key
 
 
-def actor_for_key(session: Session, key: str, admin_token: str | None) -> Actor | None:
-    """The actor an API key names: ``BILLING_API_TOKEN`` is an admin, else a stored user."""
-    if admin_token and hmac.compare_digest(key.encode(), admin_token.encode()):
-        return OPERATOR
-    user = session.scalar(select(User).where(User.key_hash == key_hash(key)))
-    return None if user is None else Actor(user.name, user.role, user.id)
-
-
 def require_billing(actor: Actor) -> None:
     """Members have no billing access at all."""
-    if actor.role not in ("admin", "owner"):
+    if actor.role not in ("operator", "admin", "owner"):
         raise ForbiddenError(f"{actor.name} ({actor.role}) has no access to billing")
 
 
@@ -76,49 +95,25 @@ def require_admin(actor: Actor, what: str) -> None:
 
 
 def can_see(actor: Actor, subscription: Subscription) -> bool:
-    """Admins see every app; owners their own."""
-    return actor.is_admin or (actor.role == "owner" and subscription.owner_id == actor.user_id)
+    """Operators see every app (of the account they picked, if they did); admins every app
+    of their account; owners their own bots in it."""
+    if actor.is_operator:
+        return actor.account_id is None or subscription.account_id == actor.account_id
+    if subscription.account_id is None or subscription.account_id != actor.account_id:
+        return False
+    return actor.role == "admin" or (
+        actor.role == "owner" and subscription.owner_id == actor.user_id
+    )
+
+
+def unknown_app(app_id: str) -> str:
+    """The one refusal for an app that does not exist or that the caller may not see."""
+    return f"unknown app {app_id[:256]!r}"
 
 
 def require_owner_or_admin(actor: Actor, subscription: Subscription) -> None:
-    """Refuse unless ``actor`` is an admin or owns the app."""
+    """Refuse unless ``actor`` is an admin or owns the app: another's app answers exactly
+    like one that does not exist (404), so ids cannot be probed."""
     require_billing(actor)
     if not can_see(actor, subscription):
-        raise ForbiddenError(f"{actor.name} does not own {subscription.app_id}")
-
-
-SESSION_DAYS = 7
-
-
-def open_web_session(session: Session, actor: Actor, now_ms: int) -> str:
-    """Sign ``actor`` in to the console: a random cookie value (its SHA-256 is stored)."""
-    cookie = secrets.token_urlsafe(32)
-    session.add(
-        WebSession(
-            id_hash=key_hash(cookie),
-            user_id=actor.user_id,
-            name=actor.name,
-            role=actor.role,
-            created_ms=now_ms,
-            expires_ms=now_ms + SESSION_DAYS * 86_400_000,
-        )
-    )
-    return cookie
-
-
-def actor_for_cookie(session: Session, cookie: str, now_ms: int) -> Actor | None:
-    """The actor a console cookie names, while it has not expired (the user's current role)."""
-    row = session.get(WebSession, key_hash(cookie))
-    if row is None or row.expires_ms <= now_ms:
-        return None
-    if row.user_id is None:
-        return Actor(row.name, row.role)
-    user = session.get(User, row.user_id)
-    return None if user is None else Actor(user.name, user.role, user.id)
-
-
-def close_web_session(session: Session, cookie: str) -> None:
-    """Sign out: the cookie stops working."""
-    row = session.get(WebSession, key_hash(cookie))
-    if row is not None:
-        session.delete(row)
+        raise NotFoundError(unknown_app(subscription.app_id))

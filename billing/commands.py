@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from billing import accrual, ledger
-from billing.access import Actor, require_admin, require_owner_or_admin
+from billing import accounts, accrual, ledger
+from billing.access import Actor, require_admin, require_owner_or_admin, unknown_app
 from billing.catalog import latest_plan, terms
 from billing.errors import ConflictError, InvalidError, NotFoundError
 from billing.models import LedgerEntry, Order, Plan, Subscription, User
@@ -29,7 +29,7 @@ def locked(session: Session, app_id: str) -> Subscription:
         select(Subscription).where(Subscription.app_id == app_id).with_for_update()
     )
     if subscription is None:
-        raise NotFoundError(f"unknown app {app_id!r}: it has no subscription")
+        raise NotFoundError(unknown_app(app_id))
     return subscription
 
 
@@ -81,9 +81,13 @@ def subscribe(
     tz: str = "UTC",
     low_balance: str | None = None,
     now_ms: int,
+    account_id: int,
 ) -> Subscription:
-    """Subscribe ``app_id`` to the newest version of ``plan_code`` from midnight of ``start``."""
+    """Subscribe ``app_id`` to the newest version of ``plan_code`` from midnight of ``start``,
+    placing it in account ``account_id``."""
     require_admin(actor, "subscribe an app")
+    if not actor.is_operator and actor.account_id != account_id:
+        raise NotFoundError("unknown account")
     if not app_id or len(app_id) > 256:
         raise InvalidError("an app id is 1-256 characters")
     try:
@@ -92,8 +96,7 @@ def subscribe(
         raise InvalidError(str(exc)) from None
     plan = latest_plan(session, plan_code)
     owner_user = user_named(session, owner)
-    if owner_user.role == "member":
-        raise InvalidError(f"{owner} is a member: a bot owner must be an owner or an admin")
+    accounts.require_bot_owner(session, owner_user, account_id)
     if session.scalar(select(Subscription.id).where(Subscription.app_id == app_id)) is not None:
         raise ConflictError(f"{app_id} already has a subscription")
     try:
@@ -115,7 +118,9 @@ def subscribe(
         ends_at_ms=None if plan.term_days is None else add_days(start_ms, plan.term_days, tz),
         balance_state="ok",
         created_ms=now_ms,
+        account_id=account_id,
     )
+    accounts.place(session, app_id, account_id, now_ms)
     session.add(subscription)
     try:
         session.flush()

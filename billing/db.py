@@ -19,7 +19,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_PATH = Path("billing-data") / "billing.db"
@@ -98,8 +98,9 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def upgrade(engine: Engine) -> None:
-    """Apply every migration not yet applied (idempotent; safe from two processes at once)."""
+def upgrade(engine: Engine, target: str = "head") -> None:
+    """Apply every migration not yet applied, up to ``target`` (idempotent; safe from two
+    processes at once)."""
     config = Config()
     config.set_main_option("script_location", str(resources.files("billing") / "migrations"))
     try:
@@ -107,9 +108,14 @@ def upgrade(engine: Engine) -> None:
             if connection.dialect.name == "postgresql":  # one migrator at a time
                 connection.execute(text("SELECT pg_advisory_xact_lock(7261)"))
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, target)
     except OperationalError as exc:
         raise StoreError(f"cannot open the money store: {exc.orig}") from None
+    except ProgrammingError as exc:  # an application role may not migrate: it owns nothing
+        raise StoreError(
+            f"cannot migrate the money store as this role ({str(exc.orig).splitlines()[0]}):"
+            " run `billing-meter db upgrade --url OWNER_URL` as the owner role"
+        ) from None
 
 
 def open_store(url: str | None = None) -> sessionmaker[Session]:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from billing import pdf
 from billing.access import OPERATOR, Actor
+from billing.accounts import bill_to
 from billing.errors import ForbiddenError, NotFoundError
 from billing.finalize import InvoiceSettings
 from billing.invoicing import Line, compute_lines
@@ -100,10 +101,14 @@ def list_invoices(sessions: Sessions, actor: Actor, app_id: str | None) -> list[
 
 
 def _finalized(session: Session, actor: Actor, number: str) -> tuple[Invoice, Subscription]:
+    unknown = NotFoundError(f"unknown invoice {number[:64]!r}")
     invoice = session.scalar(select(Invoice).where(Invoice.number == number))
     if invoice is None:
-        raise NotFoundError(f"unknown invoice {number!r}")
-    subscription = _console(session, actor, invoice.app_id)[invoice.subscription_id]
+        raise unknown
+    try:  # another's invoice answers like one that does not exist
+        subscription = _console(session, actor, invoice.app_id)[invoice.subscription_id]
+    except NotFoundError:
+        raise unknown from None
     return invoice, subscription
 
 
@@ -146,10 +151,14 @@ def receipt_pdf(
 ) -> bytes:
     """The receipt of a paid top-up (rendered from the order: always the same bytes)."""
     with sessions() as session:
+        unknown = NotFoundError(f"no receipt for order {order_id}: receipts are for paid top-ups")
         order = session.get(Order, order_id)
         if order is None or not _paid_topup(order):
-            raise NotFoundError(f"no receipt for order {order_id}: receipts are for paid top-ups")
-        subscription = _console(session, actor, order.app_id)[order.subscription_id]
+            raise unknown
+        try:  # another's order answers like one that does not exist
+            subscription = _console(session, actor, order.app_id)[order.subscription_id]
+        except NotFoundError:
+            raise unknown from None
         owner = session.get_one(User, subscription.owner_id)
         amount = format_amount(order.amount_minor or 0, order.currency)
         return pdf.render(
@@ -158,7 +167,7 @@ def receipt_pdf(
                 number=f"RCT-{order.id:06d}",
                 issued_ms=order.created_ms,
                 seller=settings.seller,
-                customer=(f"Bot: {order.app_id}", f"Owner: {owner.name}"),
+                customer=bill_to(session, subscription, owner),
                 facts=(
                     ("Date", iso(order.created_ms, subscription.time_zone)[:10]),
                     ("Order", str(order.id)),

@@ -2,8 +2,9 @@
 
 A period's draft is finalized once its end plus the grace time has passed. With the
 subscription's row locked (posting takes the same lock, so nothing is posted half way
-through), the lines are computed, the next number of the account's yearly counter is
-taken (its row locked too, so two finalizers cannot take the same number or leave a gap:
+through), the lines are computed, the next number of the seller's yearly counter is taken
+(invoices are the seller's: one gapless sequence a year for the whole deployment; the
+counter's row is locked too, so two finalizers cannot take the same number or leave a gap:
 a number is only used by a committed finalization), the PDF is rendered and its sha256
 stored, and ``invoice.finalized`` is emitted, all in one transaction.
 """
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from billing import pdf
+from billing.accounts import bill_to
 from billing.invoicing import Line, compute_lines, ensure_draft, period_label, unbilled
 from billing.models import (
     Invoice,
@@ -41,21 +43,19 @@ HOUR_MS = 3_600_000
 
 @dataclass(frozen=True, slots=True)
 class InvoiceSettings:
-    """Grace after a period's end, the account numbers are gapless in, the seller."""
+    """Grace after a period's end, and the seller (its lines on every invoice)."""
 
     grace_ms: int = HOUR_MS
-    account: str = "default"
     seller: tuple[str, ...] = field(default=("billing-meter",))
 
     @classmethod
     def from_env(cls) -> InvoiceSettings:
-        """``BILLING_INVOICE_GRACE`` (``1h``, ``30m``, ``0s``), ``BILLING_ACCOUNT``,
-        ``BILLING_SELLER`` (the seller's lines, separated by ``|``)."""
+        """``BILLING_INVOICE_GRACE`` (``1h``, ``30m``, ``0s``) and ``BILLING_SELLER`` (the
+        seller's lines, separated by ``|``)."""
         grace = os.environ.get("BILLING_INVOICE_GRACE", "").strip()
         seller = os.environ.get("BILLING_SELLER", "").strip() or "billing-meter"
         return cls(
             grace_ms=duration_ms(grace) if grace else HOUR_MS,
-            account=os.environ.get("BILLING_ACCOUNT", "").strip() or "default",
             seller=tuple(part.strip() for part in seller.split("|") if part.strip()),
         )
 
@@ -112,11 +112,15 @@ def finalize_subscription(
     return numbers
 
 
-def next_number(session: Session, account: str, year: int) -> str:
-    """The account's next invoice number of ``year`` (``INV-2026-000001``), gapless."""
-    counter = session.get(InvoiceCounter, (account, year), with_for_update=True)
+SELLER_COUNTER = "seller"  # the one sequence of the deployment (see migration 0004)
+
+
+def next_number(session: Session, year: int) -> str:
+    """The seller's next invoice number of ``year`` (``INV-2026-000001``), gapless across
+    every customer of the deployment."""
+    counter = session.get(InvoiceCounter, (SELLER_COUNTER, year), with_for_update=True)
     if counter is None:
-        counter = InvoiceCounter(account=account, year=year, last=0)
+        counter = InvoiceCounter(account=SELLER_COUNTER, year=year, last=0)
         session.add(counter)
     counter.last += 1
     session.flush()
@@ -132,9 +136,7 @@ def finalize_one(
 ) -> str:
     """Finalize ``invoice`` in the caller's transaction; returns its number."""
     lines, entry_ids = compute_lines(session, subscription, invoice)
-    number = next_number(
-        session, settings.account, datetime.fromtimestamp(now_ms / 1000, tz=UTC).year
-    )
+    number = next_number(session, datetime.fromtimestamp(now_ms / 1000, tz=UTC).year)
     total = sum(line.amount_minor for line in lines)
     for position, line in enumerate(lines, 1):
         session.add(
@@ -199,7 +201,7 @@ def invoice_document(
         number=number,
         issued_ms=issued_ms,
         seller=settings.seller,
-        customer=(f"Bot: {subscription.app_id}", f"Owner: {owner.name}"),
+        customer=bill_to(session, subscription, owner),
         facts=(
             ("Invoice date", iso(issued_ms, tz)[:10]),
             ("Period", period_label(invoice, tz)),

@@ -15,7 +15,8 @@ class Base(DeclarativeBase):
 
 
 class User(Base):
-    """Someone with an API key (stored as its SHA-256) and a role."""
+    """Someone with an API key (stored as its SHA-256) and a role. A key may expire; a
+    revoked user's key no longer works; rotating replaces the key."""
 
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -23,6 +24,40 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_ms: Mapped[int] = mapped_column(BigInteger)
+    key_expires_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    revoked_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    operator: Mapped[bool] = mapped_column(default=False)  # platform operator: every account
+
+
+class Account(Base):
+    """A workspace: its apps, its users (memberships) and its billing profile ("Bill to")."""
+
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    legal_name: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(Text, default="")  # lines separated by newlines
+    tax_id: Mapped[str] = mapped_column(String(64), default="")
+    billing_email: Mapped[str] = mapped_column(String(254), default="")
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Membership(Base):
+    """A user's role in an account (admin, owner or member)."""
+
+    __tablename__ = "memberships"
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class AppAccount(Base):
+    """Which account an app belongs to (an app seen only in events belongs to none)."""
+
+    __tablename__ = "app_accounts"
+    app_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    placed_ms: Mapped[int] = mapped_column(BigInteger)
 
 
 class Plan(Base):
@@ -62,6 +97,7 @@ class Subscription(Base):
     pending_plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
     balance_state: Mapped[str] = mapped_column(String(16), default="ok")
     created_ms: Mapped[int] = mapped_column(BigInteger)
+    account_id: Mapped[int | None] = mapped_column(default=None)  # = its app's account
 
 
 class PeriodPlan(Base):
@@ -174,6 +210,32 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class WebhookEndpoint(Base):
+    """An account's webhook endpoint and its signing secret(s) (``whsec_`` + base64)."""
+
+    __tablename__ = "webhook_endpoints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(200))
+    previous_secret: Mapped[str | None] = mapped_column(String(200), default=None)
+    previous_until_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    removed_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
+
+
+class EndpointDelivery(Base):
+    """The outbox of account endpoints: a notification to one endpoint, retried until 2xx."""
+
+    __tablename__ = "endpoint_deliveries"
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id"), primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id"), primary_key=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    delivered_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
 class Invoice(Base):
     """A subscription's invoice for one period: a draft while it runs, then finalized with a
     gapless number, its lines and its PDF. Finalized rows are immutable (triggers)."""
@@ -222,7 +284,8 @@ class InvoicedEntry(Base):
 
 
 class InvoiceCounter(Base):
-    """The last invoice number of an account and year: numbers are gapless."""
+    """The last invoice number of a year: numbers are gapless. ``account`` is always
+    ``"seller"`` (one sequence for the deployment); per-account rows were merged by 0004."""
 
     __tablename__ = "invoice_counters"
     account: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -231,7 +294,9 @@ class InvoiceCounter(Base):
 
 
 class WebSession(Base):
-    """A signed-in browser: the cookie holds a random id, the store its SHA-256."""
+    """A signed-in browser: the cookie holds a random id, the store its SHA-256.
+    ``credential_hash`` is the SHA-256 of the key (or ``BILLING_API_TOKEN``) it was opened
+    with: once that key is rotated or the token changes, the session no longer works."""
 
     __tablename__ = "web_sessions"
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -240,3 +305,5 @@ class WebSession(Base):
     role: Mapped[str] = mapped_column(String(16))
     created_ms: Mapped[int] = mapped_column(BigInteger)
     expires_ms: Mapped[int] = mapped_column(BigInteger)
+    credential_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    account_id: Mapped[int | None] = mapped_column(default=None)  # the account acted in

@@ -7,7 +7,8 @@ total it belongs to. No float ever holds money.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from fractions import Fraction
 
 # ISO 4217 minor-unit exponents of the currencies a plan may use.
@@ -45,6 +46,11 @@ EXPONENTS: dict[str, int] = {
 PRICE_PLACES = 6
 MAX_MINOR = 10**15  # any amount fits a signed 64-bit column with room for sums
 MICROS = 10**PRICE_PLACES
+MAX_DIGITS = 18  # what a signed 64-bit column holds
+# Plain ASCII decimals only: no exponent, no "_", no other scripts' digits. The length is
+# checked before the pattern and before any arithmetic, so a hostile string costs microseconds.
+_PLAIN = re.compile(r"[+-]?(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]+))?")
+_MAX_TEXT = MAX_DIGITS + 2 + 2  # digits, sign, point, surrounding spaces
 
 
 class MoneyError(ValueError):
@@ -60,14 +66,17 @@ def exponent(currency: str) -> int:
         raise MoneyError(f"unknown currency {currency!r} (one of {known})") from None
 
 
-def _decimal(text: str, what: str) -> Decimal:
-    try:
-        value = Decimal(text.strip())
-    except (InvalidOperation, AttributeError):
-        raise MoneyError(f"{what} {text!r} is not a decimal number") from None
-    if not value.is_finite():
-        raise MoneyError(f"{what} {text!r} is not a finite number")
-    return value
+def plain_decimal(text: object, what: str) -> Decimal:
+    """``text`` as a Decimal when it is a plain decimal of at most 18 digits; ``MoneyError``
+    otherwise (bounded work: the length first, then one anchored pattern)."""
+    if not isinstance(text, str) or len(text) > _MAX_TEXT:
+        raise MoneyError(f"{what} must be a plain decimal of at most {MAX_DIGITS} digits")
+    match = _PLAIN.fullmatch(text.strip())
+    if match is None:
+        raise MoneyError(f"{what} {text!r} is not a plain decimal number such as 12.34")
+    if len(match["int"]) + len(match["frac"] or "") > MAX_DIGITS:
+        raise MoneyError(f"{what} must be a plain decimal of at most {MAX_DIGITS} digits")
+    return Decimal(match[0])
 
 
 def _places(value: Decimal) -> int:
@@ -78,7 +87,7 @@ def _places(value: Decimal) -> int:
 def parse_amount(text: str, currency: str, *, positive: bool = True) -> int:
     """``"12.34"`` in ``currency`` as minor units (1234). Refuses more places than it has."""
     places = exponent(currency)
-    value = _decimal(str(text), "amount")
+    value = plain_decimal(text, "amount")
     if _places(value) > places:
         raise MoneyError(f"amount {text} has more than {places} decimal places for {currency}")
     if positive and value <= 0:
@@ -99,7 +108,7 @@ def format_amount(minor: int, currency: str) -> str:
 
 def parse_price(text: str) -> int:
     """A unit price (``"0.0125"``, up to 6 places, not negative) as micro-units."""
-    value = _decimal(str(text), "unit price")
+    value = plain_decimal(text, "unit price")
     if _places(value) > PRICE_PLACES:
         raise MoneyError(f"unit price {text} has more than {PRICE_PLACES} decimal places")
     if value < 0:

@@ -13,7 +13,8 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing.models import Notification, WebhookDelivery
+from billing import endpoints
+from billing.models import AppAccount, Notification, WebhookDelivery
 from billing.periods import iso
 
 KINDS = (
@@ -40,7 +41,13 @@ def notify(
         raise ValueError(f"unknown notification kind {kind!r}")
     if session.scalar(select(Notification.id).where(Notification.key == key)) is not None:
         return False
-    payload = {"type": kind, "timestamp": iso(now_ms), "data": {"app_id": app_id, **data}}
+    placed = session.get(AppAccount, app_id)  # whose it is: consumers route per account
+    account_id = None if placed is None else placed.account_id
+    payload = {
+        "type": kind,
+        "timestamp": iso(now_ms),
+        "data": {"app_id": app_id, "account_id": account_id, **data},
+    }
     row = Notification(
         key=key,
         app_id=app_id,
@@ -51,4 +58,5 @@ def notify(
     session.add(row)
     session.flush()
     session.add(WebhookDelivery(notification_id=row.id, attempts=0, next_attempt_ms=now_ms))
+    endpoints.queue(session, row.id, account_id, now_ms)  # the account's own endpoints
     return True

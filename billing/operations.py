@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from billing import access, catalog, commands, requests, rules, views
+from billing import access, accounts, catalog, commands, requests, rules, views
 from billing.access import Actor, require_admin, require_billing
 from billing.errors import ConflictError, InvalidError, NotFoundError
-from billing.models import Extension, Plan, Subscription, User
-from billing.money import format_amount
+from billing.models import Extension, Membership, Plan, Subscription, User
+from billing.money import MoneyError, format_amount, plain_decimal
 from billing.periods import iso, local_date, period_at
 
 Sessions = sessionmaker[Session]
@@ -37,12 +37,37 @@ def list_plans(sessions: Sessions, actor: Actor) -> list[dict[str, Any]]:
         return [views.plan_json(plan) for plan in catalog.all_plans(session)]
 
 
-def add_user(sessions: Sessions, actor: Actor, name: str, role: str, now_ms: int) -> dict[str, Any]:
-    """``users add``: the new user and its API key (shown once)."""
+def add_user(
+    sessions: Sessions,
+    actor: Actor,
+    name: str,
+    role: str,
+    now_ms: int,
+    *,
+    expires_ms: int | None = None,
+    account: str | None = None,
+) -> dict[str, Any]:
+    """``users add``: the new user and its API key (shown once; valid until ``expires_ms``),
+    with ``role`` in ``account`` (default: the default account) unless an operator. An
+    existing user added to another account gets the role there, and no new key."""
     require_admin(actor, "add users")
     with sessions.begin() as session:
-        user, key = access.add_user(session, name, role, now_ms)
-        return {"name": user.name, "role": user.role, "api_key": key}
+        existing = session.scalar(select(User).where(User.name == name))
+        where = None if role == "operator" else accounts.account_named(session, account)
+        if existing is not None and where is not None and not existing.operator:
+            accounts.join(session, existing, where, role)
+            return {"name": name, "role": role, "account": where.name}
+        user, key = access.add_user(session, name, role, now_ms, expires_ms)
+        if where is not None:
+            accounts.join(session, user, where, role)
+        expires = None if expires_ms is None else iso(expires_ms, "UTC")
+        return {
+            "name": user.name,
+            "role": role,
+            "account": None if where is None else where.name,
+            "api_key": key,
+            "key_expires": expires,
+        }
 
 
 def subscribe(
@@ -56,8 +81,10 @@ def subscribe(
     tz: str | None,
     low_balance: str | None,
     now_ms: int,
+    account: str | None = None,
 ) -> dict[str, Any]:
-    """``subscribe``: from ``start`` (a date; default today in ``tz``)."""
+    """``subscribe``: from ``start`` (a date; default today in ``tz``), the app placed in
+    ``account`` (default: the default account)."""
     zone = tz or "UTC"
     try:
         first = date.fromisoformat(start) if start else local_date(now_ms, "UTC")
@@ -74,6 +101,7 @@ def subscribe(
             tz=zone,
             low_balance=low_balance,
             now_ms=now_ms,
+            account_id=accounts.account_named(session, account).id,
         )
         return views.subscription_json(session, subscription, now_ms)
 
@@ -92,7 +120,12 @@ def subscriptions(
 def add_funds(
     sessions: Sessions, actor: Actor, app_id: str, *, amount: str, key: str | None, now_ms: int
 ) -> dict[str, Any]:
-    """``funds add``: the order (a repeated key returns the first one)."""
+    """``funds add``: the order (a repeated key returns the first one). The amount's form is
+    checked before the transaction starts, so a hostile string never holds the write lock."""
+    try:
+        plain_decimal(amount, "amount")
+    except MoneyError as exc:
+        raise InvalidError(str(exc)) from None
     with sessions.begin() as session:
         order = commands.add_funds(session, actor, app_id, amount=amount, key=key, now_ms=now_ms)
         return {**views.order_json(order), "subscription": _subscription(session, app_id, now_ms)}
@@ -211,11 +244,19 @@ def preview_change(
 
 
 def list_users(sessions: Sessions, actor: Actor) -> list[dict[str, Any]]:
-    """Users who may own a bot (admins only: for the owner change)."""
+    """Users who may own a bot of the admin's account (admins only: for the owner change;
+    an operator: every user who is an owner or admin somewhere)."""
     require_admin(actor, "list users")
     with sessions() as session:
-        rows = session.scalars(select(User).where(User.role != "member").order_by(User.name))
-        return [{"name": u.name, "role": u.role} for u in rows]
+        query = (
+            select(User.name, Membership.role)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.role != "member", User.revoked_ms.is_(None))
+        )
+        if not actor.is_operator:
+            query = query.where(Membership.account_id == actor.account_id)
+        rows = {row[0]: row[1] for row in session.execute(query.order_by(User.name))}
+        return [{"name": name, "role": role} for name, role in rows.items()]
 
 
 def list_extensions(
@@ -231,7 +272,8 @@ def list_extensions(
         return [views.extension_json(e, apps[e.subscription_id]) for e in rows]
 
 
-def owned_apps(sessions: Sessions, actor: Actor) -> list[str]:
-    """The app ids ``actor`` may see (an owner's bots; every app for an admin)."""
+def owned_apps(sessions: Sessions, actor: Actor) -> list[str] | None:
+    """The app ids whose usage ``actor`` may read (an owner's bots, an admin's account's
+    apps; None: every app, placed in an account or not, for an operator)."""
     with sessions() as session:
-        return [s.app_id for s in views.visible_subscriptions(session, actor)]
+        return accounts.visible_apps(session, actor)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from billing import accrual
-from billing.access import Actor, require_admin, require_owner_or_admin
+from billing import accounts, accrual
+from billing.access import Actor, can_see, require_admin, require_owner_or_admin
 from billing.commands import locked, record_order, user_named
 from billing.errors import ConflictError, InvalidError, NotFoundError
 from billing.models import Extension, Order, OwnerChange, Plan, Subscription, User
@@ -67,9 +67,10 @@ def decide_extension(
     """Approve (``ends_at`` moves by the days) or reject a requested extension; admins only."""
     require_admin(actor, "approve or reject an extension")
     found = session.get(Extension, extension_id)
-    if found is None:
-        raise NotFoundError(f"unknown extension {extension_id}")
-    subscription = locked(session, session.get_one(Subscription, found.subscription_id).app_id)
+    owner_of = None if found is None else session.get_one(Subscription, found.subscription_id)
+    if found is None or owner_of is None or not can_see(actor, owner_of):
+        raise NotFoundError(f"unknown extension {extension_id}")  # another account's: the same
+    subscription = locked(session, owner_of.app_id)
     extension = session.get_one(Extension, extension_id, with_for_update=True)
     if extension.status != "requested":
         raise ConflictError(f"extension {extension_id} was already {extension.status}")
@@ -101,9 +102,9 @@ def change_owner(session: Session, actor: Actor, app_id: str, to: str, now_ms: i
     """Give the bot a new owner (admins only), recorded with who and when."""
     require_admin(actor, "change a bot owner")
     subscription = locked(session, app_id)
+    require_owner_or_admin(actor, subscription)  # an admin of another account: unknown app
     new_owner = user_named(session, to)
-    if new_owner.role == "member":
-        raise InvalidError(f"{to} is a member: a bot owner must be an owner or an admin")
+    accounts.require_bot_owner(session, new_owner, subscription.account_id or 0)
     old_owner = session.get_one(User, subscription.owner_id)
     if old_owner.id == new_owner.id:
         raise ConflictError(f"{to} already owns {app_id}")

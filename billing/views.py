@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing import ledger
-from billing.access import Actor, can_see, require_billing
+from billing.access import Actor, can_see, require_billing, unknown_app
 from billing.catalog import terms
-from billing.errors import ForbiddenError, NotFoundError
+from billing.errors import NotFoundError
 from billing.models import (
     Extension,
     LedgerEntry,
@@ -54,10 +54,8 @@ def visible_subscriptions(
         query = query.where(Subscription.app_id == app_id)
     rows = list(session.scalars(query))
     found = [s for s in rows if can_see(actor, s)]
-    if app_id is not None and not rows:
-        raise NotFoundError(f"unknown app {app_id!r}")
-    if app_id is not None and not found:
-        raise ForbiddenError(f"{actor.name} does not own {app_id}")
+    if app_id is not None and not found:  # another's app answers like one that does not exist
+        raise NotFoundError(unknown_app(app_id))
     return found
 
 

@@ -5,11 +5,11 @@ Handlers are named ``"module:function"`` so that building these parsers imports 
 
 from __future__ import annotations
 
-from billing_meter.cli_args import Registrar, add_format, whole_days
+from billing_meter.cli_args import Registrar, add_format, row_id, whole_days
 
 
 def add_plan_commands(r: Registrar) -> None:
-    """``plans add|list``, ``users add``, ``db upgrade``."""
+    """``plans add|list``, ``db upgrade``."""
     plans = r.group("plans", "billing plans (BILLING-SPEC §2)")
     add = r.command(plans, "add", "plan_cli:_plans_add", "add a plan, or a new version of one")
     add.add_argument("code")
@@ -25,12 +25,14 @@ def add_plan_commands(r: Registrar) -> None:
         "table",
         "json",
     )
-    users = r.group("users", "users and API keys")
-    user = r.command(users, "add", "plan_cli:_users_add", "add a user; prints its API key once")
-    user.add_argument("name")
-    user.add_argument("--role", choices=("admin", "owner", "member"), required=True)
     store = r.group("db", "the money store")
-    r.command(store, "upgrade", "plan_cli:_db_upgrade", "apply the store's migrations")
+    upgrade = r.command(store, "upgrade", "plan_cli:_db_upgrade", "apply the store's migrations")
+    upgrade.add_argument(
+        "--url", default=None, help="the owner role's URL (default BILLING_DB_MIGRATE_URL, --db)"
+    )
+    upgrade.add_argument(
+        "--grant-to", default=None, help="the application role (default BILLING_DB_APP_ROLE)"
+    )
 
 
 def add_subscription_commands(r: Registrar) -> None:
@@ -44,6 +46,7 @@ def add_subscription_commands(r: Registrar) -> None:
     sub.add_argument("--start", metavar="YYYY-MM-DD", help="first day, in --tz (default today)")
     sub.add_argument("--tz", default="UTC", help="IANA zone of the periods (default UTC)")
     sub.add_argument("--low-balance", metavar="AMOUNT", help="default 20%% of the monthly fee")
+    sub.add_argument("--account", metavar="NAME", help="the app's account (default: default)")
     funds = r.group("funds", "prepaid balances")
     top = r.command(funds, "add", "subscription_cli:_funds_add", "add funds to an app's balance")
     top.add_argument("app")
@@ -78,7 +81,7 @@ def add_change_commands(r: Registrar) -> None:
         decide = r.command(
             ext, decision, "subscription_cli:_extension_decide", f"{decision} an extension request"
         )
-        decide.add_argument("id", type=whole_days)
+        decide.add_argument("id", type=row_id)
         decide.set_defaults(decision=decision)
 
 
@@ -129,5 +132,5 @@ def add_invoice_commands(r: Registrar) -> None:
     receipt = r.command(
         orders, "receipt", "invoice_cli:_receipt", "the PDF receipt of a paid top-up"
     )
-    receipt.add_argument("id", type=int)
+    receipt.add_argument("id", type=row_id)
     receipt.add_argument("--output", metavar="FILE", help="write to FILE (default: stdout)")

@@ -11,6 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from billing_meter.account_args import (
+    add_account_commands,
+    add_user_commands,
+    add_webhook_commands,
+)
 from billing_meter.billing_args import (
     add_change_commands,
     add_invoice_commands,
@@ -28,6 +33,9 @@ def add_commands(commands: Any, wrap: Callable[[Handler], Handler]) -> None:
     registrar = Registrar(commands, wrap)
     for add in (
         add_plan_commands,
+        add_user_commands,
+        add_account_commands,
+        add_webhook_commands,
         add_subscription_commands,
         add_change_commands,
         add_ledger_commands,

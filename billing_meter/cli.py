@@ -254,14 +254,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("billing-meter: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
         if isinstance(exc, _user_errors()):
             print(f"billing-meter: error: {exc}", file=sys.stderr)
-        elif isinstance(exc, OSError):
+            return 2
+        if isinstance(exc, OSError):
             print(f"billing-meter: error: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
-        else:
-            raise
-        return 2
+            return 2
+        print(f"billing-meter: error: {type(exc).__name__}: {str(exc)[:500]}", file=sys.stderr)
+        return 1
     return code
 
 

@@ -67,6 +67,13 @@ def whole_days(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
 
 
+def row_id(text: str) -> int:
+    """An argparse type: a row id, 1-18 ASCII digits (it fits a 64-bit column)."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise argparse.ArgumentTypeError(f"{text[:32]!r} is not an id of at most 18 digits")
+    return int(text)
+
+
 class Registrar:
     """Adds commands and command groups, each with ``--db`` and its handler wrapped."""
 

@@ -1,10 +1,11 @@
-"""``billing-meter plans``, ``users`` and ``db``."""
+"""``billing-meter plans`` and ``db``."""
 
 from __future__ import annotations
 
 import argparse
+import os
 
-from billing import db, operations
+from billing import db, operations, roles
 from billing.access import OPERATOR
 from billing.catalog import PlanSpec, parse_meters
 from billing_meter.cli_support import (
@@ -46,13 +47,14 @@ def _plans_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _users_add(args: argparse.Namespace) -> int:
-    print_data(operations.add_user(open_sessions(args), OPERATOR, args.name, args.role, now_ms()))
-    return 0
-
-
 def _db_upgrade(args: argparse.Namespace) -> int:
-    db.upgrade(db.create(args.db))
-    where = db.redacted(args.db or db.default_url())
+    url = args.url or os.environ.get("BILLING_DB_MIGRATE_URL") or args.db
+    engine = db.create(url)
+    db.upgrade(engine)
+    where = db.redacted(url or db.default_url())
     print(f"the money store at {where} is at the newest schema")
+    role = args.grant_to or os.environ.get("BILLING_DB_APP_ROLE")
+    if role:
+        roles.grant_app_role(engine, role)
+        print(f"{role} may read and write its rows (no ALTER, DROP or TRIGGER)")
     return 0

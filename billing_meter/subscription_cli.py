@@ -25,6 +25,7 @@ def _subscribe(args: argparse.Namespace) -> int:
             tz=args.tz,
             low_balance=args.low_balance,
             now_ms=now_ms(),
+            account=args.account,
         )
     )
     return 0

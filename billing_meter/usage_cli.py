@@ -77,7 +77,7 @@ def _usage_from_api(args: argparse.Namespace, query: dict[str, str]) -> list[dic
     import orjson  # noqa: PLC0415
 
     url = f"{args.api.rstrip('/')}/api/usage?" + urllib.parse.urlencode(query)
-    token = os.environ.get("BILLING_API_TOKEN")
+    token = os.environ.get("BILLING_API_KEY") or os.environ.get("BILLING_API_TOKEN")
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
         request = urllib.request.Request(url, headers=headers)  # noqa: S310 - user's URL

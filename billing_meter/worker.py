@@ -124,8 +124,9 @@ async def _serve(
     roles = Roles(settings, BillingMetrics.create(registry), stopping)
     api = None
     invoices = InvoiceSettings.from_env()
+    secure = os.environ.get("BILLING_SECURE_COOKIES", "") in ("1", "true", "yes")
     billing_api = (  # the HTTP API is the web role's: billing alone serves probes and metrics
-        BillingApi(sessions, settings.api_token, invoices=invoices)
+        BillingApi(sessions, settings.api_token, invoices=invoices, secure_cookies=secure)
         if sessions is not None and "web" in settings.roles
         else None
     )

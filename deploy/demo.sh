@@ -18,6 +18,12 @@ mkdir -p billing-data/demo
 deploy/kafka/local.sh start
 $BM generate billing-data/demo-events.jsonl --events "$EVENTS"
 $BM users add demo-owner --role owner > billing-data/demo/owner-key.json
+# nothing is readable without a key: the demo's admin signs in to the pages and reads the API
+$BM users add demo-admin --role admin > billing-data/demo/admin-key.json
+BILLING_API_KEY=$(.venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["api_key"])' \
+  < billing-data/demo/admin-key.json)
+export BILLING_API_KEY
+AUTH="Authorization: Bearer $BILLING_API_KEY"
 $BM plans add starter --name Starter --currency USD --fee 49.00 \
   --included billing_sessions=500,voice_sessions=100,agents=50 \
   --price billing_sessions=0.05,voice_sessions=0.10,agents=15 >/dev/null
@@ -39,7 +45,7 @@ $BM produce billing-data/demo-events.jsonl --topic-prefix "$PREFIX"
 echo "waiting for the worker to catch up..."
 last=""; same=0
 for _ in $(seq 1 300); do
-  now=$(curl -sf "http://127.0.0.1:$PORT/api/usage?range=24h&all_apps=1" || true)
+  now=$(curl -sf -H "$AUTH" "http://127.0.0.1:$PORT/api/usage?range=24h&all_apps=1" || true)
   if [ -n "$now" ] && [ "$now" != "[]" ] && [ "$now" = "$last" ]; then
     same=$((same + 1)); [ $same -ge 3 ] && break
   else
@@ -54,6 +60,8 @@ echo "balances (plan starter: 49.00 a month, 200.00 added; usage beyond what is 
 $BM balance
 echo
 curl -sf "http://127.0.0.1:$PORT/metrics" | grep -E '^billing_(events_total|sessions_opened_total)' || true
+echo "Sign in to the pages with the demo admin's key: $BILLING_API_KEY"
+echo "  (also in billing-data/demo/admin-key.json; the owner's is in owner-key.json)"
 if [ -n "${DEMO_SERVE:-}" ]; then
   echo "Usage page: http://127.0.0.1:$PORT/usage  (metrics: /metrics; Ctrl-C stops the worker)"
   wait $WORKER

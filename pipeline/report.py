@@ -12,8 +12,9 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import cache
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import orjson
 
@@ -23,6 +24,7 @@ BYS = ("hour", "day", "week", "month")
 RANGES = {"24h": 24 * HOUR_MS, "7d": 7 * 24 * HOUR_MS, "30d": 30 * 24 * HOUR_MS}
 MAX_PERIODS = 2_000  # a request may span at most this many periods of its granularity
 _DAY_MS = 24 * HOUR_MS
+_EARLIEST_MS, _LATEST_MS = 0, 32_503_680_000_000  # 1970-01-01 .. 3000-01-01 UTC
 _APPROX_MS = {"hour": HOUR_MS, "day": _DAY_MS, "week": 7 * _DAY_MS, "month": 28 * _DAY_MS}
 KEYS = (
     "period",
@@ -64,10 +66,18 @@ def zone_of(tz: str | None) -> tzinfo:
     """``tz`` as a zone (UTC for None); raises :class:`ReportError` for an unknown name."""
     if tz is None:
         return UTC
+    refusal = ReportError(f"tz: {tz[:64]!r} is not an IANA time zone (e.g. Asia/Kolkata)")
+    if tz != "UTC" and tz not in _zone_names():  # not posix/..., right/... or file paths
+        raise refusal
     try:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ReportError(f"tz: {tz!r} is not an IANA time zone (e.g. Asia/Kolkata)") from None
+        raise refusal from None
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
 
 
 def parse_time(text: str, name: str, zone: tzinfo = UTC) -> int:
@@ -78,9 +88,12 @@ def parse_time(text: str, name: str, zone: tzinfo = UTC) -> int:
         else:
             moment = datetime.fromisoformat(text.replace("z", "Z"))
             moment = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
-    except ValueError:
-        raise ReportError(f"{name}: {text!r} is not an ISO date or datetime") from None
-    return int(moment.timestamp() * 1000)
+        ms = int(moment.timestamp() * 1000)
+    except (ValueError, OverflowError):
+        raise ReportError(f"{name}: {text[:40]!r} is not an ISO date or datetime") from None
+    if not _EARLIEST_MS <= ms < _LATEST_MS:
+        raise ReportError(f"{name}: {text[:40]!r} is outside 1970-2999")
+    return ms
 
 
 def resolve(

@@ -1,6 +1,7 @@
 """``BILLING_API_TOKEN`` on the usage API: ``Authorization: Bearer <token>`` (compared in
-constant time). Without a token configured, the usage API and page are open. Browsers sign
-in to the console instead (``web.console``: a session cookie for a user's key or the token).
+constant time). Without a token configured nothing is open: callers use a user's API key.
+Browsers sign in to the console instead (``web.console``: a session cookie for a user's key
+or the token).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ def matches(given: str, token: str) -> bool:
 
 
 def allowed(headers: Mapping[str, str], token: str | None) -> bool:
-    """The request carries the token as a bearer header, or none is needed."""
+    """The request carries the configured token as a bearer header (never without one)."""
     if not token:
-        return True
+        return False
     header = headers.get("Authorization", "")
     return header.startswith("Bearer ") and matches(header.removeprefix("Bearer ").strip(), token)
 

@@ -9,6 +9,7 @@ strings; a JSON number is refused, so no float ever holds money.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -18,9 +19,10 @@ import orjson
 from aiohttp import web
 
 from billing import operations
-from billing.access import Actor, actor_for_cookie, actor_for_key
+from billing.access import Actor
 from billing.errors import BillingError, ForbiddenError, InvalidError
 from billing.finalize import InvoiceSettings
+from billing.keys import actor_for_cookie, actor_for_key
 from web.responses import NO_STORE, json_response
 
 Handler = Callable[[web.Request, Actor], Awaitable[Any]]
@@ -34,31 +36,37 @@ class BillingApi:
     admin_token: str | None
     clock: Callable[[], int] = lambda: int(time.time() * 1000)
     invoices: InvoiceSettings = field(default_factory=InvoiceSettings)
+    secure_cookies: bool = False  # BILLING_SECURE_COOKIES: Secure even without HTTPS signs
 
 
 SESSION_COOKIE = "billing_console"
+ACCOUNT_HEADER = "X-Billing-Account"
+_ROW_ID = re.compile(r"[0-9]{1,18}")
 
 
 async def authenticate(request: web.Request, api: BillingApi) -> Actor | None:
-    """The actor of the request's bearer key, else of its console session cookie, or None."""
+    """The actor of the request's bearer key (in the account ``X-Billing-Account`` names, else
+    the user's first), else of its console session cookie (in the session's account), or
+    None."""
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         key = header.removeprefix("Bearer ").strip()
-        return await asyncio.to_thread(_actor, api, key) if key else None
+        account = request.headers.get(ACCOUNT_HEADER) or None
+        return await asyncio.to_thread(_actor, api, key, account) if key else None
     cookie = request.cookies.get(SESSION_COOKIE, "")
     if cookie:
         return await asyncio.to_thread(_cookie_actor, api, cookie)
     return None
 
 
-def _actor(api: BillingApi, key: str) -> Actor | None:
+def _actor(api: BillingApi, key: str, account: str | None) -> Actor | None:
     with api.sessions() as session:
-        return actor_for_key(session, key, api.admin_token)
+        return actor_for_key(session, key, api.admin_token, api.clock(), account)
 
 
 def _cookie_actor(api: BillingApi, cookie: str) -> Actor | None:
     with api.sessions() as session:
-        return actor_for_cookie(session, cookie, api.clock())
+        return actor_for_cookie(session, cookie, api.admin_token, api.clock())
 
 
 def endpoint(api: BillingApi, handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -121,8 +129,12 @@ def app_of(request: web.Request) -> str:
     return request.match_info["app"]
 
 
-def extension_id_of(request: web.Request) -> int:
-    text = request.match_info["id"]
-    if not text.isdigit():
-        raise InvalidError(f"extension id {text!r} is not a number")
+def row_id(text: str, what: str) -> int:
+    """A row id from a path: 1-18 ASCII digits (fits 64 bits); ``InvalidError`` otherwise."""
+    if _ROW_ID.fullmatch(text) is None:
+        raise InvalidError(f"{what} id {text[:32]!r} is not a number of at most 18 digits")
     return int(text)
+
+
+def extension_id_of(request: web.Request) -> int:
+    return row_id(request.match_info["id"], "extension")

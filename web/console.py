@@ -2,10 +2,10 @@
 who may see which page.
 
 Signing in takes a user's API key or ``BILLING_API_TOKEN``; the browser gets a random
-session cookie (HttpOnly, SameSite=Strict; the store keeps its SHA-256). Members may sign
-in but see no billing page at all; the Usage page follows the same rule. Without any
-credential configured the Usage page stays open, as before; the billing pages always
-need a sign-in.
+session cookie (HttpOnly, SameSite=Strict, Secure over HTTPS; the store keeps its SHA-256).
+Members may sign in but see no billing page at all. Every page, the Usage page included,
+needs a sign-in (or a bearer key), whether or not ``BILLING_API_TOKEN`` is set. Signing
+in and out are writes: ``web.edge`` refuses them from another site.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from importlib import resources
 
 from aiohttp import web
 
-from billing.access import Actor, actor_for_key, close_web_session, open_web_session
-from web import auth
+from billing.access import Actor
+from billing.keys import SESSION_DAYS, actor_for_key, close_web_session, open_web_session
+from web import auth, edge
 from web.billing_api import SESSION_COOKIE, BillingApi, authenticate
 from web.responses import NO_STORE
 
@@ -57,9 +58,7 @@ def add_console(app: web.Application, token: str | None, billing: BillingApi | N
             if actor is not None and actor.role == "member":
                 body = NO_ACCESS.format(name=html.escape(actor.name))
                 return web.Response(text=body, status=403, content_type="text/html")
-            # the Usage page as before: open without a token, else the token as a bearer
-            legacy = path == "/usage" and auth.allowed(request.headers, token)
-            if actor is None and not legacy:
+            if actor is None:
                 return _login(path, failed=False)
             return web.Response(text=text, content_type="text/html", headers=NO_STORE)
 
@@ -70,15 +69,17 @@ def add_console(app: web.Application, token: str | None, billing: BillingApi | N
         actor = await asyncio.to_thread(_actor_for, billing, token, given) if given else None
         if actor is None or billing is None:
             return _login(request.path, failed=True)
-        cookie = await asyncio.to_thread(_open, billing, actor)
-        value = f"{SESSION_COOKIE}={cookie}; HttpOnly; SameSite=Strict; Path=/; Max-Age=604800"
+        opened = await asyncio.to_thread(_open, billing, actor, given)
+        secure = edge.is_https(request, billing.secure_cookies)
+        value = edge.cookie(SESSION_COOKIE, opened, max_age=SESSION_DAYS * 86_400, secure=secure)
         return web.Response(status=303, headers={"Location": request.path, "Set-Cookie": value})
 
     async def log_out(request: web.Request) -> web.Response:
         cookie = request.cookies.get(SESSION_COOKIE, "")
         if cookie and billing is not None:
             await asyncio.to_thread(_close, billing, cookie)
-        gone = f"{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"
+        secure = edge.is_https(request, billing is not None and billing.secure_cookies)
+        gone = edge.cookie(SESSION_COOKIE, "", max_age=0, secure=secure)
         return web.Response(status=303, headers={"Location": "/plans", "Set-Cookie": gone})
 
     for path in PAGES:
@@ -91,12 +92,12 @@ def _actor_for(billing: BillingApi | None, token: str | None, key: str) -> Actor
     if billing is None:
         return None
     with billing.sessions() as session:
-        return actor_for_key(session, key, token)
+        return actor_for_key(session, key, token, billing.clock())
 
 
-def _open(billing: BillingApi, actor: Actor) -> str:
+def _open(billing: BillingApi, actor: Actor, credential: str) -> str:
     with billing.sessions.begin() as session:
-        return open_web_session(session, actor, billing.clock())
+        return open_web_session(session, actor, credential, billing.clock())
 
 
 def _close(billing: BillingApi, cookie: str) -> None:

@@ -9,12 +9,22 @@ from typing import Any
 
 from aiohttp import web
 
+from billing import account_operations as account_ops
 from billing import documents
 from billing import operations as ops
 from billing.access import Actor
 from billing.errors import InvalidError
 from billing.finalize import InvoiceSettings
-from web.billing_api import BillingApi, Handler, app_of, endpoint
+from web.billing_api import (
+    SESSION_COOKIE,
+    BillingApi,
+    Handler,
+    app_of,
+    body_of,
+    endpoint,
+    row_id,
+    text_field,
+)
 
 
 def pdf_response(body: bytes, filename: str) -> web.Response:
@@ -48,11 +58,9 @@ def add_document_routes(app: web.Application, api: BillingApi, settings: Invoice
         return await asyncio.to_thread(documents.list_orders, s, actor, r.query.get("app"))
 
     async def receipt(r: web.Request, actor: Actor) -> Any:
-        text = r.match_info["id"]
-        if not text.isdigit():
-            raise InvalidError(f"order id {text!r} is not a number")
-        body = await asyncio.to_thread(documents.receipt_pdf, s, actor, int(text), settings)
-        return pdf_response(body, f"receipt-{int(text):06d}.pdf")
+        order_id = row_id(r.match_info["id"], "order")
+        body = await asyncio.to_thread(documents.receipt_pdf, s, actor, order_id, settings)
+        return pdf_response(body, f"receipt-{order_id:06d}.pdf")
 
     async def preview(r: web.Request, actor: Actor) -> Any:
         code = r.query.get("plan", "")
@@ -66,7 +74,17 @@ def add_document_routes(app: web.Application, api: BillingApi, settings: Invoice
         return await asyncio.to_thread(ops.list_extensions, s, actor, app_id, status)
 
     async def me(_r: web.Request, actor: Actor) -> Any:
-        return {"name": actor.name, "role": actor.role}
+        return await asyncio.to_thread(account_ops.whoami, s, actor)
+
+    async def switch(r: web.Request, actor: Actor) -> Any:
+        account = text_field(await body_of(r), "account") or ""
+        cookie = r.cookies.get(SESSION_COOKIE, "")
+        if not cookie or r.headers.get("Authorization"):
+            raise InvalidError(
+                "switching accounts is for console sessions: API calls send X-Billing-Account"
+            )
+        await asyncio.to_thread(account_ops.switch_account, s, cookie, actor, account)
+        return {"account": account}
 
     routes: list[tuple[str, str, Handler]] = [
         ("GET", "/api/invoices", invoices),
@@ -78,6 +96,7 @@ def add_document_routes(app: web.Application, api: BillingApi, settings: Invoice
         ("GET", "/api/users", users),
         ("GET", "/api/extensions", extensions),
         ("GET", "/api/me", me),
+        ("POST", "/api/me/account", switch),
     ]
     for method, path, handler in routes:
         app.router.add_route(method, path, endpoint(api, handler))

@@ -1,8 +1,9 @@
 """The worker's web server (aiohttp): operations endpoints, the usage API and its page.
 
-When ``BILLING_API_TOKEN`` is set, the API needs ``Authorization: Bearer <token>``
-or the cookie the page's login form sets; ``/metrics`` and ``/api/health`` stay
-open for scrapers and probes (they carry counts, not usage data).
+The usage API always needs a credential: ``Authorization: Bearer`` with a user's API key
+or ``BILLING_API_TOKEN``, or the console's session cookie; ``/metrics`` and
+``/api/health`` stay open for scrapers and probes (they carry counts, not usage data).
+Every response passes ``web.edge`` (security headers, cross-site write checks).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
 
+from billing.access import unknown_app
 from billing.operations import owned_apps
 from pipeline import report
 from pipeline.report import ReportError
 from sinks.clickhouse.store import ClickHouseStore
-from web import auth
+from web import auth, edge
 from web.billing_api import BillingApi, authenticate
 from web.billing_routes import add_billing_routes
 from web.console import add_console
@@ -59,7 +61,8 @@ def create_app(
 ) -> web.Application:
     """The aiohttp application: ops endpoints always, the usage API when ``api`` is given,
     the billing API when ``billing`` is."""
-    app = web.Application()
+    app = web.Application(middlewares=[edge.guard])
+    app.on_response_prepare.append(edge.add_security_headers)
 
     async def metrics(_request: web.Request) -> web.Response:
         return web.Response(
@@ -86,7 +89,7 @@ def _add_usage(app: web.Application, api: Api) -> None:
             return refused
         app = request.query.get("app")
         if only is not None and app is not None and app not in only:
-            return json_response({"error": f"you do not own {app}"}, status=403)
+            return json_response({"error": unknown_app(app)}, status=404)
         try:
             resolved, rows = await asyncio.to_thread(
                 usage_from_query, api, dict(request.query), only
@@ -119,18 +122,17 @@ def _asset_handler(name: str, content_type: str) -> Callable[[web.Request], Any]
 
 
 async def _scope(request: web.Request, api: Api) -> tuple[web.Response | None, list[str] | None]:
-    """Who may see what, from one look at the credentials: a refusal (401 without them when
-    a token is configured, 403 for a member), else the bots an owner is limited to (None:
-    every app)."""
+    """Who may see what, from one look at the credentials: a refusal (401 without them,
+    whether or not a token is configured; 403 for a member), else the apps the caller is
+    limited to: an admin's account's, an owner's bots (None: every app, for an operator)."""
     actor = None if api.users is None else await authenticate(request, api.users)
     if actor is not None and api.users is not None:
         if actor.role == "member":
             refusal = {"error": f"{actor.name} (member) has no access to billing usage"}
             return json_response(refusal, status=403), None
-        if actor.role == "owner":
-            return None, await asyncio.to_thread(owned_apps, api.users.sessions, actor)
-        return None, None
-    if not auth.allowed(request.headers, api.token):
+        # an operator: every app (None); else the apps of the actor's account (an owner's bots)
+        return None, await asyncio.to_thread(owned_apps, api.users.sessions, actor)
+    if api.users is not None or not auth.allowed(request.headers, api.token):
         return json_response(
             {"error": "unauthorized: send Authorization: Bearer <BILLING_API_TOKEN>"},
             status=401,

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from billing import operations as ops
 from billing.access import OPERATOR, Actor
 from billing.catalog import PlanSpec
-from billing.models import Base, User
+from billing.models import Account, Base, User
 from billing.operations import Sessions
 
 
@@ -45,6 +45,12 @@ class Seeded:
 USERS = (("alice", "owner"), ("carol", "owner"), ("bob", "member"), ("root", "admin"))
 
 
+def default_account(sessions: Sessions) -> int:
+    """The id of the account every existing store moved into (migration 0005)."""
+    with sessions() as session:
+        return session.scalars(select(Account.id).where(Account.name == "default")).one()
+
+
 def seed(sessions: Sessions, now: int = NOW) -> Seeded:
     """Users alice (owner), carol (owner), bob (member), root (admin); plans starter, pro,
     euro (EUR), trial (30-day term), corp (enterprise). Returns their actors and API keys."""
@@ -52,7 +58,7 @@ def seed(sessions: Sessions, now: int = NOW) -> Seeded:
     keys: dict[str, str] = {}
     for name, role in USERS:
         keys[name] = ops.add_user(sessions, OPERATOR, name, role, now)["api_key"]
-        actors[name] = Actor(name, role, _user_id(sessions, name))
+        actors[name] = Actor(name, role, _user_id(sessions, name), default_account(sessions))
     ops.add_plan(sessions, OPERATOR, starter(), now)
     pro = starter(
         "pro",

@@ -82,7 +82,7 @@ def expected(who: str, path: str) -> int:
     if path in ADMIN_ONLY:
         return 403
     if who == "carol" and path not in SHARED:
-        return 403  # bot-1 is alice's
+        return 404  # bot-1 is alice's: it answers like an app that does not exist
     return 200
 
 
@@ -172,5 +172,13 @@ def test_enterprise_bots_have_no_orders_and_invoices(tmp_path: Path) -> None:
     assert invoices[0] == orders[0] == 403
     assert "Enterprise plan" in invoices[1]["error"]
     assert listing[0] == 200 and {i["app_id"] for i in listing[1]} == {"bot-1"}
-    assert me == (200, {"name": "alice", "role": "owner"})
+    assert me == (
+        200,
+        {
+            "name": "alice",
+            "role": "owner",
+            "account": "default",
+            "accounts": [{"name": "default", "role": "owner"}],
+        },
+    )
     assert member[0] == 403

@@ -140,7 +140,10 @@ def test_ledger_csv_and_tables(db: str, capsys: pytest.CaptureFixture[str]) -> N
         ),
         (["owner", "change", "bot-1", "--to", "nobody"], "unknown user 'nobody'"),
         (["users", "add", "alice", "--role", "owner"], "already exists"),
+        (["funds", "add", "bot-1", "1e999999"], "not a plain decimal"),
+        (["funds", "add", "bot-1", "9" * 900_000], "at most 18 digits"),
     ],
+    ids=lambda value: " ".join(value)[:40] if isinstance(value, list) else None,
 )
 def test_refusals_are_one_line_and_exit_2(
     db: str, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
@@ -150,6 +153,19 @@ def test_refusals_are_one_line_and_exit_2(
     assert (code, out) == (2, "")
     assert err.count("\n") == 1 and err.startswith("billing-meter: error: ") and message in err, err
     assert run(capsys, "ledger", "--format", "json", "--db", db)[1] == before
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["extension", "approve", str(2**64)], ["orders", "receipt", str(2**64)]],
+    ids=["extension", "receipt"],
+)
+def test_ids_beyond_64_bits_are_a_usage_error(
+    db: str, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    code, out, err = run(capsys, *argv, "--db", db)
+    assert (code, out) == (2, "")
+    assert "at most 18 digits" in err and "Traceback" not in err
 
 
 def test_bad_store_and_clock(

@@ -59,8 +59,8 @@ REFUSALS: list[tuple[str, int, Callable[[Sessions, Any], object]]] = [
     ),
     ("member reads", 403, lambda s, a: ops.subscriptions(s, a["bob"], None, NOW)),
     (
-        "other owner",
-        403,
+        "other owner",  # another's app answers like an unknown one
+        404,
         lambda s, a: ops.add_funds(s, a["carol"], "bot-1", amount="5", key=None, now_ms=NOW),
     ),
     (

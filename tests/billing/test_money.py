@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from fractions import Fraction
 
 import pytest
@@ -44,15 +45,36 @@ def test_amounts_parse_to_minor_units(text: str, currency: str, minor: int) -> N
         ("0.00", "USD", "positive"),
         ("1.001", "USD", "more than 2 decimal places"),
         ("1.5", "JPY", "more than 0"),
-        ("abc", "USD", "not a decimal"),
-        ("NaN", "USD", "not a finite"),
+        ("abc", "USD", "not a plain decimal"),
+        ("NaN", "USD", "not a plain decimal"),
+        ("Infinity", "USD", "not a plain decimal"),
         ("1", "XXX", "unknown currency"),
-        ("1e400", "USD", "too large"),
+        ("1e400", "USD", "not a plain decimal"),
+        ("1E2", "USD", "not a plain decimal"),
+        ("1_000", "USD", "not a plain decimal"),
+        ("\u0661\u0662", "USD", "not a plain decimal"),  # Arabic-Indic digits
+        ("\uff11", "USD", "not a plain decimal"),  # a full-width 1
+        (".5", "USD", "not a plain decimal"),
+        ("1" * 19, "USD", "at most 18 digits"),
+        ("1" * 10 + "." + "1" * 9, "USD", "at most 18 digits"),
+        ("9" * 16, "USD", "too large"),
+        ("1e999997", "USD", "not a plain decimal"),
+        ("1" * 900_000, "USD", "at most 18 digits"),
     ],
+    ids=lambda value: value[:24] if isinstance(value, str) else None,
 )
 def test_bad_amounts_are_refused(text: str, currency: str, message: str) -> None:
     with pytest.raises(MoneyError, match=message):
         parse_amount(text, currency)
+
+
+@pytest.mark.parametrize("text", ["1e999997", "1" * 900_000, "1" * 64 + "e" + "9" * 64])
+def test_hostile_amounts_are_refused_in_bounded_time(text: str) -> None:
+    started = time.perf_counter()
+    for _ in range(100):
+        with pytest.raises(MoneyError):
+            parse_amount(text, "USD")
+    assert time.perf_counter() - started < 0.05  # 100 refusals: well under 0.5 ms each
 
 
 def test_formatting() -> None:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
-from billing import db
+from billing import db, finalize
 from billing import operations as ops
 from billing.access import OPERATOR
 from billing.operations import Sessions
@@ -66,7 +66,7 @@ def test_migrations_are_idempotent_and_safe_at_once(db_url: str) -> None:
     db.upgrade(db.create(db_url))
     with db.create(db_url).connect() as connection:
         assert (
-            connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+            connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0006"
         )
 
 
@@ -75,3 +75,24 @@ def test_bad_urls_are_one_line_errors() -> None:
         db.create("not a url")
     with pytest.raises(db.StoreError, match="unsupported database"):
         db.create("mysql://x@y/z")
+
+
+def test_counters_kept_per_account_merge_into_the_sellers_sequence(db_url: str) -> None:
+    engine = db.create(db_url)
+    db.upgrade(engine, "0003")
+    with engine.begin() as connection:  # two BILLING_ACCOUNTs used to count on their own
+        connection.execute(
+            text(
+                "INSERT INTO invoice_counters (account, year, last) VALUES "
+                "('default', 2026, 3), ('eu', 2026, 5), ('default', 2025, 9)"
+            )
+        )
+    db.upgrade(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT account, year, last FROM invoice_counters ORDER BY year")
+        ).all()
+    assert [tuple(r) for r in rows] == [("seller", 2025, 9), ("seller", 2026, 5)]
+    sessions = db.open_store(db_url)
+    with sessions.begin() as session:
+        assert finalize.next_number(session, 2026) == "INV-2026-000006"

@@ -138,5 +138,5 @@ def test_owners_see_only_their_bots_usage(store: ClickHouseStore, tmp_path: Path
     assert alice[0] == admin[0] == 200
     assert [row["usage_sessions"] for row in alice[1]] == [2]  # type: ignore[union-attr]
     assert [row["usage_sessions"] for row in admin[1]] == [3]  # type: ignore[union-attr]
-    assert other[0] == 403 and member[0] == 403
+    assert other[0] == 404 and member[0] == 403  # another owner's bot: like an unknown one
     assert apps == (200, ["bot-2"])

@@ -223,8 +223,9 @@ def test_extensions_are_requested_and_approved_and_owners_changed(
     )
     browser.find_element("css selector", "#dialog [data-approve]").click()
     click(browser, "confirm")
+    shown = outcome(browser)  # waits for the answer: only then is the approval committed
     after = worker.get_as("/api/subscriptions/app-2", keys["root"])["ends_at"]
-    assert outcome(browser) == f"OK: Approved. The plan of app-2 now ends on {after[:10]}."
+    assert shown == f"OK: Approved. The plan of app-2 now ends on {after[:10]}."
     assert datetime.fromisoformat(after) - datetime.fromisoformat(before) == timedelta(days=10)
     close_dialog(browser)
     choose(browser, "More actions for app-2", "Change bot owner")

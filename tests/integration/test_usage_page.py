@@ -53,7 +53,13 @@ def browser(tmp_path: Path) -> Iterator[Any]:
 
 
 def open_page(browser: Any, worker: WorkerProcess) -> None:
+    """The Usage page, signed in with the worker's token (no page is open without one)."""
     browser.get(f"http://127.0.0.1:{worker.port}/usage")
+    if _has(browser, "token"):
+        token = browser.find_element("id", "token")
+        token.send_keys(worker.token)
+        token.submit()
+        wait_for(lambda: _has(browser, "filters"), 15, lambda: browser.page_source[:500])
     settled(browser)
 
 
@@ -288,7 +294,7 @@ def test_a_slow_api_shows_loading_then_the_data(browser: Any, fed: WorkerProcess
     ],
 )
 def test_api_filters_report_their_resolved_range(fed: WorkerProcess, query: str, by: str) -> None:
-    with urllib.request.urlopen(f"http://127.0.0.1:{fed.port}/api/usage?{query}", timeout=10) as r:
+    with urllib.request.urlopen(fed.request(f"/api/usage?{query}"), timeout=10) as r:  # noqa: S310
         assert r.headers["X-Usage-By"] == by
         start, end = r.headers["X-Usage-From"], r.headers["X-Usage-To"]
         assert start < end
@@ -313,8 +319,8 @@ def test_token_protects_the_api_and_the_page(tmp_path: Path, browser: Any) -> No
     ).start()
     try:
         base = f"http://127.0.0.1:{worker.port}"
-        assert worker.status("/api/usage?range=7d")[0] == 401
-        assert worker.status("/api/apps")[0] == 401
+        assert worker.status("/api/usage?range=7d", anonymous=True)[0] == 401
+        assert worker.status("/api/apps", anonymous=True)[0] == 401
         request = urllib.request.Request(
             f"http://127.0.0.1:{worker.port}/api/usage?range=7d",
             headers={"Authorization": "Bearer s3cret-token"},

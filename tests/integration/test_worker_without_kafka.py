@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import urllib.error
@@ -11,7 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.integration.workers import exe, free_port, wait_for
+from tests.integration.workers import TEST_TOKEN, exe, free_port, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -23,14 +24,16 @@ def _start(tmp_path: Path, roles: str) -> tuple[subprocess.Popen[bytes], str, Pa
     log = tmp_path / f"worker-{roles}.log"
     args = [exe(), "worker", "--roles", roles, "--bootstrap", NOWHERE, "--web-port", str(port)]
     args += ["--clickhouse", f"chdb://{tmp_path / 'store'}", "--db", f"sqlite:///{tmp_path}/m.db"]
+    env = {**os.environ, "BILLING_API_TOKEN": TEST_TOKEN}  # nothing is readable without one
     with log.open("wb") as out:
-        proc = subprocess.Popen(args, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(args, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, env=env)
     return proc, f"http://127.0.0.1:{port}", log
 
 
 def _get(url: str) -> dict[str, object] | None:
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {TEST_TOKEN}"})  # noqa: S310 - loopback
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback
             data: dict[str, object] = orjson.loads(response.read())
             return data
     except (urllib.error.URLError, ConnectionError, TimeoutError):

@@ -62,6 +62,9 @@ def write_trace(path: Path, events: int, seed: int) -> Tally:
     return replay(messages, BatchingSink(NullBackend()), MeterConfig(), "file:x")
 
 
+TEST_TOKEN = "integration-test-token"  # noqa: S105 - a test credential
+
+
 class WorkerProcess:
     """``billing-meter worker`` as a child process."""
 
@@ -91,7 +94,9 @@ class WorkerProcess:
         self.log = workdir / f"worker-{uuid.uuid4().hex[:6]}.log"
         self.workdir = workdir
         self.proc: subprocess.Popen[bytes] | None = None
-        self.env = {**os.environ, **(env or {})}
+        # nothing is readable without a credential: the worker gets a token, reads send it
+        self.env = {**os.environ, "BILLING_API_TOKEN": TEST_TOKEN, **(env or {})}
+        self.token = self.env["BILLING_API_TOKEN"]
 
     def start(self) -> WorkerProcess:
         with self.log.open("ab") as log:
@@ -107,9 +112,14 @@ class WorkerProcess:
         wait_for(lambda: (self.get("/api/health") or {}).get(key, 0) > 0, 60, self.tail)
         return self
 
+    def request(self, path: str, *, anonymous: bool = False) -> urllib.request.Request:
+        """A GET of ``path``, with the worker's token unless ``anonymous``."""
+        headers = {} if anonymous else {"Authorization": f"Bearer {self.token}"}
+        return urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers=headers)
+
     def get(self, path: str) -> Any:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=10) as r:
+            with urllib.request.urlopen(self.request(path), timeout=10) as r:  # noqa: S310
                 return orjson.loads(r.read())
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return None
@@ -123,10 +133,11 @@ class WorkerProcess:
             body = response.read()
             return body if path.endswith(".pdf") else orjson.loads(body)
 
-    def status(self, path: str) -> tuple[int, Any]:
+    def status(self, path: str, *, anonymous: bool = False) -> tuple[int, Any]:
         """HTTP status and JSON body (errors included)."""
+        request = self.request(path, anonymous=anonymous)
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=10) as r:
+            with urllib.request.urlopen(request, timeout=10) as r:  # noqa: S310 - test URL
                 return r.status, orjson.loads(r.read())
         except urllib.error.HTTPError as exc:
             return exc.code, orjson.loads(exc.read())
@@ -200,7 +211,8 @@ def cli(
         text=True,
         timeout=600,
         check=False,
-        env=None if env is None else {**os.environ, **env},
+        # the token a WorkerProcess has, so `usage --api` reads it (no anonymous reads)
+        env={**os.environ, "BILLING_API_TOKEN": TEST_TOKEN, **(env or {})},
     )
 
 

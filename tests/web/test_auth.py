@@ -5,9 +5,9 @@ from __future__ import annotations
 from web import auth
 
 
-def test_without_a_token_everything_is_allowed() -> None:
-    assert auth.allowed({}, None)
-    assert auth.allowed({}, "")
+def test_without_a_token_nothing_is_allowed() -> None:
+    assert not auth.allowed({}, None)
+    assert not auth.allowed({"Authorization": "Bearer "}, "")
 
 
 def test_bearer_token_must_match() -> None:

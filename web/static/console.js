@@ -18,7 +18,9 @@ window.Console = (function () {
 
   async function call(method, url, body) {
     const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
-    if (body !== undefined) { init.body = JSON.stringify(body); init.headers["Content-Type"] = "application/json"; }
+    // every write is JSON: the server refuses a cookie-authenticated write of any other type
+    if (method !== "GET") init.headers["Content-Type"] = "application/json";
+    if (body !== undefined) init.body = JSON.stringify(body);
     let response;
     try { response = await fetch(url, init); } catch (error) { throw new Error("The server could not be reached. Check your connection and try again."); }
     let data = null;
@@ -43,13 +45,28 @@ window.Console = (function () {
       $("sign-out").hidden = true;
       return null;
     }
-    $("who").textContent = `${me.name} (${me.role})`;
+    $("who").textContent = me.account ? `${me.name} (${me.role}, ${me.account})` : `${me.name} (${me.role})`;
+    const operator = me.role === "operator";
+    if (me.accounts && (me.accounts.length > 1 || (operator && me.accounts.length))) accountSwitch(me, operator);
     try {
       const subs = await call("GET", "/api/subscriptions");
       const orders = document.querySelector('.console-bar nav a[data-page="invoices"]');
       if (subs.length && subs.every((s) => s.kind === "enterprise") && page !== "invoices") orders.hidden = true;
     } catch (_) { /* the page reports its own errors */ }
     return me;
+  }
+
+  // A user of several accounts acts in one at a time (an operator picks any, or all):
+  // switching reloads the page in the other.
+  function accountSwitch(me, operator) {
+    const every = operator ? [el("option", { value: "", selected: !me.account }, "All accounts")] : [];
+    const select = el("select", { id: "account-switch" }, every,
+      me.accounts.map((a) => el("option", { value: a.name, selected: a.name === me.account }, operator ? a.name : `${a.name} (${a.role})`)));
+    select.addEventListener("change", async () => {
+      try { await call("POST", "/api/me/account", { account: select.value }); window.location.reload(); }
+      catch (error) { $("who").textContent = `Could not switch: ${error.message}`; }
+    });
+    $("who").after(el("label", { for: "account-switch" }, "Account"), select);
   }
 
   function params() { return new URL(window.location.href).searchParams; }

@@ -1,0 +1,38 @@
+"""The console's account operations: who is signed in and in which account, and switching
+(one transaction each, like ``billing.operations``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from billing import accounts, keys
+from billing.access import Actor
+from billing.models import Account
+from billing.operations import Sessions
+
+
+def whoami(sessions: Sessions, actor: Actor) -> dict[str, Any]:
+    """Who is signed in, the account they act in and the accounts they may switch to."""
+    with sessions() as session:
+        if actor.is_operator:  # any account to pick from, or all of them ("")
+            every = list(session.scalars(select(Account).order_by(Account.id)))
+            joined = [(a, "operator") for a in every]
+        elif actor.user_id is None:
+            joined = []
+        else:
+            joined = accounts.memberships(session, actor.user_id)
+        current = next((a.name for a, _ in joined if a.id == actor.account_id), None)
+        return {
+            "name": actor.name,
+            "role": actor.role,
+            "account": current,
+            "accounts": [{"name": a.name, "role": role} for a, role in joined],
+        }
+
+
+def switch_account(sessions: Sessions, cookie: str, actor: Actor, account: str) -> None:
+    """The console session acts in ``account`` from its next request."""
+    with sessions.begin() as session:
+        keys.switch_account(session, cookie, actor, account)
