@@ -108,13 +108,21 @@ def memberships(session: Session, user_id: int) -> list[tuple[Account, str]]:
     return [(row[0], row[1]) for row in rows]
 
 
+#: Which account a user acts in when none is named: where their role is the widest.
+_PREFERENCE = {"admin": 0, "owner": 1, "member": 2}
+
+
 def actor_of(session: Session, user: User, account: str | None) -> Actor | None:
-    """The actor ``user`` is in ``account`` (their first account when None); None when they
-    are not a member of the account named. An operator acts on every account, or on the one
-    named (an existing one)."""
+    """The actor ``user`` is in ``account``; None when they are not a member of the account
+    named. Without a name: the oldest account where their role is the widest (a member of
+    one account who is admin of another acts as that admin). An operator acts on every
+    account, or on the one named (an existing one)."""
     if user.operator:
         return operator_in(session, user.name, user.id, account)
-    for found, role in memberships(session, user.id):
+    joined = memberships(session, user.id)
+    if account is None:
+        joined.sort(key=lambda pair: _PREFERENCE.get(pair[1], len(_PREFERENCE)))
+    for found, role in joined:
         if account is None or found.name == account:
             return Actor(user.name, role, user.id, found.id)
     return None if account is not None else Actor(user.name, "member", user.id)

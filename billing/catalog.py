@@ -44,12 +44,19 @@ def parse_meters(text: str, what: str) -> dict[str, str]:
     return values
 
 
+MAX_INCLUDED_DIGITS = 12  # a trillion sessions a period: far beyond any plan, within int64
+
+
 def _included(values: Mapping[str, str]) -> dict[str, int]:
     result: dict[str, int] = {}
     for meter in METERS:
         text = values.get(meter, "0")
-        if not text.isdigit():
-            raise InvalidError(f"included {meter} must be a whole number >= 0, got {text!r}")
+        # ASCII digits (str.isdigit takes others), bounded: a quantity the databases store
+        if not (text.isascii() and text.isdigit()) or len(text) > MAX_INCLUDED_DIGITS:
+            raise InvalidError(
+                f"included {meter} must be a whole number from 0 to "
+                f"{10**MAX_INCLUDED_DIGITS - 1}, got {text[:32]!r}"
+            )
         result[meter] = int(text)
     return result
 

@@ -49,8 +49,8 @@ MICROS = 10**PRICE_PLACES
 MAX_DIGITS = 18  # what a signed 64-bit column holds
 # Plain ASCII decimals only: no exponent, no "_", no other scripts' digits. The length is
 # checked before the pattern and before any arithmetic, so a hostile string costs microseconds.
-_PLAIN = re.compile(r"[+-]?(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]+))?")
-_MAX_TEXT = MAX_DIGITS + 2 + 2  # digits, sign, point, surrounding spaces
+_PLAIN = re.compile(r"-?(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]+))?")
+_MAX_TEXT = MAX_DIGITS + 2  # digits, sign, point
 
 
 class MoneyError(ValueError):
@@ -71,7 +71,7 @@ def plain_decimal(text: object, what: str) -> Decimal:
     otherwise (bounded work: the length first, then one anchored pattern)."""
     if not isinstance(text, str) or len(text) > _MAX_TEXT:
         raise MoneyError(f"{what} must be a plain decimal of at most {MAX_DIGITS} digits")
-    match = _PLAIN.fullmatch(text.strip())
+    match = _PLAIN.fullmatch(text)  # no stripping: "\u00a010.00" is not a plain decimal
     if match is None:
         raise MoneyError(f"{what} {text!r} is not a plain decimal number such as 12.34")
     if len(match["int"]) + len(match["frac"] or "") > MAX_DIGITS:

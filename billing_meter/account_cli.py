@@ -24,8 +24,10 @@ def _profile(args: argparse.Namespace) -> dict[str, str | None]:
 
 def _add(args: argparse.Namespace) -> int:
     with open_sessions(args).begin() as session:
-        account = accounts.add_account(session, args.name, _profile(args), now_ms())
-        print_data(accounts.account_json(account))
+        result = accounts.account_json(
+            accounts.add_account(session, args.name, _profile(args), now_ms())
+        )
+    print_data(result)  # once committed: what is printed is what the store holds
     return 0
 
 
@@ -40,20 +42,23 @@ def _list(args: argparse.Namespace) -> int:
 
 def _set_profile(args: argparse.Namespace) -> int:
     with open_sessions(args).begin() as session:
-        print_data(accounts.account_json(accounts.set_profile(session, args.name, _profile(args))))
+        result = accounts.account_json(accounts.set_profile(session, args.name, _profile(args)))
+    print_data(result)
     return 0
 
 
 def _move(args: argparse.Namespace) -> int:
     with open_sessions(args).begin() as session:
-        print_data(accounts.move(session, OPERATOR, args.app, args.to, now_ms()))
+        result = accounts.move(session, OPERATOR, args.app, args.to, now_ms())
+    print_data(result)
     return 0
 
 
 def _hook_add(args: argparse.Namespace) -> int:
     with open_sessions(args).begin() as session:
         account = accounts.account_named(session, args.account)
-        print_data(endpoints.add(session, account.id, args.url, now_ms()))
+        result = endpoints.add(session, account.id, args.url, now_ms())
+    print_data(result)  # the secret is printed only once it is stored
     return 0
 
 
@@ -67,11 +72,13 @@ def _hook_list(args: argparse.Namespace) -> int:
 
 def _hook_rotate(args: argparse.Namespace) -> int:
     with open_sessions(args).begin() as session:
-        print_data(endpoints.rotate(session, args.id, args.overlap_hours, now_ms()))
+        result = endpoints.rotate(session, args.id, args.overlap_hours, now_ms())
+    print_data(result)
     return 0
 
 
 def _hook_remove(args: argparse.Namespace) -> int:
     with open_sessions(args).begin() as session:
-        print_data(endpoints.remove(session, args.id, now_ms()))
+        result = endpoints.remove(session, args.id, now_ms())
+    print_data(result)
     return 0

@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--db", metavar="URL", help="money store (default $BILLING_DB_URL)")
     _kafka_options(worker)
     store_option(worker)
-    worker.add_argument("--web-port", type=int, default=6066)
+    worker.add_argument("--web-port", type=_port, default=6066)
     worker.add_argument("--web-host", default="127.0.0.1", help="bind address (default loopback)")
     add_rule_options(worker)
     worker.set_defaults(run=_cmd_worker)
@@ -242,6 +242,12 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     return tuple(found)
 
 
+def _port(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"{text[:16]!r} is not a port (1-65535)")
+    return int(text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     # a library's log lines (aiokafka's "Unable connect ...") never reach the terminal by
@@ -255,8 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("billing-meter: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback
-        if isinstance(exc, _user_errors()):
-            print(f"billing-meter: error: {exc}", file=sys.stderr)
+        if isinstance(exc, _user_errors()):  # one line, whatever a driver's message holds
+            line = next((part for part in str(exc).splitlines() if part.strip()), "")
+            print(f"billing-meter: error: {line}", file=sys.stderr)
             return 2
         if isinstance(exc, OSError):
             print(f"billing-meter: error: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)

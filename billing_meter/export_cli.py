@@ -72,20 +72,40 @@ def _export_to(what: ExportRange, target: Path | None) -> int:
     complete: a failed or stopped export (SIGTERM included) leaves neither behind."""
     import asyncio  # noqa: PLC0415 - see the imports
 
-    from agents.kafka.export import export_records  # noqa: PLC0415 - Kafka only here
-
-    signal.signal(signal.SIGTERM, _terminated)
+    signal.signal(signal.SIGTERM, _terminated)  # until the event loop takes the signal over
     if target is None:
-        return asyncio.run(export_records(what, _writer(sys.stdout.buffer), _progress()))
+        return _finished(asyncio.run(_export(what, sys.stdout.buffer)))
     partial = target.with_name(target.name + ".partial")
     try:
         with _open(partial) as out:
-            count = asyncio.run(export_records(what, _writer(out), _progress()))
+            count = _finished(asyncio.run(_export(what, out)))
+            signal.signal(signal.SIGTERM, _terminated)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
     partial.replace(target)
     return count
+
+
+def _finished(count: int | None) -> int:
+    if count is None:  # stopped by SIGTERM
+        raise SystemExit(128 + signal.SIGTERM)
+    return count
+
+
+async def _export(what: ExportRange, out: BinaryIO) -> int | None:
+    """The export's count, or None when SIGTERM cancelled it (its clients closed)."""
+    import asyncio  # noqa: PLC0415 - see the imports
+
+    from agents.kafka.export import export_records  # noqa: PLC0415 - Kafka only here
+
+    task = asyncio.current_task()
+    if task is not None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        return await export_records(what, _writer(out), _progress())
+    except asyncio.CancelledError:
+        return None
 
 
 def _terminated(signum: int, _frame: object) -> None:

@@ -15,7 +15,7 @@ from sinks.clickhouse.urls import default_url
 Number = TypeVar("Number", int, float)
 
 
-_PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?", re.ASCII)  # a sign: "must be positive"
 
 
 class SettingsError(ValueError):

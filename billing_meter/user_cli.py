@@ -40,15 +40,21 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+# Each change is committed before it is printed: what the operator reads (a revoked key,
+# a new key) is what the store holds, even if printing fails (a closed pipe).
+
+
 def _revoke(args: argparse.Namespace) -> int:
     with open_sessions(args).begin() as session:
-        print_data(keys.revoke(session, args.name, now_ms()))
+        result = keys.revoke(session, args.name, now_ms())
+    print_data(result)
     return 0
 
 
 def _remove(args: argparse.Namespace) -> int:
     with open_sessions(args).begin() as session:
-        print_data(keys.remove_user(session, args.name))
+        result = keys.remove_user(session, args.name)
+    print_data(result)
     return 0
 
 
@@ -56,5 +62,6 @@ def _rotate(args: argparse.Namespace) -> int:
     now = now_ms()
     expires = _expires(args, now)
     with open_sessions(args).begin() as session:
-        print_data(keys.rotate(session, args.name, expires))
+        result = keys.rotate(session, args.name, expires)
+    print_data(result)
     return 0

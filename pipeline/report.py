@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -75,13 +76,22 @@ def zone_of(tz: str | None) -> tzinfo:
         raise refusal from None
 
 
+_BEYOND_MICROSECONDS = re.compile(r"[.,][0-9]{7,}")
+
+#: Names the zone database ships that are not zones of a place: the server's own setting
+#: (``localtime``) and tzdata's placeholder (``Factory``).
+_NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
+
+
 @cache
 def _zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(available_timezones()) - _NOT_PLACES
 
 
 def parse_time(text: str, name: str, zone: tzinfo = UTC) -> int:
     """ISO date (``2026-11-26``) or datetime (in ``zone`` unless it has one) to epoch ms."""
+    if _BEYOND_MICROSECONDS.search(text):  # Python would drop the digits silently
+        raise ReportError(f"{name}: {text[:40]!r} has more than 6 fractional digits")
     try:
         if len(text) == 10:
             moment = datetime.combine(date.fromisoformat(text), datetime.min.time(), zone)
@@ -91,6 +101,8 @@ def parse_time(text: str, name: str, zone: tzinfo = UTC) -> int:
         ms = int(moment.timestamp() * 1000)
     except (ValueError, OverflowError):
         raise ReportError(f"{name}: {text[:40]!r} is not an ISO date or datetime") from None
+    if moment.microsecond % 1000:  # finer than a millisecond, which ms would drop
+        raise ReportError(f"{name}: {text[:40]!r} is finer than a millisecond")
     if not _EARLIEST_MS <= ms < _LATEST_MS:
         raise ReportError(f"{name}: {text[:40]!r} is outside 1970-2999")
     return ms

@@ -69,7 +69,12 @@ def _cookie_actor(api: BillingApi, cookie: str) -> Actor | None:
         return actor_for_cookie(session, cookie, api.admin_token, api.clock())
 
 
-def endpoint(api: BillingApi, handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
+def endpoint(
+    api: BillingApi, handler: Handler, *, members: bool = False
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A billing route: 401 without credentials, 403 for a member (unless ``members``:
+    who they are and switching accounts, so a member here can go where they are more)."""
+
     async def respond(request: web.Request) -> web.Response:
         actor = await authenticate(request, api)
         if actor is None:
@@ -79,7 +84,7 @@ def endpoint(api: BillingApi, handler: Handler) -> Callable[[web.Request], Await
                 headers={"WWW-Authenticate": "Bearer"},
             )
         try:
-            if actor.role == "member":
+            if actor.role == "member" and not members:
                 raise ForbiddenError(f"{actor.name} (member) has no access to billing")
             result = await handler(request, actor)
             return (

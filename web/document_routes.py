@@ -95,8 +95,8 @@ def add_document_routes(app: web.Application, api: BillingApi, settings: Invoice
         ("GET", "/api/subscriptions/{app}/plan-preview", preview),
         ("GET", "/api/users", users),
         ("GET", "/api/extensions", extensions),
-        ("GET", "/api/me", me),
-        ("POST", "/api/me/account", switch),
     ]
     for method, path, handler in routes:
         app.router.add_route(method, path, endpoint(api, handler))
+    app.router.add_route("GET", "/api/me", endpoint(api, me, members=True))
+    app.router.add_route("POST", "/api/me/account", endpoint(api, switch, members=True))

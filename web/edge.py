@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Awaitable, Callable, Mapping
 from urllib.parse import urlsplit
 
@@ -40,10 +41,16 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def cross_site_refusal(
-    method: str, path: str, headers: Mapping[str, str], *, has_cookie: bool
+    method: str,
+    path: str,
+    headers: Mapping[str, str],
+    *,
+    has_cookie: bool,
+    trust_proxy: bool = False,
 ) -> str | None:
     """Why a browser's write is refused (None: it may go on). ``headers`` are the request's;
-    ``has_cookie``: it carries the console's session cookie."""
+    ``has_cookie``: it carries the console's session cookie; ``trust_proxy``: a reverse
+    proxy sets ``X-Forwarded-Host`` (``BILLING_TRUST_PROXY=1``), else any client could."""
     if method in SAFE_METHODS or headers.get("Authorization", "").startswith("Bearer "):
         return None
     if path.startswith("/api/") and not has_cookie:
@@ -52,7 +59,8 @@ def cross_site_refusal(
     if not source:
         return "a browser write needs an Origin or Referer header"
     parts = urlsplit(source)
-    hosts = {h.strip().lower() for h in (headers.get("Host"), headers.get("X-Forwarded-Host")) if h}
+    forwarded = headers.get("X-Forwarded-Host") if trust_proxy else None
+    hosts = {h.strip().lower() for h in (headers.get("Host"), forwarded) if h}
     if parts.scheme not in ("http", "https") or parts.netloc.lower() not in hosts:
         return "cross-site request refused: the Origin is not this site"
     content_type = headers.get("Content-Type", "").split(";")[0].strip().lower()
@@ -79,7 +87,11 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Refuse cross-site browser writes; answer framework errors on the API as JSON."""
     has_cookie = SESSION_COOKIE in request.cookies
     refusal = cross_site_refusal(
-        request.method, request.path, request.headers, has_cookie=has_cookie
+        request.method,
+        request.path,
+        request.headers,
+        has_cookie=has_cookie,
+        trust_proxy=os.environ.get("BILLING_TRUST_PROXY", "") in ("1", "true", "yes"),
     )
     if refusal is not None:
         return json_response({"error": refusal}, status=403)

@@ -56,11 +56,13 @@ def test_a_user_acts_in_each_of_their_accounts(sessions: Sessions) -> None:
     subscribe(sessions, "bot-b", owner="alice", account="beta")
     with sessions() as session:
         found = session.scalars(select(User).where(User.name == "alice")).one()
-        default = accounts.actor_of(session, found, None)
+        default = accounts.actor_of(session, found, "default")
         beta = accounts.actor_of(session, found, "beta")
+        unnamed = accounts.actor_of(session, found, None)
         assert accounts.actor_of(session, found, "gamma") is None
     assert default is not None and beta is not None
     assert (default.role, beta.role) == ("owner", "admin")
+    assert unnamed == beta  # no account named: where their role is the widest
     assert [s["app_id"] for s in ops.subscriptions(sessions, default, None, NOW)] == ["bot-1"]
     assert [s["app_id"] for s in ops.subscriptions(sessions, beta, None, NOW)] == ["bot-b"]
 

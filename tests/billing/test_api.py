@@ -181,4 +181,13 @@ def test_enterprise_bots_have_no_orders_and_invoices(tmp_path: Path) -> None:
             "accounts": [{"name": "default", "role": "owner"}],
         },
     )
-    assert member[0] == 403
+    # a member sees who they are (to switch to an account where they are more), no billing
+    assert member == (
+        200,
+        {
+            "name": "bob",
+            "role": "member",
+            "account": "default",
+            "accounts": [{"name": "default", "role": "member"}],
+        },
+    )

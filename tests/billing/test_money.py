@@ -60,6 +60,10 @@ def test_amounts_parse_to_minor_units(text: str, currency: str, minor: int) -> N
         ("9" * 16, "USD", "too large"),
         ("1e999997", "USD", "not a plain decimal"),
         ("1" * 900_000, "USD", "at most 18 digits"),
+        (" 10.00", "USD", "not a plain decimal"),  # no space around it, ASCII or not
+        ("\u00a010.00", "USD", "not a plain decimal"),
+        ("10.00\u3000", "USD", "not a plain decimal"),
+        ("+10", "USD", "not a plain decimal"),
     ],
     ids=lambda value: value[:24] if isinstance(value, str) else None,
 )

@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from pipeline import report
-from pipeline.report import ReportError, resolve
+from pipeline.report import ReportError, parse_time, resolve, zone_of
 
 NOW = 1_764_160_245_000  # 2025-11-26T12:30:45Z (a Wednesday)
 H = 3_600_000
@@ -178,3 +178,18 @@ def test_every_api_filter_resolves(query: dict[str, str], want: tuple[object, ..
 def test_bad_api_queries_are_refused_with_a_message(query: dict[str, str], message: str) -> None:
     with pytest.raises(ReportError, match=message):
         report.from_query(query, now_ms=NOW)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2026-12-01T00:00:00.000000001", "2026-12-01T00:00:00.000001", "2026-12-01T00:00:00,0000001"],
+)
+def test_a_time_finer_than_a_millisecond_is_refused_not_truncated(text: str) -> None:
+    with pytest.raises(ReportError, match="from"):
+        parse_time(text, "from")
+
+
+@pytest.mark.parametrize("tz", ["localtime", "Factory", "posixrules", "posix/Asia/Kolkata"])
+def test_only_zones_of_places_are_zones(tz: str) -> None:
+    with pytest.raises(ReportError, match="not an IANA time zone"):
+        zone_of(tz)

@@ -13,7 +13,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from billing.models import Order
+from billing import accounts
+from billing.models import Order, User
 from tests.billing.helpers import snapshot
 from tests.web.accounts_app import TwoAccounts, two_accounts
 
@@ -54,8 +55,8 @@ IDS = [f"{m} {p}" for m, p, _ in ENDPOINTS]
 def expected(who: str, path: str) -> int:
     if who in ("nobody", "revoked"):
         return 401
-    if who == "a-member":
-        return 403
+    if who == "a-member":  # who they are, so a member here can switch to where they are more
+        return 200 if path == "/api/me" else 403
     if who in ("op", "a-admin"):
         return 200
     if who == "a-owner":
@@ -141,3 +142,35 @@ def test_an_operator_narrows_to_one_account_with_the_header(tmp_path: Path) -> N
             return response.status, orjson.loads(await response.read())
 
     assert asyncio.run(apps("beta")) == (200, ["bot-b"])
+
+
+def test_a_member_of_an_older_account_acts_where_they_are_admin(tmp_path: Path) -> None:
+    """b-admin also joins acme (the older account) as a member: without a header they
+    still act as beta's admin, and a member may always ask who they are."""
+    world = two_accounts(f"sqlite:///{tmp_path / 'b.db'}")
+    with world.sessions.begin() as session:
+        user = session.scalars(select(User).where(User.name == "b-admin")).one()
+        accounts.join(session, user, accounts.account_named(session, "acme"), "member")
+
+    async def gets() -> list[tuple[int, Any]]:
+        calls = [
+            ("/api/me", "b-admin", None),
+            ("/api/subscriptions", "b-admin", None),
+            ("/api/subscriptions", "b-admin", "acme"),
+            ("/api/me", "a-member", None),
+        ]
+        answers = []
+        async with TestClient(TestServer(world.app)) as client:
+            for path, who, account in calls:
+                headers = {"Authorization": f"Bearer {world.keys[who]}"}
+                if account is not None:
+                    headers["X-Billing-Account"] = account
+                response = await client.get(path, headers=headers)
+                answers.append((response.status, orjson.loads(await response.read())))
+        return answers
+
+    (status, me), (listed, subscriptions), (in_acme, _), (member, _) = asyncio.run(gets())
+    assert (status, me["account"], me["role"]) == (200, "beta", "admin")
+    assert {a["name"]: a["role"] for a in me["accounts"]} == {"acme": "member", "beta": "admin"}
+    assert listed == 200 and [s["app_id"] for s in subscriptions] == ["bot-b"]
+    assert in_acme == 403 and member == 200

@@ -5,6 +5,7 @@ the security headers and cookie flags, and nothing that tells one caller another
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from tests.billing.helpers import snapshot
 from tests.web.edge_app import TOKEN, EdgeApp, edge_app
 from web.billing_api import SESSION_COOKIE
+from web.edge import cross_site_refusal
 
 
 def bearer(key: str | None) -> dict[str, str]:
@@ -84,7 +86,7 @@ def test_hostile_input_gets_400_with_a_json_error_and_changes_nothing(
 def test_a_hostile_amount_is_refused_fast_while_the_worker_keeps_answering(
     edge: EdgeApp, amount: str
 ) -> None:
-    async def race() -> tuple[float, int, int]:
+    async def race() -> list[tuple[float, int, int]]:
         async with TestClient(TestServer(edge.app)) as client:
             await client.get("/api/health")  # connections warm
 
@@ -97,12 +99,16 @@ def test_a_hostile_amount_is_refused_fast_while_the_worker_keeps_answering(
                 )
                 return time.perf_counter() - started, response.status
 
-            (took, refused), health = await asyncio.gather(hostile(), client.get("/api/health"))
-            return took, refused, health.status
+            runs = []
+            for _ in range(5):  # the median: a busy machine may pause any one request
+                (took, refused), health = await asyncio.gather(hostile(), client.get("/api/health"))
+                runs.append((took, refused, health.status))
+            return runs
 
-    took, refused, health = asyncio.run(race())
-    assert (refused, health) == (400, 200)
-    assert took < 0.05, f"refused in {took * 1000:.1f} ms"
+    runs = asyncio.run(race())
+    assert {(refused, health) for _, refused, health in runs} == {(400, 200)}
+    took = statistics.median(t for t, _, _ in runs)
+    assert took < 0.05, f"refused in {took * 1000:.1f} ms (median of 5)"
 
 
 def test_another_owners_resources_answer_like_missing_ones(edge: EdgeApp) -> None:
@@ -226,3 +232,19 @@ def test_every_response_carries_the_security_headers(edge: EdgeApp, path: str) -
     assert "script-src 'self'" in headers["Content-Security-Policy"]
     if path == "/api/nowhere":
         assert status == 404 and body.startswith(b'{"error":')
+
+
+@pytest.mark.parametrize(("trusted", "refused"), [(False, True), (True, False)])
+def test_a_forwarded_host_counts_only_behind_a_trusted_proxy(trusted: bool, refused: bool) -> None:
+    """Any client can send ``X-Forwarded-Host``: it names this site only when the
+    deployment says a proxy sets it (``BILLING_TRUST_PROXY``)."""
+    headers = {
+        "Origin": "http://evil.example",
+        "X-Forwarded-Host": "evil.example",
+        "Host": "billing.example",
+        "Content-Type": "application/json",
+    }
+    why = cross_site_refusal(
+        "POST", "/api/subscriptions/bot-1/funds", headers, has_cookie=True, trust_proxy=trusted
+    )
+    assert (why is not None) is refused
