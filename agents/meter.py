@@ -26,7 +26,7 @@ from agents.settings import INPUT_TOPICS, WorkerSettings
 from pipeline.core.meter import (
     Event,
     apply_event,
-    decode_event,
+    decode_or_error,
     late_error,
     processing_clock,
     sweep,
@@ -253,10 +253,7 @@ def expected_key(event: Event) -> bytes:
 
 def decode(record: Record, now_ms: int) -> Event | ValidationError:
     """The record's event, or why it is invalid."""
-    try:
-        return decode_event(record.topic, record.value, now_ms)
-    except ValidationError as error:
-        return error
+    return decode_or_error(record.topic, record.value, now_ms)
 
 
 def emit_all(

@@ -22,7 +22,7 @@ from pipeline.core.meter import (
     Event,
     Tally,
     apply_event,
-    decode_event,
+    decode_or_error,
     late_error,
     processing_clock,
     sweep,
@@ -60,10 +60,7 @@ class Replayer:
         """Take one message: apply it now (file order), or merge it first (a dump)."""
         self._check_kind(message)
         clock_ms = processing_clock(self.now_ms, message.timestamp)
-        try:
-            decoded: Event | ValidationError = decode_event(message.topic, message.value, clock_ms)
-        except ValidationError as error:
-            decoded = error
+        decoded = decode_or_error(message.topic, message.value, clock_ms)
         partition = self._partition(message)
         if not self.dump or message.topic not in RANK:
             self._apply(partition, (message, decoded))

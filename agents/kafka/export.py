@@ -72,8 +72,9 @@ async def _bounds(
 ) -> dict[TopicPartition, tuple[int, int]]:
     """Per partition: the first offset to export and the offset to stop before."""
     stable = await consumer.end_offsets(tps)  # read_committed: the last stable offsets
-    starts = await _at(consumer, tps, what.from_ms, await consumer.beginning_offsets(tps))
-    stops = await _at(consumer, tps, what.to_ms, stable)
+    first = await consumer.beginning_offsets(tps)
+    starts = await _at(consumer, tps, what.from_ms, first, stable)
+    stops = await _at(consumer, tps, what.to_ms, stable, stable)
     return {tp: (starts[tp], min(stops[tp], stable[tp])) for tp in tps}
 
 
@@ -82,12 +83,13 @@ async def _at(
     tps: list[TopicPartition],
     at_ms: int | None,
     default: dict[TopicPartition, int],
+    ends: dict[TopicPartition, int],
 ) -> dict[TopicPartition, int]:
-    """The first offset stamped at or after ``at_ms`` (the log end if none), per partition."""
+    """The first offset stamped at or after ``at_ms``, per partition: ``default`` without
+    a time, the end (``ends``) when nothing is stamped that late."""
     if at_ms is None:
         return dict(default)
     found = await consumer.offsets_for_times(dict.fromkeys(tps, at_ms))
-    ends = await consumer.end_offsets(tps)
     return {tp: ends[tp] if found[tp] is None else found[tp].offset for tp in tps}
 
 

@@ -44,6 +44,15 @@ def decode_event(topic: str, raw: bytes | str | None, now_ms: int) -> Event:
     return DECODERS[topic](raw, now_ms)
 
 
+def decode_or_error(topic: str, raw: bytes | str | None, now_ms: int) -> Event | ValidationError:
+    """The message's event, or the error that makes it invalid (replay and the meter keep
+    an invalid record's place, so they hold the error rather than raise it)."""
+    try:
+        return decode_event(topic, raw, now_ms)
+    except ValidationError as error:
+        return error
+
+
 def processing_clock(now_ms: int, record_ms: int | None) -> int:
     """The clock a record is judged by (its validity, and how far stream time may go):
     the worker's clock, or the record's timestamp if that is earlier.
