@@ -7,9 +7,14 @@ what is held: a conversation's records are keyed by a 128-bit digest of its key,
 
 - ``C`` + digest: its clocks and counters, and the ids it saw since its last full
   chunk, rewritten at each checkpoint it changed in (about 45 bytes and 8 an id);
-- ``D`` + digest + chunk number: each full chunk of :data:`CHUNK` id digests, once.
-  Who the conversation is (app and conversation id) rides in the first chunk, and in
-  the ``C`` record until there is one: a short conversation is one record;
+- ``D`` + digest + chunk number: the full chunks of :data:`CHUNK` id digests, in blocks
+  of 1, 4 or 16 chunks keyed by their first chunk (:func:`layout`). A completed chunk is
+  written alone; four singles are rewritten as one block of 4 under the first one's key
+  and the other three keys deleted, four blocks of 4 as one of 16. Each id is thus
+  written at most three times (O(1) bytes an event), and a conversation of 80 events
+  restores from 5 records instead of 11. Who the conversation is (app and conversation
+  id) rides in the block at chunk 0, and in the ``C`` record until there is one: a short
+  conversation is one record;
 
 plus one record per remembered alert delivery (``a`` + key) and one ``s`` record
 with the stream times. An event therefore adds O(1) bytes, however long its
@@ -39,13 +44,15 @@ STREAM_KEY = b"s"
 ALERT = b"a"
 CLOCKS, CHUNK_KEY = b"C", b"D"
 LEGACY = b"c"  # the earlier format: one record with the state and every id
-CHUNK = 8  # ids a full chunk record holds
+CHUNK = 8  # ids a full chunk holds
+BLOCK_BYTES = CHUNK * 8  # bytes of one chunk's id digests
 
 _ENCODE = msgspec.msgpack.Encoder().encode
 _DECODE = msgspec.msgpack.Decoder().decode
 _LEGACY = msgspec.json.Decoder(tuple[ConversationState, list[str]])
 _SWAP = sys.byteorder != "little"  # chunks are little-endian on every machine
 T = TypeVar("T")
+_INDEX = [i.to_bytes(4, "big") for i in range(1024)]  # the keys' chunk numbers, made once
 
 
 def key_digest(key: str) -> bytes:
@@ -57,7 +64,23 @@ def _index(chunk: int) -> bytes:
     return chunk.to_bytes(4, "big")
 
 
-_FIRST = _index(0)
+def _key_index(chunk: int) -> bytes:
+    return _INDEX[chunk] if chunk < len(_INDEX) else _index(chunk)
+
+
+BLOCKS = (16, 4, 1)  # chunks a block may hold, largest first
+
+
+def layout(closed: int) -> list[tuple[int, int]]:
+    """The blocks (first chunk, chunks) that hold ``closed`` full chunks: greedily the
+    largest sizes first, so the layout of n + 1 chunks differs from that of n only in
+    the last blocks (the merges)."""
+    blocks, start = [], 0
+    for size in BLOCKS:
+        while closed - start >= size:
+            blocks.append((start, size))
+            start += size
+    return blocks
 
 
 def _ids_bytes(ids: SeenIds) -> bytes:
@@ -132,10 +155,17 @@ def _conversation(
     """A conversation's records, given that the changelog held ``before`` of its ids."""
     out = []
     closed = len(ids) // CHUNK
-    for chunk in range(before // CHUNK, closed):
-        part = _ids_bytes(ids[chunk * CHUNK : (chunk + 1) * CHUNK])
-        value = _ENCODE((part, state.app_id, state.conversation_id)) if chunk == 0 else part
-        out.append(Output(TOPIC, CHUNK_KEY + digest + _index(chunk), value, None, partition))
+    held, now = set(layout(before // CHUNK)), layout(closed)
+    for start, size in now:
+        if (start, size) in held:
+            continue
+        part = _ids_bytes(ids[start * CHUNK : (start + size) * CHUNK])
+        value = _ENCODE((part, state.app_id, state.conversation_id)) if start == 0 else part
+        out.append(Output(TOPIC, CHUNK_KEY + digest + _index(start), value, None, partition))
+    starts = {start for start, _ in now}
+    for start, _ in sorted(held):
+        if start not in starts:  # merged into a block that starts before it
+            out.append(Output(TOPIC, CHUNK_KEY + digest + _index(start), None, None, partition))
     out.append(Output(TOPIC, CLOCKS + digest, _clocks(state, ids, closed), None, partition))
     return out
 
@@ -202,9 +232,7 @@ class Restorer:
         (channel, segment, started, since, elapsed_more, agent_ms, flags, usage, voice, quarter,
          agents, closed, tail, *who) = _DECODE(raw)  # fmt: skip
         if closed:
-            first, *who = _DECODE(self.chunks[digest + _FIRST])
-            chunks = self.chunks
-            tail = b"".join([first, *(chunks[digest + _index(c)] for c in range(1, closed)), tail])
+            tail, who = self._chunks(digest, closed, tail)
         app_id, conversation_id = who
         ids = _ids_of(tail)
         elapsed = since + elapsed_more
@@ -226,6 +254,25 @@ class Restorer:
             frozenset(agents),
         )
         return state, ids
+
+    def _chunks(self, digest: bytes, closed: int, tail: bytes) -> tuple[bytes, list[str]]:
+        """The ids of the ``closed`` full chunks then ``tail``, and who the conversation is.
+        Blocks are walked by their lengths, so chunks written one a key by the previous
+        release and blocks written since read alike."""
+        chunks = self.chunks
+        first, *who = _DECODE(chunks[digest + _INDEX[0]])
+        parts, raw, start = [], first, 0
+        while True:
+            step = len(raw) // BLOCK_BYTES
+            if not step:
+                raise ValueError(f"changelog chunk {start} of {digest.hex()} is short")
+            parts.append(raw)
+            start += step
+            if start >= closed:
+                break
+            raw = chunks[digest + _key_index(start)]
+        parts.append(tail)
+        return b"".join(parts), who
 
 
 def restorer_of(records: Iterable[tuple[bytes, bytes | None]]) -> Restorer:

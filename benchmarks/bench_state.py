@@ -30,14 +30,16 @@ import subprocess
 import sys
 import time
 import uuid
+from array import array
 from pathlib import Path
 
 import msgspec
 
 from agents import changelog
 from pipeline.core.config import MeterConfig
+from pipeline.core.conversation import ConversationState
 from pipeline.core.meter import KEY_SEPARATOR, apply_event
-from pipeline.core.state import PartitionState
+from pipeline.core.state import PartitionState, event_digest
 from schemas.conversation_turn import ConversationTurn
 
 T0 = 1_764_158_400_000
@@ -120,29 +122,38 @@ def rss_per_conversation(count: int, events: int, design: str) -> float:
 
 
 def state_records(count: int, events: int, design: str) -> list[tuple[bytes, bytes]]:
-    """The records a compacted state topic holds for ``count`` live conversations."""
+    """The records a compacted state topic holds for ``count`` live conversations: the
+    first run through the core, the others its state under another conversation id with
+    ids of their own (a million through the core would take a quarter of an hour)."""
+    template = _template(events)
     part = PartitionState(track_changes=True)
-    cfg = MeterConfig()
     records: list[tuple[bytes, bytes]] = []
     for i in range(count):
         conversation = f"{i:08x}-4b1c-9d2e-7f3a-{i:012x}"
-        for turn in range(events):
-            event = ConversationTurn(
-                event_id(i, turn), "app-1", conversation, "web", "user", None, T0 + turn * 20_000
-            )
-            apply_event(part, event, T0 + 86_400_000, cfg)
         key = f"app-1{KEY_SEPARATOR}{conversation}"
+        state = msgspec.structs.replace(template, conversation_id=conversation)
+        ids = [event_id(i, t) for t in range(events)]
         if design == "old":
-            ids = [event_id(i, t) for t in range(events)]
-            value = _LEGACY.encode((part.conversations[key], ids))
-            records.append((changelog.LEGACY + key.encode(), value))
-            part.persisted.clear()
-        else:
-            outputs = changelog.changes(part, 0)[1:]
-            records += [(o.key or b"", o.value or b"") for o in outputs]
+            records.append((changelog.LEGACY + key.encode(), _LEGACY.encode((state, ids))))
+            continue
+        part.conversations[key] = state
+        part.seen[key] = array("Q", map(event_digest, ids))
+        part.persisted[key] = 0
+        outputs = changelog.changes(part, 0)[1:]
+        records += [(o.key or b"", o.value or b"") for o in outputs]
         part.conversations.clear()
         part.seen.clear()
     return records
+
+
+def _template(events: int) -> ConversationState:
+    part, cfg = PartitionState(), MeterConfig()
+    for turn in range(events):
+        event = ConversationTurn(
+            event_id(0, turn), "app-1", "template", "web", "user", None, T0 + turn * 20_000
+        )
+        apply_event(part, event, T0 + 86_400_000, cfg)
+    return part.conversations[f"app-1{KEY_SEPARATOR}template"]
 
 
 async def restore_seconds(
@@ -212,7 +223,9 @@ def main() -> None:
     parser.add_argument("--rss", default="10000,100000,1000000")
     parser.add_argument("--old-rss-max", type=int, default=100_000)
     parser.add_argument("--restore", type=int, default=1_000_000)
-    parser.add_argument("--restore-events", default="10", help="events a conversation, e.g. 10,80")
+    parser.add_argument(
+        "--restore-events", default="10,80", help="events a conversation, e.g. 10,80"
+    )
     parser.add_argument("--bootstrap", default="127.0.0.1:9092")
     args = parser.parse_args()
 
