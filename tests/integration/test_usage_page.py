@@ -332,7 +332,9 @@ def test_token_protects_the_api_and_the_page(tmp_path: Path, browser: Any) -> No
         token = browser.find_element("id", "token")
         token.send_keys("wrong")
         token.submit()
-        assert "not valid" in browser.find_element("css selector", ".error").text
+        # The refusal is a new page: read the text through the DOM once it is there, not
+        # through an element handle that may still belong to the page being replaced.
+        wait_for(lambda: "not valid" in _error_text(browser), 15, lambda: browser.page_source[:500])
         token = browser.find_element("id", "token")
         token.send_keys("s3cret-token")
         token.submit()
@@ -344,6 +346,14 @@ def test_token_protects_the_api_and_the_page(tmp_path: Path, browser: Any) -> No
         assert "No sessions" in settled(browser)
     finally:
         worker.stop()
+
+
+def _error_text(browser: Any) -> str:
+    return str(
+        browser.execute_script(
+            "const e = document.querySelector('.error'); return e ? e.textContent : ''"
+        )
+    )
 
 
 def _has(browser: Any, element_id: str) -> bool:
