@@ -59,6 +59,7 @@ bench-stream: $(VENV) kafka-start ## Benchmark: one worker end to end on the loc
 
 bench-state: $(VENV) kafka-start ## Benchmark: changelog bytes, RSS and restore of the meter's state, beside the earlier design
 	PYTHONPATH=. $(PY) benchmarks/bench_state.py
+	PYTHONPATH=. $(PY) benchmarks/bench_worker_state.py
 
 bench-cli: $(VENV) ## Benchmark: CLI start-up (--help, usage on a small store) beside python's own
 	$(PY) benchmarks/bench_cli.py

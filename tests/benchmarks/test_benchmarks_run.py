@@ -51,6 +51,21 @@ def test_the_state_benchmark_prints_both_designs_on_a_small_state() -> None:
     assert "restore of one partition, 1,000 conversations of 10 events" in result.stdout
 
 
+@pytest.mark.kafka
+def test_the_worker_state_benchmark_measures_a_real_worker() -> None:
+    """A real ``--roles meter`` worker, two small rounds: RSS growth and changelog bytes
+    read back from its state topic (no baseline worktree here: ``make bench-state`` has it)."""
+    args = ("--live", "100", "--turns", "10", "--phases", "2", "--baseline", "")
+    result = run("bench_worker_state.py", *args)
+    assert result.returncode == 0, result.stderr
+    line = re.search(
+        r"today: +RSS growth +(-?[\d.]+) KiB .* then (-?[\d.]+) KiB .* changelog +([\d.]+) B",
+        result.stdout,
+    )
+    assert line is not None, result.stdout
+    assert 0 < float(line[3]) < 1000  # every event checkpointed, a few dozen bytes each
+
+
 def test_the_cli_benchmark_prints_medians_beside_its_baselines() -> None:
     result = run("bench_cli.py", "--runs", "1", "--events", "200")
     assert result.returncode == 0, result.stderr
