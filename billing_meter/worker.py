@@ -25,19 +25,20 @@ from agents import changelog
 from agents.billing_role import BillingRole, PostingMetrics
 from agents.kafka.meter_link import MeterLink, MeterLinkConfig
 from agents.kafka.notify_link import RetryingNotifier
-from agents.kafka.records import Topics
+from agents.kafka.records import PartitionBatch, Topics
 from agents.kafka.sink_link import SinkLink
 from agents.logs import logging_config, redact
 from agents.meter import INPUTS, Meter
 from agents.metrics import BillingMetrics
 from agents.settings import NOTIFICATION_TOPIC, OUTPUT_TOPICS, WorkerSettings
-from agents.sink import SinkRole
+from agents.sink import Decoded, SinkRole
 from agents.topics import declare_topics
 from billing import db as money_store
 from billing.delivery import Webhook
 from billing.finalize import InvoiceSettings
 from billing.operations import Sessions
 from billing.posting import ReportUsage
+from pipeline.spine import OneAhead
 from sinks.clickhouse.store import ClickHouseStore, StoreError, open_store
 from web.billing_api import BillingApi
 from web.server import Api, create_app, serve
@@ -192,7 +193,8 @@ async def _start_roles(roles: Roles, store: ClickHouseStore | None) -> None:
         roles.meter_link = MeterLink(config, revoked, changelog.Restorer)
         meter = roles.meter = Meter(settings, roles.meter_link, roles.metrics)
         await roles.meter_link.start()
-        roles.loops.append(lambda: meter.run(roles.stopping))
+        meter_link = roles.meter_link
+        roles.loops.append(lambda: meter_link.run(meter, roles.stopping, settings.batch_within_s))
     if "sink" in settings.roles:
         if store is None:
             raise StoreError("the sink role needs a ClickHouse store")
@@ -203,15 +205,13 @@ async def _start_roles(roles: Roles, store: ClickHouseStore | None) -> None:
             topics,
             OUTPUT_TOPICS,
             settings.sink_batch,
-            sink,
         )
         await link.start()
 
         async def sink_loop() -> None:
-            try:
-                while not roles.stopping.is_set():
-                    await link.run_once(settings.batch_within_s)
-                await link.settle()  # the last batch written is committed
+            step: OneAhead[list[PartitionBatch], Decoded] = OneAhead(sink, link.commit)
+            try:  # the last batch written is committed when the loop stops
+                await link.run(step, roles.stopping, settings.batch_within_s)
             except Exception:
                 if roles.stopping.is_set():
                     return  # the store gave up while stopping: nothing was acknowledged
