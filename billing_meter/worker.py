@@ -34,7 +34,6 @@ from agents.settings import NOTIFICATION_TOPIC, OUTPUT_TOPICS, WorkerSettings
 from agents.sink import Decoded, SinkRole
 from agents.topics import declare_topics
 from billing import db as money_store
-from billing.delivery import Webhook
 from billing.finalize import InvoiceSettings
 from billing.operations import Sessions
 from billing.posting import ReportUsage
@@ -82,8 +81,7 @@ class Roles:
 
 def run_worker(settings: WorkerSettings) -> int:
     """Run until stopped (SIGTERM/SIGINT); returns the exit status."""
-    level = os.environ.get("BILLING_LOG_LEVEL", "INFO").upper()
-    logging.config.dictConfig(logging_config(level))
+    logging.config.dictConfig(logging_config(settings.log_level))
     log.info(
         "worker starting",
         extra={
@@ -106,7 +104,7 @@ def run_worker(settings: WorkerSettings) -> int:
     )
     sessions = None
     if {"web", "billing"} & settings.roles:
-        sessions = money_store.open_store(settings.billing_db_url)
+        sessions = money_store.open_store(settings.billing_db_url, settings.expiring_days)
     try:
         return asyncio.run(_serve(settings, store, sessions))
     finally:
@@ -124,10 +122,11 @@ async def _serve(
     registry = CollectorRegistry()
     roles = Roles(settings, BillingMetrics.create(registry), stopping)
     api = None
-    invoices = InvoiceSettings.from_env()
-    secure = os.environ.get("BILLING_SECURE_COOKIES", "") in ("1", "true", "yes")
+    invoices = settings.invoices
     billing_api = (  # the HTTP API is the web role's: billing alone serves probes and metrics
-        BillingApi(sessions, settings.api_token, invoices=invoices, secure_cookies=secure)
+        BillingApi(
+            sessions, settings.api_token, invoices=invoices, secure_cookies=settings.secure_cookies
+        )
         if sessions is not None and "web" in settings.roles
         else None
     )
@@ -136,7 +135,9 @@ async def _serve(
             raise StoreError("the web role needs a ClickHouse store")
         api = Api(store, settings.api_token, billing_api)
     runner = await serve(
-        create_app(registry, roles.health, api, billing_api), settings.web_host, settings.web_port
+        create_app(registry, roles.health, api, billing_api, trust_proxy=settings.trust_proxy),
+        settings.web_host,
+        settings.web_port,
     )
     try:
         await _start_roles(roles, store)
@@ -236,10 +237,9 @@ async def _start_billing(
         sessions,
         source,
         roles.notifier,
-        Webhook.from_env(),
+        settings.webhook,
         PostingMetrics.create(registry),
         settings.posting_interval_s,
-        settings.expiring_days,
         invoices,
     )
     roles.loops.append(lambda: role.run(roles.stopping))
