@@ -113,9 +113,3 @@ async def add_security_headers(_request: web.Request, response: web.StreamRespon
     """``on_response_prepare``: the security headers on every response, errors included."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-
-
-def protect(app: web.Application) -> None:
-    """Install the guard and the headers on ``app`` (before it starts)."""
-    app.middlewares.append(guard)
-    app.on_response_prepare.append(add_security_headers)
