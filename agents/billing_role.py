@@ -22,7 +22,6 @@ from billing.delivery import Post, Publisher, Webhook
 from billing.finalize import InvoiceSettings, finalize_due
 from billing.operations import Sessions
 from billing.posting import UsageSource, post_once
-from billing.rules import EXPIRING_DAYS
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +80,6 @@ class BillingRole:
     webhook: Webhook | None
     metrics: PostingMetrics
     interval_s: float
-    expiring_days: tuple[int, ...] = EXPIRING_DAYS
     invoices: InvoiceSettings = field(default_factory=InvoiceSettings)
     post: Post = delivery.http_post
     clock: Callable[[], int] = lambda: int(time.time() * 1000)
@@ -97,9 +95,7 @@ class BillingRole:
         """One pass: post, publish, deliver. Each step's failure is logged and counted."""
         started = time.monotonic()
         try:
-            result = await asyncio.to_thread(
-                post_once, self.sessions, self.source, self.clock(), self.expiring_days
-            )
+            result = await asyncio.to_thread(post_once, self.sessions, self.source, self.clock())
             self.metrics.ledger_entries.inc(result.entries)
         except Exception:
             self.metrics.posting_failures.labels("post").inc()

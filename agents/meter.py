@@ -1,13 +1,14 @@
-"""The meter: input records to session-boundary events, as a spine of small steps.
+"""The meter: input records to session-boundary events, as a step of the spine.
 
-Per owned partition and per poll: **admit** (offset continuity, then each record
-decoded once: validation here, lateness in the apply step with the core), **merge**
-(SPEC 2b's cross-topic order, :mod:`agents.ordering`), **apply** (the pure core on
-the partition's :class:`~pipeline.core.state.PartitionState`), **emit** (outputs
-and changelog records) and **commit** (one Kafka transaction with the consumed
-offsets, :meth:`agents.kafka.meter_link.MeterLink.checkpoint`). Offsets are those
-of released records only: a record still held by the merge stays uncommitted, so
-after a crash Kafka delivers it again. Metrics are counted after the commit.
+:class:`Meter` is the step :meth:`agents.kafka.meter_link.MeterLink.run` drives
+(:func:`pipeline.spine.drive`). Per owned partition and per fetched batch: **admit**
+(offset continuity), **decode** each record once, **merge** (SPEC 2b's cross-topic
+order), **apply** and dead-letter (the steps replay uses too: :mod:`pipeline.partition`),
+**emit** (encoded outputs and changelog records) and **commit** (one Kafka transaction
+with the consumed offsets, :meth:`~agents.kafka.meter_link.MeterLink.checkpoint`).
+Offsets are those of released records only: a record still held by the merge stays
+uncommitted, so after a crash Kafka delivers it again. Metrics are counted after the
+commit.
 """
 
 from __future__ import annotations
@@ -20,33 +21,26 @@ from dataclasses import dataclass, field
 
 from agents import changelog
 from agents.kafka.records import Delivery, MeterPort, Opened, Output, Record, StaleError
-from agents.metrics import BatchCounts, BillingMetrics
-from agents.ordering import Admitted, StreamMerge
+from agents.metrics import BillingMetrics
 from agents.settings import INPUT_TOPICS, WorkerSettings
-from pipeline.core.meter import (
-    Event,
-    apply_event,
-    decode_or_error,
-    late_error,
-    processing_clock,
-    sweep,
-)
+from pipeline.core.counts import Counts
 from pipeline.core.ordering import MERGED_TOPICS
 from pipeline.core.state import PartitionState
-from schemas import (
-    agent_activity,
-    billing_session,
-    conversation_summary,
-    dead_letter,
-)
-from schemas.alert_delivery import AlertDelivery
-from schemas.conversation_summary import ConversationSummary
-from schemas.dead_letter import DeadLetter
-from schemas.fields import ValidationError
+from pipeline.partition import Admitted, Applier, Emitted, StreamMerge, decode
+from schemas import agent_activity, billing_session, conversation_summary, dead_letter
 
 log = logging.getLogger(__name__)
 CONVERSATION_TOPICS = MERGED_TOPICS
 INPUTS = INPUT_TOPICS  # the meter reads every input topic
+ENCODERS: dict[type, tuple[str, Callable[..., bytes]]] = {
+    billing_session.BillingSession: (billing_session.TOPIC, billing_session.encode),
+    agent_activity.AgentActivity: (agent_activity.TOPIC, agent_activity.encode),
+    conversation_summary.ConversationSummary: (
+        conversation_summary.TOPIC,
+        conversation_summary.encode,
+    ),
+    dead_letter.DeadLetter: (dead_letter.TOPIC, dead_letter.encode),
+}
 
 
 @dataclass(slots=True)
@@ -84,11 +78,11 @@ class Applied:
     """What applying a batch of released records produced."""
 
     outputs: list[Output] = field(default_factory=list)
-    counts: BatchCounts = field(default_factory=BatchCounts)
+    counts: Counts = field(default_factory=Counts)
 
 
 class Meter:
-    """The meter role: drives the link and the spine's steps for every owned partition."""
+    """The meter step: admit, decode, merge, apply, emit and commit per owned partition."""
 
     def __init__(
         self,
@@ -97,7 +91,8 @@ class Meter:
         metrics: BillingMetrics,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.settings, self.cfg = settings, settings.cfg
+        self.settings = settings
+        self.applier = Applier(settings.cfg, "kafka")
         self.link, self.metrics, self.clock = link, metrics, clock
         self.tasks: dict[int, PartitionTask] = {}
         self.last_sweep = clock()
@@ -121,16 +116,20 @@ class Meter:
             dict(opened.committed),
         )
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Poll, process and checkpoint until ``stop`` is set."""
-        while not stop.is_set():
-            delivery, opened = await self.link.poll(self.settings.batch_within_s)
-            for item in opened:
-                if self.link.epoch(item.partition) == item.epoch:
-                    self.open(item)
-            await self.process(delivery)
-            if self.clock() - self.last_sweep >= self.settings.sweep_interval_s:
-                await self.sweep()
+    async def submit(self, delivery: Delivery) -> None:
+        """The spine's ``submit``: open the partitions the fetch opened, then process."""
+        for item in delivery.opened:
+            if self.link.epoch(item.partition) == item.epoch:
+                self.open(item)
+        await self.process(delivery)
+
+    async def poll(self) -> None:
+        """The spine's ``poll``: sweep when it is due."""
+        if self.clock() - self.last_sweep >= self.settings.sweep_interval_s:
+            await self.sweep()
+
+    async def join(self) -> None:
+        """The spine's ``join``: nothing is in hand (each batch commits in ``submit``)."""
 
     async def process(self, delivery: Delivery) -> None:
         """Admit, merge, apply, emit and commit each partition of one delivery."""
@@ -150,7 +149,7 @@ class Meter:
         released: list[Admitted] = []
         now_ms = int(now * 1000)
         for record in records:
-            admitted = Admitted(record, decode(record, processing_clock(now_ms, record.ts_ms)))
+            admitted = decode(record, now_ms)
             if record.topic in CONVERSATION_TOPICS:
                 task.merger.add(admitted, now)
             else:
@@ -177,38 +176,11 @@ class Meter:
                 self.link.resume(topic, task.partition)
 
     def apply(self, task: PartitionTask, records: list[Admitted], now: float) -> Applied:
-        """Apply each decoded record with the core; collect outputs and counts."""
+        """Apply each decoded record with the core; encode what it produced."""
         applied = Applied()
-        now_ms = int(now * 1000)
-        for record, event in records:
-            if isinstance(event, ValidationError):
-                self._dead_letter(applied, record, event)
-                continue
-            if record.key != expected_key(event):
-                applied.counts.miskeyed[record.topic] += 1
-            clock_ms = processing_clock(now_ms, record.ts_ms)
-            outcome = apply_event(task.state, event, clock_ms, self.cfg)
-            if outcome.late:
-                self._dead_letter(applied, record, late_error(self.cfg))
-                continue
-            applied.counts.outcome(record.topic, outcome)
-            emit_all(applied.outputs, outcome.sessions, outcome.agents, outcome.summaries, record)
+        emitted = self.applier.apply(task.state, records, int(now * 1000), applied.counts)
+        applied.outputs = encode_all(emitted)
         return applied
-
-    @staticmethod
-    def _dead_letter(applied: Applied, record: Record, error: ValidationError) -> None:
-        letter = DeadLetter.from_error(
-            error,
-            source="kafka",
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            raw=record.value or b"",
-        )
-        applied.counts.invalid(letter)
-        applied.outputs.append(
-            Output(dead_letter.TOPIC, record.key, dead_letter.encode(letter), record.ts_ms)
-        )
 
     async def commit(self, task: PartitionTask, applied: Applied) -> None:
         """The changelog with the outputs and offsets, in one transaction; then metrics."""
@@ -239,41 +211,15 @@ class Meter:
         """Free forgotten state and report idle segments in every owned partition."""
         self.last_sweep = self.clock()
         for task in list(self.tasks.values()):
-            summaries = sweep(task.state, self.cfg)
             applied = Applied()
-            emit_all(applied.outputs, (), (), tuple(summaries), None)
-            applied.counts.closed(summaries)
+            applied.outputs = encode_all(self.applier.sweep(task.state, applied.counts))
             await self.commit(task, applied)
 
 
-def expected_key(event: Event) -> bytes:
-    """The key SPEC section 1 gives an event: its conversation id, or an alert's app id."""
-    return (event.app_id if isinstance(event, AlertDelivery) else event.conversation_id).encode()
-
-
-def decode(record: Record, now_ms: int) -> Event | ValidationError:
-    """The record's event, or why it is invalid."""
-    return decode_or_error(record.topic, record.value, now_ms)
-
-
-def emit_all(
-    out: list[Output],
-    sessions: tuple[billing_session.BillingSession, ...],
-    agents: tuple[agent_activity.AgentActivity, ...],
-    summaries: tuple[ConversationSummary, ...],
-    record: Record | None,
-) -> None:
-    """Outputs keyed by app id, stamped with the input record's timestamp."""
-    ts_ms = None if record is None else record.ts_ms
-    out.extend(
-        Output(billing_session.TOPIC, s.app_id.encode(), billing_session.encode(s), ts_ms)
-        for s in sessions
-    )
-    out.extend(
-        Output(agent_activity.TOPIC, a.app_id.encode(), agent_activity.encode(a), ts_ms)
-        for a in agents
-    )
-    out.extend(
-        Output(conversation_summary.TOPIC, s.app_id.encode(), conversation_summary.encode(s), ts_ms)
-        for s in summaries
-    )
+def encode_all(emitted: list[Emitted]) -> list[Output]:
+    """Each produced item encoded for its topic, under its key and timestamp."""
+    outputs = []
+    for item, key, ts_ms in emitted:
+        topic, encode = ENCODERS[type(item)]
+        outputs.append(Output(topic, key, encode(item), ts_ms))
+    return outputs

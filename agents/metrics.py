@@ -8,14 +8,11 @@ labels are topics, outcomes, reason codes, kinds, tables and partitions.
 from __future__ import annotations
 
 import contextlib
-from collections import Counter as Tally
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from pipeline.core.meter import Outcome
-from schemas.conversation_summary import ConversationSummary
-from schemas.dead_letter import DeadLetter
+from pipeline.core.counts import Counts
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 
@@ -135,7 +132,7 @@ class BillingMetrics:
             ),
         )
 
-    def record(self, counts: BatchCounts) -> None:
+    def record(self, counts: Counts) -> None:
         """Add one committed batch's counts (counted only once it is committed)."""
         for (topic, outcome), n in counts.events.items():
             self.events.labels(topic, outcome).inc(n)
@@ -184,37 +181,3 @@ class BillingMetrics:
         """Count one failed flush; it is retried (the sink's hook)."""
         self.sink_errors.labels(type(error).__name__).inc()
         self.sink_retries.inc()
-
-
-@dataclass(slots=True)
-class BatchCounts:
-    """Counts of one batch, added to the metrics only once its checkpoint committed."""
-
-    events: Tally[tuple[str, str]] = field(default_factory=Tally)
-    out_of_order: Tally[str] = field(default_factory=Tally)
-    dead_letters: Tally[tuple[str, str]] = field(default_factory=Tally)
-    sessions: Tally[str] = field(default_factory=Tally)
-    closed_by: Tally[str] = field(default_factory=Tally)
-    miskeyed: Tally[str] = field(default_factory=Tally)
-
-    def outcome(self, topic: str, outcome: Outcome) -> None:
-        """Count one accepted or duplicate event and what it produced."""
-        self.events[(topic, "duplicate" if outcome.duplicate else "accepted")] += 1
-        if outcome.out_of_order:
-            self.out_of_order[topic] += 1
-        for session in outcome.sessions:
-            self.sessions[session.kind] += 1
-        self.closed(outcome.summaries)
-
-    def invalid(self, letter: DeadLetter) -> None:
-        """Count one dead letter: an invalid event, or a late one (SPEC 2a)."""
-        outcome = "late" if letter.reason_code == "late" else "invalid"
-        self.events[(letter.source_topic, outcome)] += 1
-        self.dead_letters[(letter.source_topic, letter.reason_code)] += 1
-
-    def closed(
-        self, summaries: tuple[ConversationSummary, ...] | list[ConversationSummary]
-    ) -> None:
-        """Count closed segments."""
-        for summary in summaries:
-            self.closed_by[summary.cause] += 1

@@ -1,10 +1,13 @@
-"""Settings of a streaming worker (flags, else environment, else defaults)."""
+"""The settings of a worker: values only (``billing_meter.settings`` builds them once,
+from the flags, else the environment, else these defaults, and passes them down)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from billing import delivery
+from billing.finalize import InvoiceSettings
+from billing.rules import EXPIRING_DAYS
 from pipeline.core.config import MeterConfig
 from pipeline.core.meter import INPUT_TOPICS as INPUT_TOPICS  # noqa: PLC0414 - re-exported, defined once
 from schemas import (
@@ -45,7 +48,12 @@ class WorkerSettings:
     sweep_interval_s: float = 30.0
     billing_db_url: str | None = None  # --db / BILLING_DB_URL, else ./billing-data/billing.db
     posting_interval_s: float = 15.0  # BILLING_POST_INTERVAL: at most 30 s (BILLING-SPEC §3)
-    expiring_days: tuple[int, ...] = (7, 3, 1)  # BILLING_EXPIRING_DAYS
+    expiring_days: tuple[int, ...] = EXPIRING_DAYS  # BILLING_EXPIRING_DAYS
+    invoices: InvoiceSettings = field(default_factory=InvoiceSettings)  # BILLING_INVOICE_GRACE..
+    log_level: str = "INFO"  # BILLING_LOG_LEVEL
+    secure_cookies: bool = False  # BILLING_SECURE_COOKIES: the console is served over HTTPS
+    trust_proxy: bool = False  # BILLING_TRUST_PROXY: a reverse proxy sets X-Forwarded-Host
+    webhook: delivery.Webhook | None = field(default=None, repr=False)  # BILLING_WEBHOOK_*
 
     def topic(self, name: str) -> str:
         """The full name of a topic."""

@@ -1,10 +1,10 @@
 """The sink role: session-boundary events and friends into ClickHouse, in batches.
 
 Decoding and the synchronous ClickHouse client run in threads (never on the event loop),
-one flush at a time (the store serializes its calls); ``agents.sink_pipeline``
-overlaps a batch's decode with the previous batch's write. A failed flush keeps
-its batch and is retried with backoff until it succeeds; the link acknowledges the
-records only after the flush returns, so nothing is lost, and re-delivered
+one flush at a time (the store serializes its calls); the spine's ``OneAhead`` step
+(:mod:`pipeline.spine`) overlaps a batch's decode with the previous batch's write.
+A failed flush keeps its batch and is retried with backoff until it succeeds; the
+link acknowledges the records only after the flush returns, so nothing is lost, and re-delivered
 records change no total (the tables are idempotent: see ``sinks/clickhouse/ddl.py``).
 When the worker stops, a flush still failing gives up: its records stay unacknowledged.
 """
@@ -53,7 +53,7 @@ class Decoded:
 
 
 class SinkRole:
-    """Decode, buffer, flush with retries (the steps of ``agents.sink_pipeline``)."""
+    """Decode, buffer, flush with retries (the writer of the spine's ``OneAhead``)."""
 
     def __init__(
         self,

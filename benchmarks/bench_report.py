@@ -2,7 +2,7 @@
 
 Loads N sessions (100 apps, one year, a few agents each) through the sink role's own
 steps from the wire (JSON values decoded column-wise while the previous batch is
-inserted and recounted: ``agents.sink_pipeline``; the record-by-record path, in sequence,
+inserted and recounted: ``pipeline.spine.OneAhead``; the record-by-record path, in sequence,
 on the first million is the load's baseline), then times each report query, median
 of 7, beside a baseline measured in the same run: the same figures computed straight
 from the raw table (``count(DISTINCT)``). Prints the load rate and the storage of the raw
@@ -26,7 +26,7 @@ from prometheus_client import CollectorRegistry
 from agents.kafka.records import PartitionBatch
 from agents.metrics import BillingMetrics
 from agents.sink import DECODERS, Decoded, SinkRole
-from agents.sink_pipeline import OneAhead
+from pipeline.spine import Batch, Offsets, OneAhead
 from schemas import agent_activity, billing_session
 from schemas.agent_activity import AgentActivity
 from schemas.agent_activity import encode as encode_agent
@@ -72,7 +72,7 @@ def encoded(first: int, count: int, sessions: int) -> list[PartitionBatch]:
 
 def load(store: ClickHouseStore, sessions: int, batch: int, path: str = "pipelined") -> float:
     """Sessions per second through the sink role's own steps (``SinkRole`` in
-    ``agents.sink_pipeline.OneAhead``: a batch decoded column-wise while the one before it
+    ``pipeline.spine.OneAhead``: a batch decoded column-wise while the one before it
     is inserted and recounted). Baselines: ``in sequence`` (the same steps, no overlap) and
     ``record by record`` (each value through the checked decoder, then written). Encoding the values
     (the meter's work) is not timed: batches are encoded ``AHEAD`` at a time beforehand, and
@@ -91,13 +91,13 @@ def load(store: ClickHouseStore, sessions: int, batch: int, path: str = "pipelin
 
 
 async def _through(role: SinkRole, batches: list[list[PartitionBatch]]) -> None:
-    async def no_commit(_offsets: int) -> None:
+    async def no_commit(_offsets: Offsets) -> None:
         """Offsets are Kafka's business; this measures the steps before the commit."""
 
-    pipeline: OneAhead[Decoded, int] = OneAhead(role, no_commit)
+    pipeline: OneAhead[list[PartitionBatch], Decoded] = OneAhead(role, no_commit)
     for records in batches:
-        await pipeline.submit(records, records[0].offsets[-1])
-    await pipeline.settle()
+        await pipeline.submit(Batch(records, {("sessions", 0): records[0].offsets[-1]}))
+    await pipeline.join()
 
 
 async def _in_sequence(role: SinkRole, batches: list[list[PartitionBatch]]) -> None:

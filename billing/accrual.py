@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing import ledger
+from billing import ledger, policy
 from billing.catalog import terms
 from billing.invoicing import ensure_draft
 from billing.models import Order, PeriodPlan, PeriodUsage, Plan, Subscription
@@ -22,7 +22,6 @@ from billing.money import format_amount
 from billing.notices import notify
 from billing.periods import Period, iso, periods_between
 from billing.rules import (
-    EXPIRING_DAYS,
     METERS,
     balance_notification,
     balance_state,
@@ -173,9 +172,10 @@ def refresh_standing(
     session: Session,
     subscription: Subscription,
     now_ms: int,
-    expiring_days: tuple[int, ...] = EXPIRING_DAYS,
+    expiring_days: tuple[int, ...] | None = None,
 ) -> None:
-    """Emit what changed: balance low / depleted / recovered, plan expiring / expired."""
+    """Emit what changed: balance low / depleted / recovered, plan expiring / expired
+    (``expiring_days``: the store's policy unless given)."""
     plan = session.get_one(Plan, subscription.plan_id)
     if plan.kind == "prepaid":
         threshold = subscription.low_balance_minor
@@ -194,7 +194,7 @@ def refresh_standing(
                 now_ms=now_ms,
             )
         subscription.balance_state = state
-    _expiry(session, subscription, now_ms, expiring_days)
+    _expiry(session, subscription, now_ms, expiring_days or policy.expiring_days(session))
 
 
 def _expiry(

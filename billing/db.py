@@ -22,6 +22,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
+from billing import policy
+from billing.rules import EXPIRING_DAYS
+
 DEFAULT_PATH = Path("billing-data") / "billing.db"
 BUSY_TIMEOUT_MS = 30_000
 
@@ -118,8 +121,11 @@ def upgrade(engine: Engine, target: str = "head") -> None:
         ) from None
 
 
-def open_store(url: str | None = None) -> sessionmaker[Session]:
-    """Migrate the store at ``url`` and return its session factory."""
+def open_store(
+    url: str | None = None, expiring_days: tuple[int, ...] = EXPIRING_DAYS
+) -> sessionmaker[Session]:
+    """Migrate the store at ``url`` and return its session factory; its sessions carry
+    the policy (:mod:`billing.policy`)."""
     engine = create(url)
     upgrade(engine)
-    return sessionmaker(engine, expire_on_commit=False)
+    return sessionmaker(engine, expire_on_commit=False, info=policy.session_info(expiring_days))

@@ -15,7 +15,6 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -48,18 +47,6 @@ class Webhook:
     url: str
     secret: bytes
     backoff_ms: int = 5_000
-
-    @classmethod
-    def from_env(cls) -> Webhook | None:
-        """``BILLING_WEBHOOK_URL`` + ``BILLING_WEBHOOK_SECRET`` (``whsec_<base64>``)."""
-        url = os.environ.get("BILLING_WEBHOOK_URL", "").strip()
-        if not url:
-            return None
-        secret = os.environ.get("BILLING_WEBHOOK_SECRET", "").strip()
-        if not secret:
-            raise ValueError("BILLING_WEBHOOK_URL needs BILLING_WEBHOOK_SECRET (whsec_...)")
-        backoff = float(os.environ.get("BILLING_WEBHOOK_BACKOFF", "5") or 5)
-        return cls(url, decode_secret(secret), int(backoff * 1000))
 
 
 def decode_secret(text: str) -> bytes:

@@ -12,8 +12,6 @@ stored, and ``invoice.finalized`` is emitted, all in one transaction.
 from __future__ import annotations
 
 import hashlib
-import os
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -43,32 +41,11 @@ HOUR_MS = 3_600_000
 
 @dataclass(frozen=True, slots=True)
 class InvoiceSettings:
-    """Grace after a period's end, and the seller (its lines on every invoice)."""
+    """Grace after a period's end, and the seller (its lines on every invoice); from
+    ``BILLING_INVOICE_GRACE`` and ``BILLING_SELLER`` (``billing_meter.settings``)."""
 
     grace_ms: int = HOUR_MS
     seller: tuple[str, ...] = field(default=("billing-meter",))
-
-    @classmethod
-    def from_env(cls) -> InvoiceSettings:
-        """``BILLING_INVOICE_GRACE`` (``1h``, ``30m``, ``0s``) and ``BILLING_SELLER`` (the
-        seller's lines, separated by ``|``)."""
-        grace = os.environ.get("BILLING_INVOICE_GRACE", "").strip()
-        seller = os.environ.get("BILLING_SELLER", "").strip() or "billing-meter"
-        return cls(
-            grace_ms=duration_ms(grace) if grace else HOUR_MS,
-            seller=tuple(part.strip() for part in seller.split("|") if part.strip()),
-        )
-
-
-UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": HOUR_MS, "d": 24 * HOUR_MS}
-
-
-def duration_ms(text: str) -> int:
-    """``90s``, ``15m``, ``1h``, ``2d`` (or plain seconds) in ms; ``ValueError`` otherwise."""
-    match = re.fullmatch(r"(\d+)(ms|s|m|h|d)?", text.strip())
-    if match is None:
-        raise ValueError(f"BILLING_INVOICE_GRACE {text!r} is not a duration like 1h, 30m or 0s")
-    return int(match.group(1)) * UNITS_MS[match.group(2) or "s"]
 
 
 def due_periods(

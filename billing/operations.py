@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from billing import access, accounts, catalog, commands, requests, rules, views
 from billing.access import Actor, require_admin, require_billing
-from billing.errors import ConflictError, InvalidError, NotFoundError
+from billing.errors import ConflictError, InvalidError
 from billing.models import Extension, Membership, Plan, Subscription, User
 from billing.money import MoneyError, format_amount, plain_decimal
 from billing.periods import iso, local_date, period_at
@@ -198,15 +198,6 @@ def notifications(sessions: Sessions, actor: Actor, app_id: str | None) -> list[
     """``notifications``."""
     with sessions() as session:
         return views.notifications_json(session, actor, app_id)
-
-
-def extension_app(sessions: Sessions, extension_id: int) -> str:
-    """The app an extension request belongs to (``NotFoundError`` if unknown)."""
-    with sessions() as session:
-        extension = session.get(Extension, extension_id)
-        if extension is None:
-            raise NotFoundError(f"unknown extension {extension_id}")
-        return session.get_one(Subscription, extension.subscription_id).app_id
 
 
 def _subscription(session: Session, app_id: str, now_ms: int) -> dict[str, Any]:

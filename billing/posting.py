@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from billing import accrual
 from billing.models import Subscription
 from billing.periods import period_at
-from billing.rules import EXPIRING_DAYS, chargeable_end
+from billing.rules import chargeable_end
 
 PeriodQuantities = dict[int, dict[str, int]]
 
@@ -52,7 +52,7 @@ def post_once(
     sessions: sessionmaker[Session],
     source: UsageSource,
     now_ms: int,
-    expiring_days: tuple[int, ...] = EXPIRING_DAYS,
+    expiring_days: tuple[int, ...] | None = None,
 ) -> PostingResult:
     """One pass over every subscription."""
     with sessions() as session:
@@ -76,7 +76,7 @@ def post_subscription(
     app_id: str,
     quantities: Mapping[int, Mapping[str, int]],
     now_ms: int,
-    expiring_days: tuple[int, ...] = EXPIRING_DAYS,
+    expiring_days: tuple[int, ...] | None = None,
 ) -> int:
     """Roll, post and refresh one subscription in one transaction; returns entries added."""
     with sessions.begin() as session:
@@ -129,16 +129,3 @@ def _epoch_ms(moment: object) -> int:
         raise TypeError(f"a period start is a datetime, got {moment!r}")
     aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
     return int(aware.timestamp() * 1000)
-
-
-def parse_expiring_days(text: str) -> tuple[int, ...]:
-    """``BILLING_EXPIRING_DAYS`` (``7,3,1``): days before ``ends_at`` to notify, 1-365."""
-    try:
-        days = tuple(sorted({int(part) for part in text.split(",") if part.strip()}, reverse=True))
-    except ValueError:
-        raise ValueError(
-            f"BILLING_EXPIRING_DAYS {text!r} is not a list of days like 7,3,1"
-        ) from None
-    if not days or not all(1 <= d <= 365 for d in days):
-        raise ValueError(f"BILLING_EXPIRING_DAYS {text!r}: each day count must be 1-365")
-    return days

@@ -10,7 +10,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing import ledger
+from billing import ledger, policy
 from billing.access import Actor, can_see, require_billing, unknown_app
 from billing.catalog import terms
 from billing.errors import NotFoundError
@@ -78,6 +78,7 @@ def subscription_json(session: Session, subscription: Subscription, now_ms: int)
         ends_at_ms=subscription.ends_at_ms,
         now_ms=now_ms,
         downgrade_scheduled=subscription.pending_plan_id is not None,
+        expiring_days=max(policy.expiring_days(session)),
     )
     pending = (
         session.get(Plan, subscription.pending_plan_id) if subscription.pending_plan_id else None

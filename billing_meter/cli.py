@@ -48,7 +48,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     from sinks.clickhouse.store import open_store  # noqa: PLC0415
     from sinks.clickhouse.urls import default_url  # noqa: PLC0415
 
-    cfg = config_from(args)
+    cfg = config_from(args, os.environ)
     path = Path(args.path)
     with open_event_file(path) as stream:
         store = open_store(args.clickhouse or default_url())

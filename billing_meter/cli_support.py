@@ -38,8 +38,11 @@ def now_ms() -> int:
 
 
 def open_sessions(args: argparse.Namespace) -> operations.Sessions:
-    """The money store of ``--db`` (migrated)."""
-    return db.open_store(args.db)
+    """The money store of ``--db`` (migrated), with the policy of the environment
+    (``BILLING_EXPIRING_DAYS``: every command judges "expiring" as the worker does)."""
+    from billing_meter.settings import expiring_days  # noqa: PLC0415 - settings, not --help
+
+    return db.open_store(args.db, expiring_days())
 
 
 def print_data(data: Any, fmt: str = "json", columns: tuple[str, ...] = ()) -> None:

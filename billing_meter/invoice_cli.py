@@ -8,8 +8,9 @@ from pathlib import Path
 
 from billing import documents
 from billing.access import OPERATOR
-from billing.finalize import InvoiceSettings, finalize_due
+from billing.finalize import finalize_due
 from billing_meter.cli_support import now_ms, open_sessions, print_data
+from billing_meter.settings import invoice_settings
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -54,7 +55,7 @@ def _finalize(args: argparse.Namespace) -> int:
     sessions = open_sessions(args)
     store = open_store(args.clickhouse or default_url())
     try:
-        numbers = finalize_due(sessions, now_ms(), InvoiceSettings.from_env(), ReportUsage(store))
+        numbers = finalize_due(sessions, now_ms(), invoice_settings(), ReportUsage(store))
     finally:
         store.close()
     print(f"finalized {len(numbers)} invoices" + (f": {', '.join(numbers)}" if numbers else ""))
@@ -69,6 +70,6 @@ def _orders(args: argparse.Namespace) -> int:
 
 
 def _receipt(args: argparse.Namespace) -> int:
-    body = documents.receipt_pdf(open_sessions(args), OPERATOR, args.id, InvoiceSettings.from_env())
+    body = documents.receipt_pdf(open_sessions(args), OPERATOR, args.id, invoice_settings())
     _write(body, args.output)
     return 0

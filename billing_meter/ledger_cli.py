@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from billing import operations
 from billing.access import OPERATOR
@@ -55,19 +54,14 @@ def _notifications(args: argparse.Namespace) -> int:
 
 
 def _ledger_post(args: argparse.Namespace) -> int:
-    from billing.posting import (  # noqa: PLC0415 - only this needs it
-        ReportUsage,
-        parse_expiring_days,
-        post_once,
-    )
+    from billing.posting import ReportUsage, post_once  # noqa: PLC0415 - only this needs it
     from sinks.clickhouse.store import open_store  # noqa: PLC0415
     from sinks.clickhouse.urls import default_url  # noqa: PLC0415
 
     sessions = open_sessions(args)
     store = open_store(args.clickhouse or default_url())
     try:
-        days = parse_expiring_days(os.environ.get("BILLING_EXPIRING_DAYS") or "7,3,1")
-        result = post_once(sessions, ReportUsage(store), now_ms(), days)
+        result = post_once(sessions, ReportUsage(store), now_ms())  # the store's policy
     finally:
         store.close()
     print(f"posted {result.entries} ledger entries for {result.subscriptions} subscriptions")

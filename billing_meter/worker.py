@@ -25,19 +25,19 @@ from agents import changelog
 from agents.billing_role import BillingRole, PostingMetrics
 from agents.kafka.meter_link import MeterLink, MeterLinkConfig
 from agents.kafka.notify_link import RetryingNotifier
-from agents.kafka.records import Topics
+from agents.kafka.records import PartitionBatch, Topics
 from agents.kafka.sink_link import SinkLink
 from agents.logs import logging_config, redact
 from agents.meter import INPUTS, Meter
 from agents.metrics import BillingMetrics
 from agents.settings import NOTIFICATION_TOPIC, OUTPUT_TOPICS, WorkerSettings
-from agents.sink import SinkRole
+from agents.sink import Decoded, SinkRole
 from agents.topics import declare_topics
 from billing import db as money_store
-from billing.delivery import Webhook
 from billing.finalize import InvoiceSettings
 from billing.operations import Sessions
 from billing.posting import ReportUsage
+from pipeline.spine import OneAhead
 from sinks.clickhouse.store import ClickHouseStore, StoreError, open_store
 from web.billing_api import BillingApi
 from web.server import Api, create_app, serve
@@ -81,8 +81,7 @@ class Roles:
 
 def run_worker(settings: WorkerSettings) -> int:
     """Run until stopped (SIGTERM/SIGINT); returns the exit status."""
-    level = os.environ.get("BILLING_LOG_LEVEL", "INFO").upper()
-    logging.config.dictConfig(logging_config(level))
+    logging.config.dictConfig(logging_config(settings.log_level))
     log.info(
         "worker starting",
         extra={
@@ -105,7 +104,7 @@ def run_worker(settings: WorkerSettings) -> int:
     )
     sessions = None
     if {"web", "billing"} & settings.roles:
-        sessions = money_store.open_store(settings.billing_db_url)
+        sessions = money_store.open_store(settings.billing_db_url, settings.expiring_days)
     try:
         return asyncio.run(_serve(settings, store, sessions))
     finally:
@@ -123,10 +122,11 @@ async def _serve(
     registry = CollectorRegistry()
     roles = Roles(settings, BillingMetrics.create(registry), stopping)
     api = None
-    invoices = InvoiceSettings.from_env()
-    secure = os.environ.get("BILLING_SECURE_COOKIES", "") in ("1", "true", "yes")
+    invoices = settings.invoices
     billing_api = (  # the HTTP API is the web role's: billing alone serves probes and metrics
-        BillingApi(sessions, settings.api_token, invoices=invoices, secure_cookies=secure)
+        BillingApi(
+            sessions, settings.api_token, invoices=invoices, secure_cookies=settings.secure_cookies
+        )
         if sessions is not None and "web" in settings.roles
         else None
     )
@@ -135,7 +135,9 @@ async def _serve(
             raise StoreError("the web role needs a ClickHouse store")
         api = Api(store, settings.api_token, billing_api)
     runner = await serve(
-        create_app(registry, roles.health, api, billing_api), settings.web_host, settings.web_port
+        create_app(registry, roles.health, api, billing_api, trust_proxy=settings.trust_proxy),
+        settings.web_host,
+        settings.web_port,
     )
     try:
         await _start_roles(roles, store)
@@ -192,7 +194,8 @@ async def _start_roles(roles: Roles, store: ClickHouseStore | None) -> None:
         roles.meter_link = MeterLink(config, revoked, changelog.Restorer)
         meter = roles.meter = Meter(settings, roles.meter_link, roles.metrics)
         await roles.meter_link.start()
-        roles.loops.append(lambda: meter.run(roles.stopping))
+        meter_link = roles.meter_link
+        roles.loops.append(lambda: meter_link.run(meter, roles.stopping, settings.batch_within_s))
     if "sink" in settings.roles:
         if store is None:
             raise StoreError("the sink role needs a ClickHouse store")
@@ -203,15 +206,13 @@ async def _start_roles(roles: Roles, store: ClickHouseStore | None) -> None:
             topics,
             OUTPUT_TOPICS,
             settings.sink_batch,
-            sink,
         )
         await link.start()
 
         async def sink_loop() -> None:
-            try:
-                while not roles.stopping.is_set():
-                    await link.run_once(settings.batch_within_s)
-                await link.settle()  # the last batch written is committed
+            step: OneAhead[list[PartitionBatch], Decoded] = OneAhead(sink, link.commit)
+            try:  # the last batch written is committed when the loop stops
+                await link.run(step, roles.stopping, settings.batch_within_s)
             except Exception:
                 if roles.stopping.is_set():
                     return  # the store gave up while stopping: nothing was acknowledged
@@ -236,10 +237,9 @@ async def _start_billing(
         sessions,
         source,
         roles.notifier,
-        Webhook.from_env(),
+        settings.webhook,
         PostingMetrics.create(registry),
         settings.posting_interval_s,
-        settings.expiring_days,
         invoices,
     )
     roles.loops.append(lambda: role.run(roles.stopping))

@@ -1,4 +1,8 @@
-"""Offline replay: an event file through the same core and sink as the streaming workers.
+"""Offline replay: an event file through the same spine, steps and sink as the workers.
+
+A composition of :func:`pipeline.spine.drive`: a file source (:class:`FileSource`), the
+meter's decode, merge and apply/dead-letter steps (:mod:`pipeline.partition`) and a
+sink, with nothing to commit (a file has no consumer offsets).
 
 Replay is partition-aware (SPEC section 2a): each line goes to the partition its
 key would go to (``--partitioner``: the Java client's murmur2 or librdkafka's CRC32),
@@ -7,73 +11,72 @@ state and stream times, exactly as a worker that owns the partition does.
 
 A file without record timestamps is in processing order. A dump (every line with a
 ``timestamp``) is merged as the meter merges the topics (SPEC 2b,
-:mod:`pipeline.core.ordering`), so it replays to what the stream computed.
+:class:`~pipeline.partition.StreamMerge`), so it replays to what the stream computed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from typing import NamedTuple
 
 from pipeline.core.config import MeterConfig
 from pipeline.core.conversation import summarize
-from pipeline.core.meter import (
-    Event,
-    Tally,
-    apply_event,
-    decode_or_error,
-    late_error,
-    processing_clock,
-    sweep,
-)
-from pipeline.core.ordering import RANK, Merge, never, position
+from pipeline.core.counts import Counts, Tally
+from pipeline.core.ordering import RANK
 from pipeline.core.partitioning import Partitioner, partition_for
 from pipeline.core.state import PartitionState
 from pipeline.eventfile import EventFileError, FileMessage
-from schemas.dead_letter import DeadLetter
-from schemas.fields import ValidationError
+from pipeline.partition import Admitted, Applier, Emitted, StreamMerge, decode
+from pipeline.spine import Batch, Message, Offsets, drive
 from sinks.base import BatchingSink
 
 DEFAULT_PARTITIONS = 6
 SWEEP_EVERY = 100_000  # events between two sweeps (freeing never changes an outcome)
+BATCH = 4_096  # lines per fetch
+PROGRESS_EVERY = 10_000
 
-Decoded = tuple[FileMessage, Event | ValidationError]
+
+class FileBatch(NamedTuple):
+    """Lines of a file by the partition they go to, and whether the file is a dump."""
+
+    partitions: dict[int, list[Message]]
+    dump: bool
 
 
-@dataclass(slots=True)
-class Replayer:
-    """Holds the state of one replay; feed it messages in order, then ``finish``."""
+class FileSource:
+    """The spine's source over an event file; sets ``exhausted`` at its end."""
 
-    cfg: MeterConfig
-    sink: BatchingSink
-    source: str
-    partitions: int = DEFAULT_PARTITIONS
-    partitioner: Partitioner = partition_for
-    now_ms: int = field(default_factory=lambda: int(time.time() * 1000))
-    tally: Tally = field(default_factory=Tally)
-    states: dict[int, PartitionState] = field(default_factory=dict)
-    merges: dict[int, Merge[Decoded]] = field(default_factory=dict)
-    dump: bool | None = None  # decided by the first line: does it carry a timestamp?
+    def __init__(
+        self,
+        messages: Iterable[FileMessage],
+        partitions: int,
+        partitioner: Partitioner,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self._messages: Iterator[FileMessage] = iter(messages)
+        self.partitions, self.partitioner = partitions, partitioner
+        self.on_progress = on_progress
+        self.read = 0
+        self.dump: bool | None = None  # decided by the first line: does it carry a timestamp?
+        self.exhausted = asyncio.Event()
 
-    def feed(self, message: FileMessage) -> None:
-        """Take one message: apply it now (file order), or merge it first (a dump)."""
-        self._check_kind(message)
-        clock_ms = processing_clock(self.now_ms, message.timestamp)
-        decoded = decode_or_error(message.topic, message.value, clock_ms)
-        partition = self._partition(message)
-        if not self.dump or message.topic not in RANK:
-            self._apply(partition, (message, decoded))
-            return
-        occurred = 0 if isinstance(decoded, ValidationError) else decoded.occurred_at_ms
-        offset = message.line if message.offset is None else message.offset
-        at = position(message.topic, message.timestamp or 0, message.seq or 0, occurred, offset)
-        merge = self.merges.get(partition)
-        if merge is None:
-            merge = self.merges[partition] = Merge()
-        merge.push(at, (message, decoded))
-        for item in merge.release(never):
-            self._apply(partition, item)
+    async def fetch(self, timeout_s: float) -> Batch[FileBatch] | None:  # noqa: ARG002
+        """The next lines, grouped by partition in file order (no offsets to commit; a
+        file never makes the reader wait, so ``timeout_s`` does not apply)."""
+        grouped: dict[int, list[Message]] = {}
+        for message in self._messages:
+            self._check_kind(message)
+            grouped.setdefault(self._partition(message), []).append(as_message(message))
+            self.read += 1
+            if self.on_progress is not None and self.read % PROGRESS_EVERY == 0:
+                self.on_progress(self.read)
+            if self.read % BATCH == 0:
+                break
+        else:
+            self.exhausted.set()
+        return Batch(FileBatch(grouped, bool(self.dump)), {}) if grouped else None
 
     def _check_kind(self, message: FileMessage) -> None:
         stamped = message.timestamp is not None
@@ -90,64 +93,91 @@ class Replayer:
             return message.partition
         return self.partitioner(message.key or b"", self.partitions)
 
-    def _apply(self, partition: int, item: Decoded) -> None:
-        """Dead-letter an invalid or late event, or sink what a valid one produced."""
-        message, decoded = item
-        if isinstance(decoded, ValidationError):
-            self.tally.add_invalid()
-            self._dead_letter(decoded, message)
-            return
-        part = self.states.get(partition)
-        if part is None:
-            part = self.states[partition] = PartitionState()
-        outcome = apply_event(
-            part, decoded, processing_clock(self.now_ms, message.timestamp), self.cfg
-        )
-        self.tally.add(outcome)
-        if outcome.late:
-            self._dead_letter(late_error(self.cfg), message)
-            return
-        add = self.sink.add
-        for session in outcome.sessions:
-            add(session)
-        for agent in outcome.agents:
-            add(agent)
-        for summary in outcome.summaries:
-            add(summary)
-        if self.tally.events % SWEEP_EVERY == 0:
-            self.sweep()
 
-    def _dead_letter(self, error: ValidationError, message: FileMessage) -> None:
-        self.sink.add(
-            DeadLetter.from_error(
-                error,
-                source=self.source,
-                topic=message.topic,
-                partition=-1 if message.partition is None else message.partition,
-                offset=message.line if message.offset is None else message.offset,
-                raw=message.value or b"",
-            )
-        )
+def as_message(line: FileMessage) -> Message:
+    """A line as the spine's message: a dead letter names the dump's partition (-1 for
+    a file without one) and offset (else the line number)."""
+    return Message(
+        line.topic,
+        -1 if line.partition is None else line.partition,
+        line.line if line.offset is None else line.offset,
+        line.timestamp or 0,
+        line.key,
+        line.value,
+        line.seq or 0,
+    )
+
+
+class ReplayStep:
+    """Decode, merge (a dump), apply and dead-letter per partition; emit to the sink."""
+
+    def __init__(self, cfg: MeterConfig, sink: BatchingSink, source: str, now_ms: int) -> None:
+        self.applier = Applier(cfg, source)
+        self.sink, self.now_ms = sink, now_ms
+        self.counts = Counts()
+        self.states: dict[int, PartitionState] = {}
+        self.merges: dict[int, StreamMerge] = {}
+        self.since_sweep = 0
+
+    async def submit(self, batch: Batch[FileBatch]) -> None:
+        """Apply each partition's lines: at once (file order), or once merged (a dump)."""
+        for partition, messages in batch.payload.partitions.items():
+            admitted = [decode(message, self.now_ms) for message in messages]
+            if batch.payload.dump:
+                admitted = self._merge(partition, admitted)
+            self._apply(partition, admitted)
+        self.since_sweep += sum(map(len, batch.payload.partitions.values()))
+        self.commit(batch.offsets)
+
+    def _merge(self, partition: int, admitted: list[Admitted]) -> list[Admitted]:
+        merge = self.merges.get(partition)
+        if merge is None:
+            merge = self.merges[partition] = StreamMerge()
+        released = []
+        for record in admitted:
+            if record.record.topic in RANK:
+                merge.add(record)
+                released += merge.release({}, 0.0)  # mid-file no topic is idle
+            else:
+                released.append(record)  # alerts need no merge
+        return released
+
+    def _apply(self, partition: int, admitted: list[Admitted]) -> None:
+        state = self.states.get(partition)
+        if state is None:
+            state = self.states[partition] = PartitionState()
+        self._emit(self.applier.apply(state, admitted, self.now_ms, self.counts))
+
+    def _emit(self, emitted: list[Emitted]) -> None:
+        add = self.sink.add
+        for item in emitted:
+            add(item.item)
+
+    def commit(self, offsets: Offsets) -> None:
+        """Nothing to acknowledge: a file is read once."""
+
+    async def poll(self) -> None:
+        """Sweep every ``SWEEP_EVERY`` events (freeing never changes an outcome)."""
+        if self.since_sweep >= SWEEP_EVERY:
+            self.since_sweep = 0
+            self.sweep()
 
     def sweep(self) -> None:
         """Free forgotten state and report idle segments, in every partition."""
-        for part in self.states.values():
-            for summary in sweep(part, self.cfg):
-                self.sink.add(summary)
+        for state in self.states.values():
+            self._emit(self.applier.sweep(state, self.counts))
 
-    def finish(self) -> Tally:
+    async def join(self) -> None:
         """End of input: release what the merges hold, report every segment still open
         (as idle) and flush the sink."""
         for partition, merge in sorted(self.merges.items()):
-            for item in merge.drain():
-                self._apply(partition, item)
+            self._apply(partition, merge.drain())
         self.sweep()
-        for part in self.states.values():
-            for state in part.conversations.values():
-                if not state.reported and not state.ended:
-                    self.sink.add(summarize(state, "idle"))
+        for state in self.states.values():
+            for conversation in state.conversations.values():
+                if not conversation.reported and not conversation.ended:
+                    self.sink.add(summarize(conversation, "idle"))
         self.sink.flush()
-        return self.tally
 
 
 def replay(
@@ -162,16 +192,15 @@ def replay(
     on_progress: Callable[[int], None] | None = None,
 ) -> Tally:
     """Replay ``messages`` into ``sink``; returns the counts."""
-    replayer = Replayer(
-        cfg=cfg, sink=sink, source=source, partitions=partitions, partitioner=partitioner
-    )
-    if now_ms is not None:
-        replayer.now_ms = now_ms
-    for count, message in enumerate(messages, 1):
-        replayer.feed(message)
-        if on_progress is not None and count % 10_000 == 0:
-            on_progress(count)
-    return replayer.finish()
+    clock_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    step = ReplayStep(cfg, sink, source, clock_ms)
+
+    async def run() -> None:
+        files = FileSource(messages, partitions, partitioner, on_progress)
+        await drive(files, step, files.exhausted, timeout_s=0.0)
+
+    asyncio.run(run())
+    return step.counts.tally()
 
 
 def summary_line(tally: Tally) -> str:

@@ -1,15 +1,15 @@
-"""Rule parameters from flags and environment variables (SPEC table: all configurable)."""
+"""Rule parameters from flags and environment variables (SPEC table: all configurable),
+and the one duration parser every setting uses."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import re
 from collections.abc import Mapping
 
 from pipeline.core.config import MeterConfig
 
-_DURATION = re.compile(r"(\d+)(ms|s|m|h|d)")
+_DURATION = re.compile(r"([0-9]+)(ms|s|m|h|d)", re.ASCII)
 _UNITS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 #: flag/attribute name, environment variable, MeterConfig field
 DURATIONS = (
@@ -20,11 +20,17 @@ DURATIONS = (
 )
 
 
-def parse_duration(text: str) -> int:
-    """``15m``, ``900s``, ``24h``, ``1d``, ``250ms`` to milliseconds (positive)."""
+def parse_duration(text: str, *, allow_zero: bool = False) -> int:
+    """``15m``, ``900s``, ``24h``, ``1d``, ``250ms`` to milliseconds.
+
+    The rule: ASCII digits, then a unit (``ms``, ``s``, ``m``, ``h`` or ``d``), nothing
+    else: no sign, no fraction, no space, no bare number (is ``15`` seconds or minutes?).
+    Positive, unless ``allow_zero`` (a grace period may be ``0s``).
+    """
     match = _DURATION.fullmatch(text.strip())
-    if match is None or int(match.group(1)) == 0:
-        raise ValueError(f"{text!r} is not a positive duration like 15m, 900s, 24h or 250ms")
+    if match is None or (int(match.group(1)) == 0 and not allow_zero):
+        kind = "a duration" if allow_zero else "a positive duration"
+        raise ValueError(f"{text!r} is not {kind} like 15m, 900s, 24h or 250ms")
     return int(match.group(1)) * _UNITS[match.group(2)]
 
 
@@ -48,8 +54,10 @@ def add_rule_options(parser: argparse.ArgumentParser) -> None:
 def config_from(
     args: argparse.Namespace | None = None, environ: Mapping[str, str] | None = None
 ) -> MeterConfig:
-    """Build the config: flag, else environment variable, else default. Raises ``ValueError``."""
-    environ = os.environ if environ is None else environ
+    """Build the config: flag, else environment variable, else default. Raises ``ValueError``.
+
+    ``environ``: the environment the composition root read (none given: defaults only)."""
+    environ = {} if environ is None else environ
     values: dict[str, object] = {}
     for name, env, field_name in DURATIONS:
         text = getattr(args, name, None) or environ.get(env)

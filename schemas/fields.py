@@ -222,8 +222,3 @@ def req_str(obj: Obj, name: str) -> str:
     if type(value) is not str:
         raise ValidationError(name, "wrong_type", f"must be a string, got {_json_type(value)}")
     return value
-
-
-def opt_str(obj: Obj, name: str) -> str | None:
-    """An optional string."""
-    return None if obj.get(name) is None else req_str(obj, name)

@@ -61,12 +61,6 @@ class BatchingSink:
         if len(self._buffers[table]) >= self._max_rows:  # per record: no sum over blocks
             self._write(table)
 
-    def add_block(self, table: str, block: Any, rows: int) -> None:
-        """Buffer ``rows`` rows of ``table`` decoded column-wise; writes when full."""
-        self.stage_block(table, block, rows)
-        if self._rows(table) >= self._max_rows:
-            self._write(table)
-
     def stage(self, record: Record) -> str:
         """Buffer one record without writing (the caller flushes); returns its table."""
         table = TABLES[type(record)]

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Awaitable, Callable, Mapping
 from urllib.parse import urlsplit
 
@@ -82,6 +81,10 @@ def cookie(name: str, value: str, *, max_age: int, secure: bool) -> str:
     return f"{name}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{flags}"
 
 
+#: ``BILLING_TRUST_PROXY``, as the composition root read it (set by ``create_app``).
+TRUST_PROXY = web.AppKey("trust_proxy", bool)
+
+
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Refuse cross-site browser writes; answer framework errors on the API as JSON."""
@@ -91,7 +94,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         request.path,
         request.headers,
         has_cookie=has_cookie,
-        trust_proxy=os.environ.get("BILLING_TRUST_PROXY", "") in ("1", "true", "yes"),
+        trust_proxy=request.config_dict.get(TRUST_PROXY, False),
     )
     if refusal is not None:
         return json_response({"error": refusal}, status=403)
@@ -110,9 +113,3 @@ async def add_security_headers(_request: web.Request, response: web.StreamRespon
     """``on_response_prepare``: the security headers on every response, errors included."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-
-
-def protect(app: web.Application) -> None:
-    """Install the guard and the headers on ``app`` (before it starts)."""
-    app.middlewares.append(guard)
-    app.on_response_prepare.append(add_security_headers)

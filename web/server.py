@@ -58,10 +58,14 @@ def create_app(
     health: Callable[[], dict[str, object]],
     api: Api | None,
     billing: BillingApi | None = None,
+    *,
+    trust_proxy: bool = False,
 ) -> web.Application:
     """The aiohttp application: ops endpoints always, the usage API when ``api`` is given,
-    the billing API when ``billing`` is."""
+    the billing API when ``billing`` is. ``trust_proxy``: a reverse proxy sets
+    ``X-Forwarded-Host`` (``BILLING_TRUST_PROXY``)."""
     app = web.Application(middlewares=[edge.guard])
+    app[edge.TRUST_PROXY] = trust_proxy
     app.on_response_prepare.append(edge.add_security_headers)
 
     async def metrics(_request: web.Request) -> web.Response:

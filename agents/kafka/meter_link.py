@@ -1,4 +1,5 @@
-"""The meter's link to Kafka: group membership, restore, and transactional checkpoints."""
+"""The meter's link to Kafka: group membership, restore, transactional checkpoints, and
+the driver loop (:func:`pipeline.spine.drive`) that feeds its fetches to the meter step."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from agents.kafka.records import (
     StaleError,
     Topics,
 )
+from pipeline.spine import Step, drive
 
 log = logging.getLogger(__name__)
 CLOSE_TIMEOUT_S = 5.0
@@ -145,8 +147,13 @@ class MeterLink:
     def _input_tps(self, partition: int) -> list[TopicPartition]:
         return [TopicPartition(t, partition) for t in self._subscription]
 
-    async def poll(self, timeout_s: float) -> tuple[Delivery, list[Opened]]:
-        """Open newly owned partitions, then fetch; records of opened partitions only."""
+    async def run(self, step: Step[Delivery], stop: asyncio.Event, timeout_s: float) -> None:
+        """Drive ``step`` (the meter) with this link's fetches until ``stop`` is set."""
+        await drive(self, step, stop, timeout_s)
+
+    async def fetch(self, timeout_s: float) -> Delivery:
+        """Open newly owned partitions, then fetch; records of opened partitions only
+        (an empty delivery too: the meter's merge releases on time as well as on data)."""
         opened = await self._open_waiting()
         fetched = await self._consumer.getmany(
             timeout_ms=int(timeout_s * 1000), max_records=self.config.max_poll_records
@@ -163,7 +170,7 @@ class MeterLink:
                 if partition in self._own.opened:
                     base = self.config.topics.base(tp.topic)
                     self._delivered[(base, partition)] = await self._consumer.position(tp)
-        return Delivery(records, epochs), opened
+        return Delivery(records, epochs, opened)
 
     async def _open_waiting(self) -> list[Opened]:
         if not self._own.waiting:

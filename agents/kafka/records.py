@@ -8,20 +8,14 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
+from pipeline.spine import Message
+
 #: The producer's header that orders messages stamped in the same millisecond.
 SEQ_HEADER = "billing-seq"
 
 
-class Record(NamedTuple):
-    """A consumed record; ``topic`` is the base name (without the prefix)."""
-
-    topic: str
-    partition: int
-    offset: int
-    ts_ms: int
-    key: bytes | None
-    value: bytes | None  # None: a tombstone (any client can send one; it is dead-lettered)
-    seq: int = 0  # the producer's ``billing-seq`` header, 0 without it
+#: A consumed record; ``topic`` is the base name (without the prefix).
+Record = Message
 
 
 class PartitionBatch(NamedTuple):
@@ -52,11 +46,13 @@ class Output(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """What one poll returned: records per partition number, with the epoch each
-    partition was opened in (records of an epoch that ended are never applied)."""
+    """What one fetch returned: records per partition number, with the epoch each
+    partition was opened in (records of an epoch that ended are never applied), and the
+    partitions opened by this fetch (their offsets travel in ``Opened.committed``)."""
 
     records: dict[int, list[Record]]
     epochs: dict[int, int]
+    opened: list[Opened] = field(default_factory=list)
 
 
 class Restoring(Protocol):
@@ -147,7 +143,7 @@ class MeterPort(Protocol):
     def epoch(self, partition: int) -> int | None:
         """The epoch ``partition`` is opened in, or None."""
 
-    async def poll(self, timeout_s: float) -> tuple[Delivery, list[Opened]]:
+    async def fetch(self, timeout_s: float) -> Delivery:
         """Open newly owned partitions, then fetch."""
 
     def caught_up_at(self, topic: str, partition: int) -> float | None:

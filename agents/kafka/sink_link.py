@@ -1,43 +1,40 @@
 """The sink's link to Kafka: a read_committed consumer group, acknowledged after writing.
 
-Batches go through ``OneAhead`` (``agents.sink_pipeline``): a batch's offsets are
-committed once it is written, while the next batch is already being decoded."""
+A source of the spine (:mod:`pipeline.spine`): :meth:`SinkLink.fetch` returns a batch
+with the offsets it ends at, :meth:`SinkLink.commit` acknowledges them, and
+:meth:`SinkLink.run` drives the sink's step (``OneAhead``: decode, write, commit) with
+them. Every call of the step holds the link's lock, so a revocation joins the step (the
+batch being written finishes and commits) before the partitions go.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from agents.kafka.client import Listener, to_partition_batch
-from agents.kafka.records import Topics
-from agents.sink_pipeline import OneAhead, SinkSteps
+from agents.kafka.records import PartitionBatch, Topics
+from pipeline.spine import Batch, Offsets, Serialized, Step, drive
 
 log = logging.getLogger(__name__)
 CLOSE_TIMEOUT_S = 5.0
-Offsets = dict[TopicPartition, int]
+SinkBatch = Batch[list[PartitionBatch]]
 
 
 class SinkLink:
     """Delivers batches of the output topics; commits their offsets once handled."""
 
-    def __init__(  # noqa: PLR0917 - where, who, what, and how much
-        self,
-        bootstrap: str,
-        group: str,
-        topics: Topics,
-        inputs: tuple[str, ...],
-        max_records: int,
-        steps: SinkSteps[Any],
+    def __init__(
+        self, bootstrap: str, group: str, topics: Topics, inputs: tuple[str, ...], max_records: int
     ) -> None:
         self.topics = topics
-        self._pipeline: OneAhead[Any, Offsets] = OneAhead(steps, self._commit)
         self.max_records = max_records
         self._lock = asyncio.Lock()
+        self._step: Step[SinkBatch] | None = None
         self._subscription = [topics.full(t) for t in inputs]
         self._delivered: dict[TopicPartition, int] = {}
         self._consumer = AIOKafkaConsumer(
@@ -56,41 +53,46 @@ class SinkLink:
         await self._consumer.start()
         self._consumer.subscribe(self._subscription, listener=Listener(self._revoked, self._noop))
 
+    async def run(self, step: Step[SinkBatch], stop: asyncio.Event, timeout_s: float) -> None:
+        """Drive ``step`` with this link's batches until ``stop`` is set, then join it (the
+        last batch written is committed; raises if its write gave up)."""
+        self._step = step
+        await drive(self, Serialized(step, self._lock), stop, timeout_s)
+
     async def _revoked(self, revoked: set[TopicPartition]) -> None:
         async with self._lock:  # the batch being written finishes and commits first
-            with contextlib.suppress(Exception):  # gave up (stopping): nothing committed
-                await self._pipeline.settle()
+            if self._step is not None:
+                with contextlib.suppress(Exception):  # gave up (stopping): nothing committed
+                    await self._step.join()
             for tp in revoked:
                 self._delivered.pop(tp, None)
 
     async def _noop(self, _assigned: set[TopicPartition]) -> None:
         """Positions come from the committed offsets (aiokafka seeks there)."""
 
-    async def run_once(self, timeout_s: float) -> int:
-        """Fetch one batch and submit it (the one before it is committed once written);
-        an empty fetch settles the batch in flight. Returns the batch's size."""
+    async def fetch(self, timeout_s: float) -> SinkBatch | None:
+        """One batch of the assigned partitions and the offsets it ends at, or None."""
         fetched = await self._consumer.getmany(
             timeout_ms=int(timeout_s * 1000), max_records=self.max_records
         )
-        batch = [to_partition_batch(self.topics, ms) for ms in fetched.values() if ms]
-        async with self._lock:
-            if not batch:
-                await self._pipeline.settle()
-                return 0
-            offsets = {tp: ms[-1].offset + 1 for tp, ms in fetched.items() if ms}
-            await self._pipeline.submit(batch, offsets)  # raises if a write gave up
-        return sum(len(part.values) for part in batch)
+        parts = [to_partition_batch(self.topics, ms) for ms in fetched.values() if ms]
+        if not parts:
+            return None
+        offsets = {
+            (self.topics.base(tp.topic), tp.partition): ms[-1].offset + 1
+            for tp, ms in fetched.items()
+            if ms
+        }
+        return Batch(parts, offsets)
 
-    async def settle(self) -> None:
-        """Finish the batch in flight and commit it (the worker stops)."""
-        async with self._lock:
-            await self._pipeline.settle()
-
-    async def _commit(self, offsets: Offsets) -> None:
-        self._delivered.update(offsets)
+    async def commit(self, offsets: Offsets) -> None:
+        """Acknowledge a handled batch (a failure is a rebalance: read again, harmless)."""
+        full = self.topics.full
+        positions = {TopicPartition(full(t), p): o for (t, p), o in offsets.items()}
+        self._delivered.update(positions)
         try:
-            await self._consumer.commit(offsets)
-        except (CommitFailedError, KafkaError) as exc:  # a rebalance: read again, harmless
+            await self._consumer.commit(positions)
+        except (CommitFailedError, KafkaError) as exc:
             log.warning(
                 "sink commit failed; records will be re-delivered",
                 extra={"context": {"error": type(exc).__name__}},

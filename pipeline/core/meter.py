@@ -7,7 +7,6 @@ Replay and the streaming workers call these same functions on the same
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from pipeline.core.alerts import step_alert
@@ -162,38 +161,6 @@ def sweep(part: PartitionState, cfg: MeterConfig) -> list[ConversationSummary]:
         if alert_ms - seen_at > cfg.alert_dedup_horizon_ms:
             part.forget_alert(key)
     return summaries
-
-
-@dataclass(slots=True)
-class Tally:
-    """Counts of what a run processed (the replay summary line)."""
-
-    events: int = 0
-    accepted: int = 0
-    duplicates: int = 0
-    invalid: int = 0
-    late: int = 0
-    out_of_order: int = 0
-    sessions: dict[str, int] = field(default_factory=lambda: {"usage": 0, "voice": 0, "alert": 0})
-
-    def add(self, outcome: Outcome) -> None:
-        """Count one valid event's outcome."""
-        self.events += 1
-        if outcome.duplicate:
-            self.duplicates += 1
-            return
-        if outcome.late:
-            self.late += 1
-            return
-        self.accepted += 1
-        self.out_of_order += outcome.out_of_order
-        for session in outcome.sessions:
-            self.sessions[session.kind] += 1
-
-    def add_invalid(self) -> None:
-        """Count one invalid event."""
-        self.events += 1
-        self.invalid += 1
 
 
 def late_error(cfg: MeterConfig) -> ValidationError:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 
-GRANULARITIES = ("hour", "day", "week", "month")
 #: The aggregates' units: agent masks per UTC day, session counts per quarter-hour.
 DAY_MS = 86_400_000
 QUARTER_MS = 900_000

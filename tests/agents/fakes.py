@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from agents import changelog
-from agents.kafka.records import Delivery, Opened, Output, StaleError
+from agents.kafka.records import Delivery, Output, StaleError
 from agents.meter import Meter
 
 
@@ -20,12 +20,21 @@ class FakeLink:
         self.revoke_during_checkpoint: Meter | None = None
         self.resets: list[int] = []
         self.paused: set[tuple[str, int]] = set()
+        self.script: list[Delivery] = []  # what ``fetch`` returns, in order
+        self.stop = asyncio.Event()
+        self.fetches = 0
 
     def epoch(self, partition: int) -> int | None:
         return self.epochs.get(partition)
 
-    async def poll(self, timeout_s: float) -> tuple[Delivery, list[Opened]]:
-        raise AssertionError("the tests drive process() directly")
+    async def fetch(self, timeout_s: float) -> Delivery:
+        """The next scripted delivery; once none is left, sets ``stop`` and delivers
+        nothing (as a consumer at the end of its partitions does)."""
+        self.fetches += 1
+        if self.script:
+            return self.script.pop(0)
+        self.stop.set()
+        return Delivery({}, dict(self.epochs))
 
     def caught_up_at(self, topic: str, partition: int) -> float | None:
         return self.caught_up.get((topic, partition))

@@ -77,3 +77,33 @@ def test_producer_and_record_surface() -> None:
 
     fields = set(ConsumerRecord.__dataclass_fields__)
     assert {"topic", "partition", "offset", "timestamp", "key", "value", "headers"} <= fields
+
+
+def test_the_kafka_adapter_contract_names_every_module_of_agents_outside_it() -> None:
+    """The import contract lists modules by name: a module added to ``agents`` must be
+    added to it, or ``agents.kafka`` could import it unchecked."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    contracts = config["tool"]["importlinter"]["contracts"]
+    (bottom,) = [c for c in contracts if c["source_modules"] == ["agents.kafka"]]
+    agents = ROOT / "agents"
+    modules = {f"agents.{p.stem}" for p in agents.glob("*.py") if p.stem != "__init__"}
+    modules |= {f"agents.{p.name}" for p in agents.iterdir() if (p / "__init__.py").exists()}
+    assert set(bottom["forbidden_modules"]) == modules - {"agents.kafka"}
+
+
+def test_only_agents_kafka_may_import_the_kafka_client() -> None:
+    """The client contract's sources are every root package and every module of
+    ``agents`` but ``agents.kafka`` (where ``produce`` lives too)."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    linter = config["tool"]["importlinter"]
+    contracts = linter["contracts"]
+    (client,) = [c for c in contracts if c["name"].startswith("Only agents.kafka touches")]
+    agents = ROOT / "agents"
+    modules = {f"agents.{p.stem}" for p in agents.glob("*.py") if p.stem != "__init__"}
+    roots = set(linter["root_packages"]) - {"agents"}
+    assert set(client["source_modules"]) == modules | roots
+    assert (agents / "kafka" / "produce.py").exists()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry
 
-from agents.metrics import BatchCounts, BillingMetrics
+from agents.metrics import BillingMetrics
+from pipeline.core.counts import Counts
 from pipeline.core.meter import Outcome
 from schemas.billing_session import BillingSession
 from schemas.dead_letter import DeadLetter
@@ -18,7 +19,7 @@ def value(registry: CollectorRegistry, name: str, **labels: str) -> float | None
 def test_counts_outcomes_sessions_and_dead_letters() -> None:
     registry = CollectorRegistry()
     metrics = BillingMetrics.create(registry)
-    counts = BatchCounts()
+    counts = Counts()
     session = BillingSession("s", "voice", "a", "c", 0, 0, "voice", 1)
     counts.outcome("conversation-turns", Outcome(False, True, (session,)))
     counts.outcome("conversation-turns", Outcome(True, False))

@@ -6,10 +6,10 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.kafka.records import Record
-from agents.meter import decode
-from agents.ordering import Admitted, StreamMerge
+from pipeline.core.meter import decode_or_error
 from pipeline.core.ordering import Merge, Position, never, position
+from pipeline.partition import Admitted, StreamMerge
+from pipeline.spine import Message as Record
 from tests.factories import T0
 
 TURNS, TRANSFERS = "conversation-turns", "agent-transfers"
@@ -30,7 +30,7 @@ def record(topic: str, ts: int, offset: int, *, seq: int = 0, occurred: int = 0)
     else:
         body |= {"direction": "to_agent", "agent_id": "a-1"}
     r = Record(topic, 0, offset, ts, b"c-1", orjson.dumps(body), seq)
-    return Admitted(r, decode(r, NOW_MS))
+    return Admitted(r, decode_or_error(topic, r.value, NOW_MS))
 
 
 def short(released: list[Admitted]) -> list[tuple[str, int]]:
@@ -92,7 +92,7 @@ def test_an_invalid_record_stands_at_event_time_zero() -> None:
     bad = Record(TRANSFERS, 0, 0, 10, b"c-1", b"not json", 0)
     merge = StreamMerge(3.0)
     merge.add(record(TURNS, 10, 0, occurred=5), 0.0)
-    merge.add(Admitted(bad, decode(bad, NOW_MS)), 0.0)
+    merge.add(Admitted(bad, decode_or_error(bad.topic, bad.value, NOW_MS)), 0.0)
     assert merge.merge.queues[1][0].at == Position(10, 0, 0, 1, 0)
     assert short(merge.release({}, 0.0)) == [(TRANSFERS, 0)]
 

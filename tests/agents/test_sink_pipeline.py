@@ -8,11 +8,11 @@ import asyncio
 import pytest
 
 from agents.kafka.records import PartitionBatch
-from agents.sink_pipeline import OneAhead
+from pipeline.spine import Batch, Offsets, OneAhead
 
 
-def _batch(n: int) -> list[PartitionBatch]:
-    return [PartitionBatch("billing-sessions", 0, [n], [0], [b"{}"])]
+def _batch(n: int, end: int) -> Batch[list[PartitionBatch]]:
+    return Batch([PartitionBatch("billing-sessions", 0, [n], [0], [b"{}"])], {("s", 0): end})
 
 
 class Steps:
@@ -40,21 +40,21 @@ def test_the_next_batch_is_decoded_while_one_is_written_and_commits_follow_write
         steps = Steps()
         committed: list[str] = []
 
-        async def commit(offsets: int) -> None:
-            steps.events.append(f"commit {offsets}")
+        async def commit(offsets: Offsets) -> None:
+            steps.events.append(f"commit {offsets['s', 0]}")
             committed.append(str(offsets))
 
-        pipeline: OneAhead[int, int] = OneAhead(steps, commit)
-        await pipeline.submit(_batch(1), 2)
+        pipeline: OneAhead[list[PartitionBatch], int] = OneAhead(steps, commit)
+        await pipeline.submit(_batch(1, 2))
         await asyncio.sleep(0)  # the write of batch 1 starts and waits
-        second = asyncio.create_task(pipeline.submit(_batch(2), 3))
+        second = asyncio.create_task(pipeline.submit(_batch(2, 3)))
         await asyncio.sleep(0)
         assert steps.events == ["decode 1", "write 1 starts", "decode 2"]
         assert committed == []  # batch 1 is not written yet
         steps.gates[1].set()
         await second
         steps.gates.setdefault(2, asyncio.Event()).set()
-        await pipeline.settle()
+        await pipeline.join()
         return steps.events
 
     assert asyncio.run(scenario()) == [
@@ -74,15 +74,15 @@ def test_a_write_that_gave_up_commits_nothing_and_raises() -> None:
         steps = Steps(failing=frozenset({1}))
         committed: list[int] = []
 
-        async def commit(offsets: int) -> None:
-            committed.append(offsets)
+        async def commit(offsets: Offsets) -> None:
+            committed.append(offsets["s", 0])
 
-        pipeline: OneAhead[int, int] = OneAhead(steps, commit)
-        await pipeline.submit(_batch(1), 2)
+        pipeline: OneAhead[list[PartitionBatch], int] = OneAhead(steps, commit)
+        await pipeline.submit(_batch(1, 2))
         steps.gates.setdefault(1, asyncio.Event()).set()
         with pytest.raises(RuntimeError, match="gave up"):
-            await pipeline.settle()
-        await pipeline.settle()  # nothing in flight any more
+            await pipeline.join()
+        await pipeline.join()  # nothing in flight any more
         return committed
 
     assert asyncio.run(scenario()) == []

@@ -15,7 +15,7 @@ import orjson
 from confluent_kafka import Producer
 
 from pipeline.core.config import MeterConfig
-from pipeline.core.meter import Tally
+from pipeline.core.counts import Tally
 from pipeline.eventfile import FileMessage, parse_line, read_messages
 from pipeline.replay import replay
 from sinks.base import BatchingSink

@@ -21,7 +21,7 @@ import orjson
 import pytest
 
 from pipeline.core.config import MeterConfig
-from pipeline.core.meter import Tally
+from pipeline.core.counts import Tally
 from pipeline.eventfile import parse_line
 from pipeline.replay import replay
 from pipeline.tracegen import TraceSpec, generate

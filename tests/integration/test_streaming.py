@@ -11,7 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from pipeline.core.meter import Tally
+from pipeline.core.counts import Tally
 from tests.integration.backends import bootstrap, store_url
 from tests.integration.workers import (
     WorkerProcess,

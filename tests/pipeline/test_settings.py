@@ -29,3 +29,18 @@ def test_flag_beats_environment_beats_default() -> None:
     assert (cfg.slice_ms, cfg.idle_timeout_ms) == (1_200_000, 300_000)
     assert cfg.voice_channels == frozenset({"a", "b"})
     assert config_from(None, {}).state_retention_ms == 86_400_000
+
+
+@pytest.mark.parametrize("text", ["\u0661\u0665m", "+15m", "15M", "1h30m", "ms"])
+def test_a_duration_is_ascii_digits_and_one_unit(text: str) -> None:
+    """The one rule every duration setting follows."""
+    with pytest.raises(ValueError, match="not a positive duration"):
+        parse_duration(text)
+
+
+def test_zero_only_where_allowed() -> None:
+    assert parse_duration("0s", allow_zero=True) == 0
+    with pytest.raises(ValueError, match="not a positive duration"):
+        parse_duration("0s")
+    with pytest.raises(ValueError, match="is not a duration like"):
+        parse_duration("15", allow_zero=True)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from pipeline.core.config import HOUR_MS, MINUTE_MS, MeterConfig
-from pipeline.core.meter import Event, Outcome, Tally, apply_event, sweep
+from pipeline.core.counts import Counts
+from pipeline.core.meter import Event, Outcome, apply_event, sweep
 from pipeline.core.state import PartitionState
 from tests.factories import T0, alert, at, turn
 
@@ -71,9 +72,13 @@ def test_an_event_more_than_retention_behind_stream_time_is_late() -> None:
     outcomes = run([turn("e1", 25 * 60), turn("e2", 0, conv="c-2")], part=part)
     assert outcomes[1].late and not outcomes[1].sessions
     assert "app-1\x1fc-2" not in part.conversations
-    tally = Tally()
+    counts = Counts()
     for outcome in outcomes:
-        tally.add(outcome)
+        if outcome.late:
+            counts.events["conversation-turns", "late"] += 1
+        else:
+            counts.outcome("conversation-turns", outcome)
+    tally = counts.tally()
     assert (tally.accepted, tally.late) == (1, 1)
 
 
@@ -133,9 +138,10 @@ def test_sweeping_at_any_time_never_changes_an_outcome() -> None:
 
 
 def test_tally() -> None:
-    tally = Tally()
+    counts = Counts()
     for outcome in run([turn("e1", 0), turn("e1", 0), alert("d1", 0), turn("e2", 20)]):
-        tally.add(outcome)
-    tally.add_invalid()
+        counts.outcome("conversation-turns", outcome)
+    counts.events["conversation-turns", "invalid"] += 1
+    tally = counts.tally()
     assert (tally.events, tally.accepted, tally.duplicates, tally.invalid) == (5, 3, 1, 1)
     assert tally.sessions == {"usage": 2, "voice": 0, "alert": 1}
