@@ -15,6 +15,8 @@ from billing.periods import DAY_MS, Period
 METERS = ("billing_sessions", "voice_sessions", "agents")
 PREPAID, ENTERPRISE = "prepaid", "enterprise"
 EXPIRING_DAYS = (7, 3, 1)
+HOUR_MS = 3_600_000
+POST_EVERY_MS = HOUR_MS  # BILLING_POST_EVERY: how often a running period's usage is posted
 
 BalanceState = Literal["ok", "low", "depleted"]
 
@@ -132,3 +134,9 @@ def standing(
 def chargeable_end(period: Period, ends_at_ms: int | None) -> int:
     """Where a period's chargeable usage stops: its end, or the plan's ``ends_at``."""
     return period.end_ms if ends_at_ms is None else min(period.end_ms, ends_at_ms)
+
+
+def usage_bucket(now_ms: int, every_ms: int) -> int:
+    """The start of the posting bucket ``now_ms`` falls in (buckets from the epoch): a
+    running period gets at most one usage entry per meter and bucket."""
+    return now_ms - now_ms % every_ms
