@@ -1,7 +1,8 @@
 """The ``billing`` worker role: posting, then notification delivery, in a loop.
 
-Each pass posts usage charges from the store (at most ``posting_interval_s`` apart, so a
-balance reflects sessions within 60 s of their reaching ClickHouse), publishes new
+Each pass reads usage from the store (at most ``posting_interval_s`` apart, so a live
+balance reflects sessions within 60 s of their reaching ClickHouse), posts it to the ledger
+at most once per ``post_every_ms`` (the rest is the live balance's accrual), publishes new
 notifications to Kafka and delivers due webhooks. A failing pass is logged and retried
 on the next one: a dead webhook endpoint or a slow broker never stops posting.
 """
@@ -22,7 +23,7 @@ from billing.delivery import Post, Publisher, Webhook
 from billing.finalize import InvoiceSettings, finalize_due
 from billing.operations import Sessions
 from billing.posting import UsageSource, post_once
-from billing.rules import EXPIRING_DAYS
+from billing.rules import EXPIRING_DAYS, POST_EVERY_MS
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ class BillingRole:
     interval_s: float
     expiring_days: tuple[int, ...] = EXPIRING_DAYS
     invoices: InvoiceSettings = field(default_factory=InvoiceSettings)
+    post_every_ms: int = POST_EVERY_MS  # usage entries at most this often (accrual: each pass)
     post: Post = delivery.http_post
     clock: Callable[[], int] = lambda: int(time.time() * 1000)
 
@@ -98,7 +100,12 @@ class BillingRole:
         started = time.monotonic()
         try:
             result = await asyncio.to_thread(
-                post_once, self.sessions, self.source, self.clock(), self.expiring_days
+                post_once,
+                self.sessions,
+                self.source,
+                self.clock(),
+                self.expiring_days,
+                self.post_every_ms,
             )
             self.metrics.ledger_entries.inc(result.entries)
         except Exception:

@@ -46,6 +46,7 @@ class WorkerSettings:
     billing_db_url: str | None = None  # --db / BILLING_DB_URL, else ./billing-data/billing.db
     posting_interval_s: float = 15.0  # BILLING_POST_INTERVAL: at most 30 s (BILLING-SPEC §3)
     expiring_days: tuple[int, ...] = (7, 3, 1)  # BILLING_EXPIRING_DAYS
+    post_every_ms: int = 3_600_000  # BILLING_POST_EVERY: a running period's usage, hourly
 
     def topic(self, name: str) -> str:
         """The full name of a topic."""

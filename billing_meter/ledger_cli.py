@@ -60,14 +60,16 @@ def _ledger_post(args: argparse.Namespace) -> int:
         parse_expiring_days,
         post_once,
     )
+    from billing_meter.settings import post_every_ms  # noqa: PLC0415
     from sinks.clickhouse.store import open_store  # noqa: PLC0415
     from sinks.clickhouse.urls import default_url  # noqa: PLC0415
 
+    every = post_every_ms()  # a bad setting is refused before anything is read or written
     sessions = open_sessions(args)
     store = open_store(args.clickhouse or default_url())
     try:
         days = parse_expiring_days(os.environ.get("BILLING_EXPIRING_DAYS") or "7,3,1")
-        result = post_once(sessions, ReportUsage(store), now_ms(), days)
+        result = post_once(sessions, ReportUsage(store), now_ms(), days, every)
     finally:
         store.close()
     print(f"posted {result.entries} ledger entries for {result.subscriptions} subscriptions")

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from agents.settings import WorkerSettings, parse_roles
 from billing.posting import parse_expiring_days
+from billing.rules import POST_EVERY_MS, check_post_every
 from pipeline.settings import config_from, parse_duration
 from sinks.clickhouse.urls import default_url
 
@@ -49,6 +50,7 @@ def worker_settings(args: argparse.Namespace) -> WorkerSettings:
         held_limit=_env_number("BILLING_MAX_HELD", defaults.held_limit, int),
         posting_interval_s=_posting_interval(),
         expiring_days=parse_expiring_days(os.environ.get("BILLING_EXPIRING_DAYS") or "7,3,1"),
+        post_every_ms=post_every_ms(),
     )
 
 
@@ -68,6 +70,19 @@ def _posting_interval() -> float:
     if seconds > 30:
         raise SettingsError("BILLING_POST_INTERVAL must be at most 30 s (balances lag by <= 60 s)")
     return seconds
+
+
+def post_every_ms() -> int:
+    """``BILLING_POST_EVERY`` (default 1h): how often a running period's usage is posted to
+    the ledger; at least ``BILLING_POST_INTERVAL``, at most 24h."""
+    text = os.environ.get("BILLING_POST_EVERY", "").strip()
+    try:
+        every = parse_duration(text) if text else POST_EVERY_MS
+        return check_post_every(every, int(_posting_interval() * 1000))
+    except ValueError as exc:
+        message = str(exc)
+        prefix = "" if message.startswith("BILLING_POST_EVERY") else "BILLING_POST_EVERY: "
+        raise SettingsError(prefix + message) from None
 
 
 def _env_number(name: str, default: Number, kind: type[Number]) -> Number:

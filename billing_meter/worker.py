@@ -241,6 +241,7 @@ async def _start_billing(
         settings.posting_interval_s,
         settings.expiring_days,
         invoices,
+        post_every_ms=settings.post_every_ms,
     )
     roles.loops.append(lambda: role.run(roles.stopping))
 
