@@ -1,7 +1,8 @@
 """The ``billing`` worker role: posting, then notification delivery, in a loop.
 
-Each pass posts usage charges from the store (at most ``posting_interval_s`` apart, so a
-balance reflects sessions within 60 s of their reaching ClickHouse), publishes new
+Each pass reads usage from the store (at most ``posting_interval_s`` apart, so a live
+balance reflects sessions within 60 s of their reaching ClickHouse), posts it to the ledger
+at most once per ``post_every_ms`` (the rest is the live balance's accrual), publishes new
 notifications to Kafka and delivers due webhooks. A failing pass is logged and retried
 on the next one: a dead webhook endpoint or a slow broker never stops posting.
 """
@@ -22,6 +23,7 @@ from billing.delivery import Post, Publisher, Webhook
 from billing.finalize import InvoiceSettings, finalize_due
 from billing.operations import Sessions
 from billing.posting import UsageSource, post_once
+from billing.rules import POST_EVERY_MS
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,7 @@ class BillingRole:
     metrics: PostingMetrics
     interval_s: float
     invoices: InvoiceSettings = field(default_factory=InvoiceSettings)
+    post_every_ms: int = POST_EVERY_MS  # usage entries at most this often (accrual: each pass)
     post: Post = delivery.http_post
     clock: Callable[[], int] = lambda: int(time.time() * 1000)
 
@@ -95,7 +98,13 @@ class BillingRole:
         """One pass: post, publish, deliver. Each step's failure is logged and counted."""
         started = time.monotonic()
         try:
-            result = await asyncio.to_thread(post_once, self.sessions, self.source, self.clock())
+            result = await asyncio.to_thread(
+                post_once,
+                self.sessions,
+                self.source,
+                self.clock(),
+                every_ms=self.post_every_ms,
+            )
             self.metrics.ledger_entries.inc(result.entries)
         except Exception:
             self.metrics.posting_failures.labels("post").inc()

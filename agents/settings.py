@@ -49,6 +49,7 @@ class WorkerSettings:
     billing_db_url: str | None = None  # --db / BILLING_DB_URL, else ./billing-data/billing.db
     posting_interval_s: float = 15.0  # BILLING_POST_INTERVAL: at most 30 s (BILLING-SPEC §3)
     expiring_days: tuple[int, ...] = EXPIRING_DAYS  # BILLING_EXPIRING_DAYS
+    post_every_ms: int = 3_600_000  # BILLING_POST_EVERY: a running period's usage, hourly
     invoices: InvoiceSettings = field(default_factory=InvoiceSettings)  # BILLING_INVOICE_GRACE..
     log_level: str = "INFO"  # BILLING_LOG_LEVEL
     secure_cookies: bool = False  # BILLING_SECURE_COOKIES: the console is served over HTTPS

@@ -1,10 +1,12 @@
 """What a subscription owes as time passes and usage arrives (BILLING-SPEC §3-5).
 
 ``roll`` charges period fees and applies scheduled downgrades and expiry; ``post_usage``
-debits what each period's usage charge has grown by; ``refresh_standing`` emits the
-balance and expiry notifications. Each runs inside the caller's transaction, with the
-subscription's row locked, and every entry has a key naming what it is for, so running
-them again, or from two processes, changes nothing.
+debits what each period's usage charge has grown by (at most once an hour per meter while
+the period runs, at once when it closes) and keeps the rest as the live accrual;
+``refresh_standing`` emits the balance and expiry notifications on the live balance. Each
+runs inside the caller's transaction, with the subscription's row locked, and every entry
+has a key naming what it is for, so running them again, or from two processes, changes
+nothing.
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from billing.notices import notify
 from billing.periods import Period, iso, periods_between
 from billing.rules import (
     METERS,
+    POST_EVERY_MS,
     balance_notification,
     balance_state,
     charges,
     default_threshold,
     expiry_notice,
+    usage_bucket,
 )
 
 Quantities = Mapping[str, int]
@@ -102,40 +106,70 @@ def post_usage(
     subscription: Subscription,
     quantities: Mapping[int, Quantities],
     now_ms: int,
+    every_ms: int = POST_EVERY_MS,
 ) -> int:
     """Debit each opened period's growth of usage charges; returns the entries added.
 
+    A running period gets at most one usage entry per meter and ``every_ms`` bucket (its
+    key names the bucket, so a retry or a second poster cannot add another); a period
+    whose chargeable time is over gets its closing entry at once, so its invoice is exact.
+    What is not posted yet is kept as ``pending_usage_minor`` (the live balance's accrual).
     Quantities only grow (sessions are idempotent in ClickHouse), so a reading smaller
     than the one already stored is stale (another poster was faster) and is not used.
     """
-    added = 0
+    added = pending = 0
     for start_ms, plan_row in sorted(period_plans(session, subscription).items()):
         stored = _stored_usage(session, subscription, start_ms, quantities.get(start_ms), now_ms)
         if stored is None:
             continue  # no usage was ever read for it: nothing is or was charged
-        plan = session.get_one(Plan, plan_row.plan_id)
-        target = charges(terms(plan), {m: getattr(stored, m) for m in METERS})
-        posted = ledger.period_sums(session, subscription.id, start_ms, "usage")
-        for meter in METERS:
-            total, count = posted.get(meter, (0, 0))
-            delta = -target[meter] - total
-            if delta == 0:
-                continue
-            ledger.append(
-                session,
-                subscription,
-                kind="usage",
-                amount_minor=delta,
-                currency=plan.currency,
-                reason=f"{meter}: {getattr(stored, meter)} in the period from "
-                f"{iso(start_ms, subscription.time_zone)}",
-                key=f"usage:{subscription.id}:{start_ms}:{meter}:{count}",
-                now_ms=now_ms,
-                period_start_ms=start_ms,
-                meter=meter,
-            )
-            added += 1
+        posted, unposted = _post_period(
+            session, subscription, plan_row, stored, now_ms=now_ms, every_ms=every_ms
+        )
+        added, pending = added + posted, pending + unposted
+    subscription.pending_usage_minor = pending
     return added
+
+
+def _post_period(
+    session: Session,
+    subscription: Subscription,
+    plan_row: PeriodPlan,
+    stored: PeriodUsage,
+    *,
+    now_ms: int,
+    every_ms: int,
+) -> tuple[int, int]:
+    """Post one period's owed charges as its slot allows: (entries added, still owed)."""
+    start_ms = plan_row.period_start_ms
+    plan = session.get_one(Plan, plan_row.plan_id)
+    target = charges(terms(plan), {m: getattr(stored, m) for m in METERS})
+    posted = ledger.period_sums(session, subscription.id, start_ms, "usage")
+    ends = subscription.ends_at_ms
+    closed = now_ms >= (
+        plan_row.period_end_ms if ends is None else min(plan_row.period_end_ms, ends)
+    )
+    added = pending = 0
+    for meter in METERS:
+        total, count = posted.get(meter, (0, 0))
+        owed = target[meter] + total  # charged by the quantities, not yet posted
+        if owed == 0:
+            continue
+        slot = f"closing:{count}" if closed else f"at:{usage_bucket(now_ms, every_ms)}"
+        entry = ledger.append(
+            session,
+            subscription,
+            kind="usage",
+            amount_minor=-owed,
+            currency=plan.currency,
+            reason=f"{meter}: {getattr(stored, meter)} in the period from "
+            f"{iso(start_ms, subscription.time_zone)}",
+            key=f"usage:{subscription.id}:{start_ms}:{meter}:{slot}",
+            now_ms=now_ms,
+            period_start_ms=start_ms,
+            meter=meter,
+        )
+        added, pending = (added + 1, pending) if entry is not None else (added, pending + owed)
+    return added, pending
 
 
 def _stored_usage(
@@ -181,13 +215,16 @@ def refresh_standing(
         threshold = subscription.low_balance_minor
         if threshold is None:
             threshold = default_threshold(terms(plan))
-        balance = ledger.balance(session, subscription.id)
+        balance = ledger.live_balance(subscription)  # crossing between hourly entries counts
         state = balance_state(balance, threshold)
         kind = balance_notification(subscription.balance_state, state)  # type: ignore[arg-type]
         if kind is not None:
+            # the occurrence: the newest entry and the accrual since (a retry sees the new
+            # state and sends nothing; the key stops a concurrent one)
+            occurrence = f"{subscription.balance_entry_id}:{subscription.pending_usage_minor}"
             notify(
                 session,
-                key=f"{kind}:{subscription.id}:{ledger.last_entry_id(session, subscription.id)}",
+                key=f"{kind}:{subscription.id}:{occurrence}",
                 app_id=subscription.app_id,
                 kind=kind,
                 data={"balance": format_amount(balance, plan.currency), "currency": plan.currency},

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from billing import pdf
+from billing import accrual, pdf
 from billing.accounts import bill_to
 from billing.invoicing import Line, compute_lines, ensure_draft, period_label, unbilled
 from billing.models import (
@@ -82,6 +82,7 @@ def finalize_subscription(
         )
         if subscription is None:
             return numbers
+        accrual.post_usage(session, subscription, {}, now_ms)  # closing entries: lines exact
         for period in due_periods(session, subscription, now_ms, settings.grace_ms):
             invoice = ensure_draft(session, subscription, period, now_ms)
             if invoice.status == "draft":

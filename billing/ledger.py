@@ -1,4 +1,10 @@
-"""The ledger (BILLING-SPEC §4): append-only entries with unique idempotency keys."""
+"""The ledger (BILLING-SPEC §4): append-only entries with unique idempotency keys.
+
+Each subscription's running balance (``subscriptions.balance_minor``) is the sum of its
+entries, kept by the database itself in the transaction of every insert (migration 0009),
+so reading a balance is O(1). ``summed_balance`` is the same figure the slow way: for
+checks, not for reads.
+"""
 
 from __future__ import annotations
 
@@ -41,25 +47,30 @@ def append(
     )
     session.add(entry)
     session.flush()
+    # the insert's trigger moved the running balance: read it again when next asked
+    session.expire(subscription, ["balance_minor", "balance_entry_id"])
     return entry
 
 
-def balance(session: Session, subscription_id: int) -> int:
-    """The sum of a subscription's entries (minor units)."""
+def posted_balance(subscription: Subscription) -> int:
+    """The sum of the subscription's posted entries (minor units), in O(1)."""
+    return subscription.balance_minor
+
+
+def live_balance(subscription: Subscription) -> int:
+    """The posted balance less the usage charges accrued since the last posted usage entry:
+    what the balance is now, as of the last posting pass (at most an interval old)."""
+    return subscription.balance_minor - subscription.pending_usage_minor
+
+
+def summed_balance(session: Session, subscription_id: int) -> int:
+    """The sum of a subscription's entries, summed over the whole ledger (O(entries))."""
     total = session.scalar(
         select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0)).where(
             LedgerEntry.subscription_id == subscription_id
         )
     )
     return int(total or 0)
-
-
-def last_entry_id(session: Session, subscription_id: int) -> int:
-    """The newest entry's id (0 if none): names the occurrence of a balance change."""
-    value = session.scalar(
-        select(func.max(LedgerEntry.id)).where(LedgerEntry.subscription_id == subscription_id)
-    )
-    return int(value or 0)
 
 
 def period_sums(

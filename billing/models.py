@@ -98,6 +98,12 @@ class Subscription(Base):
     balance_state: Mapped[str] = mapped_column(String(16), default="ok")
     created_ms: Mapped[int] = mapped_column(BigInteger)
     account_id: Mapped[int | None] = mapped_column(default=None)  # = its app's account
+    # The sum of its ledger entries and the newest entry folded in: written only by the
+    # database, on each ledger insert (migration 0009's triggers refuse any other change).
+    balance_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    balance_entry_id: Mapped[int] = mapped_column(default=0)
+    # A cache, not money: usage charges accrued since the last posted usage entry.
+    pending_usage_minor: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class PeriodPlan(Base):

@@ -3,8 +3,10 @@
 For each subscription it reads the period quantities from ClickHouse (outside any
 database transaction: the query may take a while), then, with the subscription's row
 locked, opens the periods that have begun, debits the growth of each period's usage
-charges and emits what changed. Every entry's key names what it is for, so a retry,
-a crash half way or a second posting process changes nothing that was already posted.
+charges (a running period at most once per meter and ``every_ms`` bucket, an hour by
+default; the rest is kept as the live balance's accrual) and emits what changed. Every
+entry's key names what it is for, so a retry, a crash half way or a second posting process
+changes nothing that was already posted.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from billing import accrual
 from billing.models import Subscription
 from billing.periods import period_at
-from billing.rules import chargeable_end
+from billing.rules import POST_EVERY_MS, chargeable_end
 
 PeriodQuantities = dict[int, dict[str, int]]
 
@@ -53,6 +55,7 @@ def post_once(
     source: UsageSource,
     now_ms: int,
     expiring_days: tuple[int, ...] | None = None,
+    every_ms: int = POST_EVERY_MS,
 ) -> PostingResult:
     """One pass over every subscription."""
     with sessions() as session:
@@ -66,7 +69,7 @@ def post_once(
                 subscription.app_id, start_ms, end_ms, subscription.time_zone
             )
         entries += post_subscription(
-            sessions, subscription.app_id, quantities, now_ms, expiring_days
+            sessions, subscription.app_id, quantities, now_ms, expiring_days, every_ms=every_ms
         )
     return PostingResult(len(subscriptions), entries)
 
@@ -77,6 +80,8 @@ def post_subscription(
     quantities: Mapping[int, Mapping[str, int]],
     now_ms: int,
     expiring_days: tuple[int, ...] | None = None,
+    *,
+    every_ms: int = POST_EVERY_MS,
 ) -> int:
     """Roll, post and refresh one subscription in one transaction; returns entries added."""
     with sessions.begin() as session:
@@ -86,7 +91,7 @@ def post_subscription(
         if subscription is None:
             return 0
         accrual.roll(session, subscription, now_ms)
-        added = accrual.post_usage(session, subscription, quantities, now_ms)
+        added = accrual.post_usage(session, subscription, quantities, now_ms, every_ms)
         accrual.refresh_standing(session, subscription, now_ms, expiring_days)
         return added
 

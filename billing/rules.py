@@ -15,6 +15,8 @@ from billing.periods import DAY_MS, Period
 METERS = ("billing_sessions", "voice_sessions", "agents")
 PREPAID, ENTERPRISE = "prepaid", "enterprise"
 EXPIRING_DAYS = (7, 3, 1)
+HOUR_MS = 3_600_000
+POST_EVERY_MS = HOUR_MS  # BILLING_POST_EVERY: how often a running period's usage is posted
 
 BalanceState = Literal["ok", "low", "depleted"]
 
@@ -132,3 +134,26 @@ def standing(
 def chargeable_end(period: Period, ends_at_ms: int | None) -> int:
     """Where a period's chargeable usage stops: its end, or the plan's ``ends_at``."""
     return period.end_ms if ends_at_ms is None else min(period.end_ms, ends_at_ms)
+
+
+MAX_POST_EVERY_MS = 24 * HOUR_MS
+
+
+def check_post_every(every_ms: int, interval_ms: int) -> int:
+    """``every_ms`` if it is a sane ``BILLING_POST_EVERY``: no shorter than the posting
+    interval (entries cannot be written more often than usage is read), at most a day (a
+    balance's posted part may not lag the ledger longer); ``ValueError`` otherwise."""
+    if every_ms < interval_ms:
+        raise ValueError(
+            f"BILLING_POST_EVERY ({every_ms / 1000:g}s) must be at least the posting interval"
+            f" BILLING_POST_INTERVAL ({interval_ms / 1000:g}s)"
+        )
+    if every_ms > MAX_POST_EVERY_MS:
+        raise ValueError(f"BILLING_POST_EVERY ({every_ms / 1000:g}s) must be at most 24h")
+    return every_ms
+
+
+def usage_bucket(now_ms: int, every_ms: int) -> int:
+    """The start of the posting bucket ``now_ms`` falls in (buckets from the epoch): a
+    running period gets at most one usage entry per meter and bucket."""
+    return now_ms - now_ms % every_ms

@@ -19,6 +19,7 @@ from billing.models import (
     LedgerEntry,
     Notification,
     Order,
+    PeriodPlan,
     PeriodUsage,
     Plan,
     Subscription,
@@ -26,7 +27,7 @@ from billing.models import (
 )
 from billing.money import format_amount, format_price
 from billing.periods import iso, period_at
-from billing.rules import METERS, default_threshold, standing
+from billing.rules import METERS, charges, default_threshold, standing
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
@@ -66,8 +67,8 @@ def subscription_json(session: Session, subscription: Subscription, now_ms: int)
     period = period_at(now_ms, tz)
     usage = session.get(PeriodUsage, (subscription.id, period.start_ms))
     quantities = {m: getattr(usage, m) if usage else 0 for m in METERS}
-    posted = ledger.period_sums(session, subscription.id, period.start_ms, "usage")
-    balance = ledger.balance(session, subscription.id)
+    live_charges = charges(terms(_period_plan(session, subscription, period.start_ms)), quantities)
+    balance = ledger.live_balance(subscription)  # O(1), as of the last posting pass
     threshold = subscription.low_balance_minor
     if threshold is None:
         threshold = default_threshold(terms(plan))
@@ -95,13 +96,17 @@ def subscription_json(session: Session, subscription: Subscription, now_ms: int)
         "balance": format_amount(balance, plan.currency) if prepaid else None,
         "amount_due": None
         if prepaid
-        else format_amount(-_period_total(session, subscription, period.start_ms), plan.currency),
+        else format_amount(
+            subscription.pending_usage_minor
+            - _period_total(session, subscription, period.start_ms),
+            plan.currency,
+        ),
         "low_balance": format_amount(threshold, plan.currency),
         "period_start": iso(period.start_ms, tz),
         "period_end": iso(period.end_ms, tz),
         "usage": quantities,
         "included": {m: getattr(plan, f"included_{m}") for m in METERS},
-        "charges": {m: format_amount(-posted.get(m, (0, 0))[0], plan.currency) for m in METERS},
+        "charges": {m: format_amount(live_charges[m], plan.currency) for m in METERS},
         "monthly_fee": format_amount(plan.fee_minor, plan.currency),
         "ends_at": iso(subscription.ends_at_ms, tz) if subscription.ends_at_ms else None,
         "pending_plan": pending.code if pending else None,
@@ -109,6 +114,12 @@ def subscription_json(session: Session, subscription: Subscription, now_ms: int)
         "time_zone": tz,
         "started_at": iso(subscription.start_ms, tz),
     }
+
+
+def _period_plan(session: Session, subscription: Subscription, period_start_ms: int) -> Plan:
+    """The plan version that charges the period (the subscription's if not opened yet)."""
+    opened = session.get(PeriodPlan, (subscription.id, period_start_ms))
+    return session.get_one(Plan, opened.plan_id if opened else subscription.plan_id)
 
 
 def _period_total(session: Session, subscription: Subscription, period_start_ms: int) -> int:

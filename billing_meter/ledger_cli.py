@@ -55,13 +55,15 @@ def _notifications(args: argparse.Namespace) -> int:
 
 def _ledger_post(args: argparse.Namespace) -> int:
     from billing.posting import ReportUsage, post_once  # noqa: PLC0415 - only this needs it
+    from billing_meter.settings import post_every_ms  # noqa: PLC0415
     from sinks.clickhouse.store import open_store  # noqa: PLC0415
     from sinks.clickhouse.urls import default_url  # noqa: PLC0415
 
+    every = post_every_ms()  # a bad setting is refused before anything is read or written
     sessions = open_sessions(args)
     store = open_store(args.clickhouse or default_url())
     try:
-        result = post_once(sessions, ReportUsage(store), now_ms())  # the store's policy
+        result = post_once(sessions, ReportUsage(store), now_ms(), every_ms=every)
     finally:
         store.close()
     print(f"posted {result.entries} ledger entries for {result.subscriptions} subscriptions")

@@ -21,7 +21,7 @@ from typing import TypeVar
 from agents.settings import WorkerSettings, parse_roles
 from billing.delivery import Webhook, decode_secret
 from billing.finalize import InvoiceSettings
-from billing.rules import EXPIRING_DAYS
+from billing.rules import EXPIRING_DAYS, POST_EVERY_MS, check_post_every
 from pipeline.settings import config_from, parse_duration
 from sinks.clickhouse.urls import default_url
 
@@ -67,6 +67,7 @@ def worker_settings(args: argparse.Namespace, environ: Environ = os.environ) -> 
         held_limit=_env_number(environ, "BILLING_MAX_HELD", defaults.held_limit, int),
         posting_interval_s=_posting_interval(environ),
         expiring_days=expiring_days(environ),
+        post_every_ms=post_every_ms(environ),
         invoices=invoice_settings(environ),
         log_level=(environ.get("BILLING_LOG_LEVEL") or defaults.log_level).upper(),
         secure_cookies=environ.get("BILLING_SECURE_COOKIES", "") in _YES,
@@ -139,6 +140,19 @@ def _posting_interval(environ: Environ) -> float:
     if seconds > 30:
         raise SettingsError("BILLING_POST_INTERVAL must be at most 30 s (balances lag by <= 60 s)")
     return seconds
+
+
+def post_every_ms(environ: Environ = os.environ) -> int:
+    """``BILLING_POST_EVERY`` (default 1h): how often a running period's usage is posted to
+    the ledger; at least ``BILLING_POST_INTERVAL``, at most 24h."""
+    text = environ.get("BILLING_POST_EVERY", "").strip()
+    try:
+        every = parse_duration(text) if text else POST_EVERY_MS
+        return check_post_every(every, int(_posting_interval(environ) * 1000))
+    except ValueError as exc:
+        message = str(exc)
+        prefix = "" if message.startswith("BILLING_POST_EVERY") else "BILLING_POST_EVERY: "
+        raise SettingsError(prefix + message) from None
 
 
 def _env_number(environ: Environ, name: str, default: Number, kind: type[Number]) -> Number:

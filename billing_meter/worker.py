@@ -241,6 +241,7 @@ async def _start_billing(
         PostingMetrics.create(registry),
         settings.posting_interval_s,
         invoices,
+        post_every_ms=settings.post_every_ms,
     )
     roles.loops.append(lambda: role.run(roles.stopping))
 

@@ -35,18 +35,32 @@ class Source:
         return self.readings.pop(0) if self.readings else {}
 
 
-def test_posting_debits_the_growth_of_each_charge(sessions: Sessions) -> None:
+def _usage_posted(sessions: Sessions, app: str = "bot-1") -> int:
+    return sum(
+        int(e["amount"].replace(".", ""))
+        for e in ops.ledger(sessions, OPERATOR, app)
+        if e["kind"] == "usage"
+    )
+
+
+def test_posting_debits_the_growth_of_each_charge_once_an_hour(sessions: Sessions) -> None:
     seed(sessions)
     subscribe(sessions)
     ops.add_funds(sessions, OPERATOR, "bot-1", amount="100", key=None, now_ms=NOW)
     half = {k: v // 2 + 600 * (k == "billing_sessions") for k, v in QUANTITIES.items()}
     assert post_once(sessions, Source([{NOVEMBER: half}]), NOW).entries == 1  # 1217 sessions
-    assert post_once(sessions, Source([{NOVEMBER: dict(QUANTITIES)}]), NOW).entries == 3
-    assert post_once(sessions, Source([{NOVEMBER: dict(QUANTITIES)}]), NOW).entries == 0
-    view = ops.subscriptions(sessions, OPERATOR, "bot-1", NOW)[0]
-    assert view["charges"] == EXPECTED_CHARGES
+    # the same hour: voice and agents get their first entry, billing sessions wait
+    assert post_once(sessions, Source([{NOVEMBER: dict(QUANTITIES)}]), NOW + 15_000).entries == 2
+    assert _usage_posted(sessions) == -(1085 + 500 + 3000)  # 217 x 0.05 posted, 17 x 0.05 not
+    view = ops.subscriptions(sessions, OPERATOR, "bot-1", NOW + 15_000)[0]
+    assert view["charges"] == EXPECTED_CHARGES  # live: what the quantities cost now
     assert view["usage"] == QUANTITIES
-    assert view["balance"] == "4.30"  # 100 - 49 - 11.70 - 5.00 - 30.00
+    assert view["balance"] == "4.30"  # 100 - 49 - 11.70 - 5.00 - 30.00, before it is posted
+    later = NOW + 3_600_000  # the next hour: the rest is posted, once
+    assert post_once(sessions, Source([{NOVEMBER: dict(QUANTITIES)}]), later).entries == 1
+    assert post_once(sessions, Source([{NOVEMBER: dict(QUANTITIES)}]), later + 1).entries == 0
+    assert _usage_posted(sessions) == -(1170 + 500 + 3000)
+    assert ops.subscriptions(sessions, OPERATOR, "bot-1", later)[0]["balance"] == "4.30"
 
 
 @settings(
@@ -80,20 +94,18 @@ def test_readings_in_any_order_repeated_or_split_give_one_balance(
     ]
     readings = [*grown, *order.sample(grown, len(grown))]
     order.shuffle(readings)
-    for reading in readings:
-        post_once(sessions, Source([{NOVEMBER: reading}]), NOW)
+    for step, reading in enumerate(readings):  # 15 s apart: some in the same hour
+        post_once(sessions, Source([{NOVEMBER: reading}]), NOW + step * 15_000)
     final = grown[-1]
-    total = -sum(
-        int(e["amount"].replace(".", ""))
-        for e in ops.ledger(sessions, OPERATOR, "bot-1")
-        if e["kind"] == "usage"
-    )
     expected = (
         max(0, final["billing_sessions"] - 1000) * 5
         + max(0, final["voice_sessions"] - 200) * 10
         + max(0, final["agents"] - 2) * 1500
     )
-    assert total == expected
+    view = ops.subscriptions(sessions, OPERATOR, "bot-1", NOW + len(readings) * 15_000)[0]
+    assert int(view["balance"].replace(".", "")) == -4900 - expected  # live: posted + accrued
+    post_once(sessions, Source([]), ms("2026-12-01T00:00:00+00:00"))  # the closing entries
+    assert -_usage_posted(sessions) == expected
     sessions.kw["bind"].dispose()
 
 

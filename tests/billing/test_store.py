@@ -66,7 +66,7 @@ def test_migrations_are_idempotent_and_safe_at_once(db_url: str) -> None:
     db.upgrade(db.create(db_url))
     with db.create(db_url).connect() as connection:
         assert (
-            connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0006"
+            connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0009"
         )
 
 
