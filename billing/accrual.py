@@ -29,6 +29,7 @@ from billing.rules import (
     charges,
     default_threshold,
     expiry_notice,
+    has_started,
 )
 
 Quantities = Mapping[str, int]
@@ -175,7 +176,11 @@ def refresh_standing(
     now_ms: int,
     expiring_days: tuple[int, ...] = EXPIRING_DAYS,
 ) -> None:
-    """Emit what changed: balance low / depleted / recovered, plan expiring / expired."""
+    """Emit what changed: balance low / depleted / recovered, plan expiring / expired.
+    Nothing before the subscription starts: no fee is due yet, so an empty balance is not
+    low (the state stays ``ok``, and the first fee's effect is told when it is charged)."""
+    if not has_started(subscription.start_ms, now_ms):
+        return
     plan = session.get_one(Plan, subscription.plan_id)
     if plan.kind == "prepaid":
         threshold = subscription.low_balance_minor

@@ -25,8 +25,8 @@ from billing.models import (
     User,
 )
 from billing.money import format_amount, format_price
-from billing.periods import iso, period_at
-from billing.rules import METERS, default_threshold, standing
+from billing.periods import iso, local_date, period_at
+from billing.rules import METERS, default_threshold, has_started, standing
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
@@ -63,7 +63,9 @@ def subscription_json(session: Session, subscription: Subscription, now_ms: int)
     """The ``balance --format json`` object of one subscription (BILLING-SPEC §3, §5)."""
     plan = session.get_one(Plan, subscription.plan_id)
     tz = subscription.time_zone
-    period = period_at(now_ms, tz)
+    started = has_started(subscription.start_ms, now_ms)
+    # before its start, the period shown is its first one (from the start), not today's
+    period = period_at(now_ms if started else subscription.start_ms, tz)
     usage = session.get(PeriodUsage, (subscription.id, period.start_ms))
     quantities = {m: getattr(usage, m) if usage else 0 for m in METERS}
     posted = ledger.period_sums(session, subscription.id, period.start_ms, "usage")
@@ -78,6 +80,7 @@ def subscription_json(session: Session, subscription: Subscription, now_ms: int)
         ends_at_ms=subscription.ends_at_ms,
         now_ms=now_ms,
         downgrade_scheduled=subscription.pending_plan_id is not None,
+        starts_at_ms=subscription.start_ms,
     )
     pending = (
         session.get(Plan, subscription.pending_plan_id) if subscription.pending_plan_id else None
@@ -96,7 +99,7 @@ def subscription_json(session: Session, subscription: Subscription, now_ms: int)
         if prepaid
         else format_amount(-_period_total(session, subscription, period.start_ms), plan.currency),
         "low_balance": format_amount(threshold, plan.currency),
-        "period_start": iso(period.start_ms, tz),
+        "period_start": iso(period.start_ms if started else subscription.start_ms, tz),
         "period_end": iso(period.end_ms, tz),
         "usage": quantities,
         "included": {m: getattr(plan, f"included_{m}") for m in METERS},
@@ -107,6 +110,8 @@ def subscription_json(session: Session, subscription: Subscription, now_ms: int)
         "owner": session.get_one(User, subscription.owner_id).name,
         "time_zone": tz,
         "started_at": iso(subscription.start_ms, tz),
+        "starts_at": iso(subscription.start_ms, tz),
+        "starts_on": local_date(subscription.start_ms, tz).isoformat(),
     }
 
 
