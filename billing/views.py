@@ -89,6 +89,7 @@ def subscription_json(session: Session, subscription: Subscription, now_ms: int)
     return {
         "app_id": subscription.app_id,
         "plan": plan.code,
+        "plan_name": plan.name,
         "plan_version": plan.version,
         "kind": plan.kind,
         "currency": plan.currency,
@@ -107,6 +108,7 @@ def subscription_json(session: Session, subscription: Subscription, now_ms: int)
         "monthly_fee": format_amount(plan.fee_minor, plan.currency),
         "ends_at": iso(subscription.ends_at_ms, tz) if subscription.ends_at_ms else None,
         "pending_plan": pending.code if pending else None,
+        "pending_plan_name": pending.name if pending else None,
         "owner": session.get_one(User, subscription.owner_id).name,
         "time_zone": tz,
         "started_at": iso(subscription.start_ms, tz),

@@ -26,7 +26,7 @@ window.Console = (function () {
     let data = null;
     try { data = await response.json(); } catch (_) { data = null; }
     if (!response.ok) {
-      const error = new Error(data && data.error ? data.error : `${response.status} ${response.statusText}`);
+      const error = new Error(data && data.error ? sentence(data.error) : trouble(response.status));
       error.status = response.status;
       throw error;
     }
@@ -74,7 +74,40 @@ window.Console = (function () {
   function remember(values) {
     const url = new URL(window.location.href);
     for (const [k, v] of Object.entries(values)) { if (v) url.searchParams.set(k, v); else url.searchParams.delete(k); }
-    window.history.replaceState(null, "", url);
+    if (url.href !== window.location.href) window.history.replaceState(null, "", url);
+  }
+
+  // Words for an answer without a JSON error (a proxy's page, a crash): what it means to the user.
+  function trouble(status) {
+    if (status === 401) return "You are signed out. Sign in again.";
+    if (status === 403) return "You may not do this.";
+    if (status === 404) return "It was not found. It may have been removed.";
+    if (status >= 500) return `The server ran into a problem (HTTP ${status}). Try again in a moment.`;
+    return `The server refused the request (HTTP ${status}).`;
+  }
+
+  // A message as a sentence of its own: capitalized, ending in a full stop.
+  function sentence(text) {
+    const t = String(text || "").trim();
+    if (!t) return "";
+    const first = t[0].toUpperCase() + t.slice(1);
+    return /[.!?…]$/.test(first) ? first : first + ".";
+  }
+
+  // "Could not add funds. Amount must be positive, got -5." (two sentences, never run together).
+  function failure(what, error) { return `${sentence(what)} ${sentence(error && error.message ? error.message : error)}`; }
+
+  // A floating box (popover, menu) placed beside its anchor in the viewport, so no scroll box
+  // clips it: below the anchor, or above it when there is no room below; kept on screen.
+  function place(anchor, box, align) {
+    box.style.position = "fixed";
+    const a = anchor.getBoundingClientRect(), b = box.getBoundingClientRect();
+    const below = a.bottom + 4, above = a.top - 4 - b.height;
+    const top = below + b.height <= window.innerHeight || above < 0 ? below : above;
+    const left = align === "right" ? a.right - b.width : a.left;
+    box.style.top = `${Math.max(4, top)}px`;
+    box.style.left = `${Math.min(Math.max(4, left), window.innerWidth - b.width - 4)}px`;
+    box.dataset.placed = top === below ? "below" : "above";
   }
 
   // A menu button: Enter, Space or ArrowDown opens it on its first item; arrows move;
@@ -89,7 +122,7 @@ window.Console = (function () {
     const focusables = () => [...list.querySelectorAll('[role="menuitem"]')];
     function open(first) {
       document.dispatchEvent(new CustomEvent("console:menu", { detail: list }));
-      list.hidden = false; button.setAttribute("aria-expanded", "true");
+      list.hidden = false; button.setAttribute("aria-expanded", "true"); place(button, list, "right");
       const all = focusables(); (first ? all[0] : all[all.length - 1]).focus();
     }
     function close(refocus) { list.hidden = true; button.setAttribute("aria-expanded", "false"); if (refocus) button.focus(); }
@@ -108,6 +141,8 @@ window.Console = (function () {
     });
     document.addEventListener("console:menu", (e) => { if (e.detail !== list) close(false); });
     document.addEventListener("click", (e) => { if (!list.hidden && !button.contains(e.target) && !list.contains(e.target)) close(false); });
+    window.addEventListener("scroll", () => { if (!list.hidden) close(false); }, true);  // a fixed box would drift
+    window.addEventListener("resize", () => { if (!list.hidden) close(false); });
     return el("div", { class: "menu-wrap" }, button, list);
   }
 
@@ -131,8 +166,20 @@ window.Console = (function () {
     return api;
   }
 
-  function money(amount, currency) { return amount === null || amount === undefined ? "–" : `${amount} ${currency}`; }
+  // "12345.60" -> "12,345.60": the API's exact decimal string, grouped (never through a float).
+  function grouped(amount) {
+    const [whole, fraction] = String(amount).split(".");
+    const sign = whole.startsWith("-") ? "-" : "", digits = whole.replace(/^-/, "");
+    return sign + digits.replace(/\B(?=(\d{3})+(?!\d))/g, ",") + (fraction !== undefined ? "." + fraction : "");
+  }
+  function money(amount, currency) { return amount === null || amount === undefined ? "–" : `${grouped(amount)} ${currency}`; }
   function day(iso) { return iso ? iso.slice(0, 10) : "–"; }
+  // "Mar 1, 2027": the calendar date an instant names in its own offset (as the API wrote it).
+  function longDay(iso) {
+    if (!iso) return "–";
+    const [y, m, d] = iso.slice(0, 10).split("-").map(Number);
+    return new Intl.DateTimeFormat("en-US", { timeZone: "UTC", month: "short", day: "numeric", year: "numeric" }).format(Date.UTC(y, m - 1, d));
+  }
 
-  return { $, el, call, header, params, remember, menu, dialog, money, day };
+  return { $, el, call, header, params, remember, menu, dialog, money, grouped, day, longDay, sentence, failure, place };
 })();

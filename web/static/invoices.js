@@ -4,6 +4,14 @@
 (function () {
   const C = window.Console, { $, el, call } = C;
   const enc = encodeURIComponent;
+  const names = new Map();  // plan code -> name, for plan changes
+
+  // Drafts (in progress) first, then finalized invoices by number, the newest first. Numbers
+  // are INV-YYYY-NNNNNN, so comparing them as text orders them by year and sequence.
+  function byNumber(a, b) {
+    if (!a.number || !b.number) return (a.number ? 1 : 0) - (b.number ? 1 : 0) || (a.app_id < b.app_id ? -1 : 1);
+    return a.number < b.number ? 1 : a.number > b.number ? -1 : 0;
+  }
 
   function setStatus(text, kind) {
     $("status").textContent = text;
@@ -14,7 +22,7 @@
   function describe(order) {
     const d = order.detail || {};
     if (order.kind === "topup") return "Funds added";
-    if (order.kind === "plan_change") return d.cancelled ? "Plan change cancelled" : `Plan change ${d.from} → ${d.to}` + (d.effective ? ` (from ${C.day(d.effective)})` : "");
+    if (order.kind === "plan_change") return d.cancelled ? "Plan change cancelled" : `Plan change from ${names.get(d.from) || d.from} to ${names.get(d.to) || d.to}` + (d.effective ? ` (from ${C.day(d.effective)})` : "");
     if (order.kind === "extension") return `Extension of ${d.days} days`;
     return order.kind;
   }
@@ -42,13 +50,13 @@
     const query = app ? `?app=${enc(app)}` : "";
     try {
       const [invoices, orders] = await Promise.all([call("GET", `/api/invoices${query}`), call("GET", `/api/orders${query}`)]);
-      $("invoices").tBodies[0].replaceChildren(...invoices.map(invoiceRow));
+      $("invoices").tBodies[0].replaceChildren(...[...invoices].sort(byNumber).map(invoiceRow));
       $("orders").tBodies[0].replaceChildren(...orders.map(orderRow));
       setStatus(invoices.length || orders.length ? `${invoices.length} invoices and ${orders.length} orders.` : "No orders or invoices yet.", invoices.length || orders.length ? "" : "empty");
     } catch (error) {
       $("invoices").tBodies[0].replaceChildren();
       $("orders").tBodies[0].replaceChildren();
-      setStatus(`Could not load orders and invoices: ${error.message}`, "error");
+      setStatus(C.failure("Could not load orders and invoices", error), "error");
     }
   }
 
@@ -60,6 +68,7 @@
       const bots = subs.filter((s) => s.kind !== "enterprise").map((s) => s.app_id);  // no Orders & Invoices for Enterprise
       $("bot").append(...bots.map((b) => new Option(b, b)));
       if (wanted && !bots.includes(wanted)) $("bot").append(new Option(wanted, wanted));
+      for (const plan of await call("GET", "/api/plans")) names.set(plan.code, plan.name);
     } catch (_) { /* load() reports it */ }
     $("bot").value = wanted;
     $("bot").addEventListener("change", load);

@@ -11,8 +11,25 @@
   ];
   const COLUMNS = ["billing_sessions", "usage_sessions", "alert_sessions", "voice_sessions", "agents"];
   const $ = (id) => document.getElementById(id);
-  const state = { rows: [], periods: [], by: "day", from: "", to: "", app: "", tz: "UTC", request: null };
+  const state = { rows: [], periods: [], by: "day", from: "", to: "", app: "", tz: "UTC", request: null, notes: [] };
   const formatters = new Map();
+  // Chromium names some zones by their old CLDR ids; the API, the database and people use the
+  // IANA ones. Each old id -> the IANA name it is an alias of (tzdata's "backward" file).
+  const ALIASES = {
+    "Asia/Calcutta": "Asia/Kolkata", "Asia/Katmandu": "Asia/Kathmandu", "Asia/Saigon": "Asia/Ho_Chi_Minh",
+    "Asia/Rangoon": "Asia/Yangon", "Asia/Ulan_Bator": "Asia/Ulaanbaatar", "Asia/Dacca": "Asia/Dhaka",
+    "Asia/Thimbu": "Asia/Thimphu", "Asia/Macao": "Asia/Macau", "Asia/Ujung_Pandang": "Asia/Makassar",
+    "Europe/Kiev": "Europe/Kyiv", "Europe/Uzhgorod": "Europe/Kyiv", "Europe/Zaporozhye": "Europe/Kyiv",
+    "Atlantic/Faeroe": "Atlantic/Faroe", "America/Godthab": "America/Nuuk", "Pacific/Truk": "Pacific/Chuuk",
+    "Pacific/Ponape": "Pacific/Pohnpei", "Pacific/Enderbury": "Pacific/Kanton", "Africa/Asmera": "Africa/Asmara",
+    "America/Buenos_Aires": "America/Argentina/Buenos_Aires", "America/Catamarca": "America/Argentina/Catamarca",
+    "America/Cordoba": "America/Argentina/Cordoba", "America/Jujuy": "America/Argentina/Jujuy",
+    "America/Mendoza": "America/Argentina/Mendoza", "America/Indianapolis": "America/Indiana/Indianapolis",
+    "America/Louisville": "America/Kentucky/Louisville", "America/Coral_Harbour": "America/Atikokan",
+    "Etc/UTC": "UTC", "Etc/GMT": "UTC", "Etc/UCT": "UTC", "Etc/Universal": "UTC", "Etc/Zulu": "UTC", GMT: "UTC", UCT: "UTC",
+  };
+  const canonical = (tz) => ALIASES[tz] || tz;
+  const RANGES = { "24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days", custom: "Custom range" };
 
   function bysFor(range, days) {
     if (range === "24h") return ["hour"];
@@ -72,14 +89,16 @@
     if (response.status === 401) { window.location.reload(); throw new Error("Please sign in again."); }
     let body = null;
     try { body = await response.json(); } catch (_) { body = null; }
-    if (!response.ok) {
-      const detail = body && body.error ? body.error : response.statusText;
-      throw new Error(`The usage API answered ${response.status}: ${detail}`);
+    if (!response.ok) {  // the API says what was wrong in its JSON error; say that, as a sentence
+      const C = window.Console;
+      throw new Error(body && body.error ? C.sentence(body.error) : `The server could not answer (HTTP ${response.status}). Try again in a moment.`);
     }
     return { body, headers: response.headers };
   }
 
-  async function load() {
+  // push: a user's Apply (or change) is a history entry of its own; Back and a first load
+  // are not (they show what the address already says).
+  async function load(push) {
     if (state.request) state.request.abort();
     const controller = new AbortController();
     state.request = controller;
@@ -96,7 +115,7 @@
       state.app = $("app").value;
       state.tz = $("tz").value || "UTC";
       state.periods = periods(state.from, state.to, state.by, state.tz);
-      remember();
+      remember(push === true);
       render();
       const scope = state.app ? `app ${state.app}` : "all apps";
       setStatus(body.length ? `Showing ${scope}, ${label(hourKey(Date.parse(state.from), state.tz), "hour")} to ${label(hourKey(Date.parse(state.to), state.tz), "hour")}.`
@@ -104,8 +123,8 @@
     } catch (error) {
       if (controller.signal.aborted && controller.signal.reason !== "timeout") return; // superseded
       const why = controller.signal.reason === "timeout"
-        ? "The usage API did not answer within 15 seconds." : (error.message || String(error));
-      setStatus(`Could not load usage: ${why} The filters still work; choose Apply to try again.`, "error");
+        ? "The server did not answer within 15 seconds." : window.Console.sentence(error.message || String(error));
+      setStatus(`Could not load usage. ${why} The filters still work; choose Apply to try again.`, "error");
     } finally {
       clearTimeout(timer);
       if (state.request === controller) state.request = null;
@@ -173,34 +192,54 @@
   }
 
   // The filters in the address bar, so a view can be bookmarked and shared.
-  function remember() {
+  function remember(push) {
     const url = new URL(window.location.href);
     for (const id of ["app", "range", "by", "tz", "from", "to"]) {
       const value = $(id).value;
-      const keep = value && !(id === "tz" && value === "UTC") && !(["from", "to"].includes(id) && $("range").value !== "custom");
+      const keep = value && !(["from", "to"].includes(id) && $("range").value !== "custom");
       if (keep) url.searchParams.set(id, value); else url.searchParams.delete(id);
     }
-    window.history.replaceState(null, "", url);
+    if (url.href === window.location.href) return;
+    if (push) window.history.pushState(null, "", url); else window.history.replaceState(null, "", url);
   }
 
+  function browserZone() { return canonical(Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC"); }
+
+  // Every zone once, by its IANA name; the browser's own marked and chosen by default.
   function zones() {
-    const select = $("tz"), here = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const select = $("tz"), here = browserZone();
     const all = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
-    const names = ["UTC", ...new Set([here, "Asia/Kolkata", "Asia/Kathmandu", ...all])].filter((z) => z && z !== "Etc/UTC");
-    select.replaceChildren(...[...new Set(names)].map((z) => new Option(z === here ? `${z} (this browser)` : z, z)));
+    const names = new Set(["UTC", here, "Asia/Kolkata", "Asia/Kathmandu", ...all.map(canonical)]);
+    select.replaceChildren(...[...names].filter(Boolean).map((z) => new Option(z === here ? `${z} (this browser)` : z, z)));
+    select.value = here;
   }
 
+  const has = (id, value) => [...$(id).options].some((o) => o.value === value);
+  const optionText = (id) => $(id).selectedOptions[0] ? $(id).selectedOptions[0].textContent : $(id).value;
+
+  // The filters the address names (a bookmark, Back); each one that cannot be used is said,
+  // with what is shown instead.
   function restore() {
-    const params = new URL(window.location.href).searchParams;
-    for (const id of ["range", "tz", "from", "to"]) {
-      const value = params.get(id);
-      if (value && [...($(id).options || [])].some((o) => o.value === value)) $(id).value = value;
-      else if (value && $(id).type === "date") $(id).value = value;
-    }
+    const params = new URL(window.location.href).searchParams, notes = [];
+    const range = params.get("range");
+    $("range").value = range && has("range", range) ? range : "7d";
+    if (range && !has("range", range)) notes.push(`The address asks for the date range “${range}”, which is not one of ${Object.keys(RANGES).join(", ")}; showing ${RANGES["7d"]} instead.`);
+    const tz = params.get("tz");
+    $("tz").value = tz && has("tz", canonical(tz)) ? canonical(tz) : browserZone();
+    if (tz && !has("tz", canonical(tz))) notes.push(`The address asks for the time zone “${tz}”, which is not a time zone; showing ${$("tz").value} instead.`);
+    for (const id of ["from", "to"]) if (params.get(id)) $(id).value = params.get(id);
     refreshGranularity();
     const by = params.get("by");
-    if (by && [...$("by").options].some((o) => o.value === by)) $("by").value = by;
+    if (by && has("by", by)) $("by").value = by;
+    else if (by) notes.push(`The address asks for the granularity “${by}”, which this range does not offer; showing ${optionText("by")} instead.`);
+    state.notes = notes;
     return params.get("app");
+  }
+
+  function showNotes() {
+    const box = $("notice");
+    box.replaceChildren(...(state.notes || []).map((text) => Object.assign(document.createElement("p"), { textContent: text })));
+    box.hidden = !box.childElementCount;
   }
 
   function points() {
@@ -228,19 +267,21 @@
     $("total-agents").textContent = data.reduce((acc, p) => Math.max(acc, p.agents), 0).toLocaleString("en-US");
   }
 
+  const count = (n) => n.toLocaleString("en-US");  // as the cards write them: 12,345
+
   function renderTable(data) {
     const cell = (tag, text, attrs) => { const c = document.createElement(tag); c.textContent = text; Object.assign(c, attrs || {}); return c; };
     const rows = data.map((p) => {
       const tr = document.createElement("tr");
       tr.dataset.period = p.period;
-      tr.append(cell("th", label(p.period, state.by), { scope: "row" }), ...COLUMNS.map((k) => cell("td", String(p[k]))));
+      tr.append(cell("th", label(p.period, state.by), { scope: "row" }), ...COLUMNS.map((k) => cell("td", count(p[k]))));
       return tr;
     });
     $("table").tBodies[0].replaceChildren(...rows);
     const totals = document.createElement("tr");
     const sum = (k) => data.reduce((acc, p) => acc + p[k], 0);
-    totals.append(cell("td", "Total"), ...COLUMNS.slice(0, 4).map((k) => cell("td", String(sum(k)))),
-      cell("td", String(data.reduce((acc, p) => Math.max(acc, p.agents), 0)), { title: "Peak agents in one period" }));
+    totals.append(cell("td", "Total"), ...COLUMNS.slice(0, 4).map((k) => cell("td", count(sum(k)))),
+      cell("td", count(data.reduce((acc, p) => Math.max(acc, p.agents), 0)), { title: "Peak agents in one period" }));
     $("table").tFoot.replaceChildren(totals);
   }
 
@@ -266,10 +307,23 @@
       const { body } = await getJson("/api/apps");
       const select = $("app");
       select.append(...body.map((app) => new Option(app, app)));
-      if (wanted && body.includes(wanted)) select.value = wanted;
+      chooseApp(wanted);
     } catch (error) {
-      setStatus(`Could not load the app list (${error.message}); showing all apps.`, "error");
+      setStatus(`Could not load the app list. ${window.Console.sentence(error.message)} Showing all apps.`, "error");
     }
+  }
+
+  function chooseApp(wanted) {
+    $("app").value = wanted && has("app", wanted) ? wanted : "";
+    if (wanted && !has("app", wanted)) state.notes.push(`The address asks for the app “${wanted}”, which is not one of your apps; showing all apps instead.`);
+  }
+
+  // Back and Forward: the filters of that history entry, loaded without a new entry.
+  function onHistory() {
+    const app = restore();
+    chooseApp(app);
+    showNotes();
+    load(false);
   }
 
   function init() {
@@ -279,12 +333,14 @@
     $("from").value = new Date(Date.now() - 13 * DAY).toISOString().slice(0, 10);
     zones();
     const app = restore();
-    for (const id of ["app", "range", "by", "tz"]) $(id).addEventListener("change", () => { refreshGranularity(); if ($("range").value !== "custom") load(); });
+    const chosen = () => { state.notes = []; showNotes(); };  // the user's own choice replaces the address's
+    for (const id of ["app", "range", "by", "tz"]) $(id).addEventListener("change", () => { refreshGranularity(); chosen(); if ($("range").value !== "custom") load(true); });
     for (const id of ["from", "to"]) $(id).addEventListener("change", refreshGranularity);
-    $("filters").addEventListener("submit", (event) => { event.preventDefault(); load(); });
+    $("filters").addEventListener("submit", (event) => { event.preventDefault(); chosen(); load(true); });
     $("csv").addEventListener("click", download);
+    window.addEventListener("popstate", onHistory);
     window.usageCsv = csv;
-    loadApps(app).then(load);
+    loadApps(app).then(() => { showNotes(); load(false); });
   }
 
   document.addEventListener("DOMContentLoaded", init);
