@@ -4,7 +4,7 @@ window.UsageChart = (function () {
   const NS = "http://www.w3.org/2000/svg";
   // Two panels on one time axis: sessions and voice sessions above, agents below on an axis of
   // their own (a few dozen agents beside thousands of sessions would otherwise lie flat).
-  const W = 900, M = { top: 16, right: 16, bottom: 40, left: 60 };
+  const W = 900, M = { top: 30, right: 16, bottom: 40, left: 60 };
   const MAIN = { top: M.top, height: 250 }, AGENTS = { top: M.top + 250 + 34, height: 96 };
   const H = AGENTS.top + AGENTS.height + M.bottom;
 
