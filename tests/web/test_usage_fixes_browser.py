@@ -175,3 +175,29 @@ def test_an_api_refusal_is_said_in_sentences_of_its_own(
     assert status.endswith(" The filters still work; choose Apply to try again.")
     assert "answered" not in status and "400" not in status
     shot(browser, "refused")
+
+
+def agents_line(browser: Any, site: tuple[str, World], sessions: int) -> dict[str, Any]:
+    """The agents line's points and box with ``sessions`` billing sessions a day."""
+    site[1].usage.sessions = sessions
+    open_usage(browser, site, "?range=7d&by=day&tz=UTC")
+    shot(browser, f"compare-agents-at-{sessions}-sessions")
+    return dict(
+        browser.execute_script(
+            "const line = document.querySelector('#chart svg polyline.series.agents');"
+            "const box = line.getBBox();"
+            "return {points: line.getAttribute('points'), height: box.height,"
+            " top: line.getBoundingClientRect().top, bottom: line.getBoundingClientRect().bottom}"
+        )
+    )
+
+
+def test_the_agents_line_reads_the_same_at_10_and_at_10000_sessions(
+    browser: Any, site: tuple[str, World]
+) -> None:
+    few, many = agents_line(browser, site, 10), agents_line(browser, site, 10_000)
+    # its own axis: a thousandfold more sessions moves none of its points, and 5..40 agents
+    # span most of its 96-unit panel (on a shared axis they would be a flat line at 10,000)
+    assert few["points"] == many["points"], (few, many)
+    assert few["height"] > 0.7 * 96 and many["height"] > 0.7 * 96, (few, many)
+    assert many["bottom"] - many["top"] > 50  # on screen, in CSS pixels
