@@ -82,6 +82,13 @@ def test_plans_by_name_and_term_plans_with_an_end(browser: Any, site: tuple[str,
     assert ends["trial-1"] == "Dec 1, 2026" and ends["bot-01"] == "\N{EN DASH}"
     header = browser.find_element("css selector", "#bots thead").text
     assert "Ends" in header
+    periods = browser.execute_script(
+        "return Object.fromEntries([...document.querySelectorAll('#bots tbody tr')]"
+        ".map(r => [r.dataset.app, r.querySelector('.period').innerText]))"
+    )
+    # the days a period covers: November's ends on the 30th, not on Dec 1
+    assert periods["bot-01"] == "Nov 1 \N{EN DASH} Nov 30, 2026"
+    assert periods["future-1"] == "Mar 1 \N{EN DASH} Mar 31, 2027"  # its first period
 
 
 def visible_inside(browser: Any, selector: str) -> dict[str, Any]:
@@ -212,3 +219,41 @@ def test_invoices_are_sorted_by_number(browser: Any, site: tuple[str, World]) ->
     finalized = [n for n in numbers if n]
     assert numbers == drafts + finalized  # drafts (in progress) first
     assert len(finalized) == 18 and finalized == sorted(finalized, reverse=True)
+    covered = browser.execute_script(
+        "return [...document.querySelectorAll('#invoices tbody tr')]"
+        ".map(r => r.querySelector('.period').innerText)"
+    )
+    assert covered.count("Sep 1 \N{EN DASH} Sep 30, 2026") == 9  # bot-01..09's September
+
+
+@pytest.mark.parametrize("page", ["/plans", "/invoices"])
+def test_a_bot_the_address_cannot_show_is_named_with_what_is_shown(
+    browser: Any, site: tuple[str, World], page: str
+) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    def visit(query: str) -> None:  # signed in first: the sign-in form drops the query
+        open_page(browser, site, page)
+        browser.get(f"{site[0]}{page}{query}")
+        settled(browser)
+
+    visit("?app=app-99")
+    notice = browser.find_element("id", "notice")
+    assert notice.is_displayed()
+    assert notice.text == (
+        "The address asks for the bot “app-99”, which is not one of your bots; "
+        "showing all bots instead."
+    )
+    assert browser.find_element("id", "bot").get_attribute("value") == ""
+    table = "#bots" if page == "/plans" else "#invoices"
+    shown = browser.execute_script(
+        f"return new Set([...document.querySelectorAll('{table} tbody tr')]"
+        ".map(r => r.dataset.app || r.cells[1].innerText)).size"
+    )
+    assert shown > 1  # every bot, as the notice says
+    shot(browser, f"bad-address{page.replace('/', '-')}")
+    Select(browser.find_element("id", "bot")).select_by_value("bot-01")
+    wait_for(lambda: not notice.is_displayed(), 10, lambda: notice.text)  # the user chose
+    visit("?app=bot-02")  # a bot of theirs: shown, nothing to say
+    assert browser.find_element("id", "bot").get_attribute("value") == "bot-02"
+    assert not browser.find_element("id", "notice").is_displayed()

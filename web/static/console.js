@@ -77,6 +77,15 @@ window.Console = (function () {
     if (url.href !== window.location.href) window.history.replaceState(null, "", url);
   }
 
+  // The filters of the address that could not be used, each said with what is shown instead
+  // (an empty list hides the box: the user's own choice replaces the address's).
+  function notice(lines) {
+    const box = $("notice");
+    if (!box) return;
+    box.replaceChildren(...lines.map((text) => el("p", {}, text)));
+    box.hidden = !lines.length;
+  }
+
   // Words for an answer without a JSON error (a proxy's page, a crash): what it means to the user.
   function trouble(status) {
     if (status === 401) return "You are signed out. Sign in again.";
@@ -112,5 +121,16 @@ window.Console = (function () {
     return new Intl.DateTimeFormat("en-US", { timeZone: "UTC", month: "short", day: "numeric", year: "numeric" }).format(Date.UTC(y, m - 1, d));
   }
 
-  return { $, el, call, header, params, remember, money, grouped, day, longDay, sentence, failure };
+  // A period [start, end) as the days it covers: "Nov 1 – Nov 30, 2026" (the end is exclusive
+  // in the API, so Dec 1 is not one of them); the year once unless it changes.
+  function period(startIso, endIso) {
+    if (!startIso || !endIso) return "–";
+    const date = (iso, back) => { const [y, m, d] = iso.slice(0, 10).split("-").map(Number); return Date.UTC(y, m - 1, d - back); };
+    const a = date(startIso, 0), b = date(endIso, 1);
+    const f = (t, year) => new Intl.DateTimeFormat("en-US", { timeZone: "UTC", month: "short", day: "numeric", year: year ? "numeric" : undefined }).format(t);
+    const sameYear = new Date(a).getUTCFullYear() === new Date(b).getUTCFullYear();
+    return `${f(a, !sameYear)} – ${f(b, true)}`;
+  }
+
+  return { $, el, call, header, params, remember, notice, money, grouped, day, longDay, period, sentence, failure };
 })();

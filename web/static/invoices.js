@@ -32,7 +32,7 @@
       ? el("a", { href: i.pdf, download: `${i.number}.pdf`, "data-number": i.number, "aria-label": `Download invoice ${i.number} (PDF)` }, i.number)
       : el("span", { class: "muted" }, "Draft");
     return el("tr", { "data-number": i.number || "" }, el("th", { scope: "row" }, name), el("td", {}, i.app_id),
-      el("td", {}, `${C.day(i.period_start)} to ${C.day(i.period_end)}`), el("td", {}, i.status === "draft" ? "In progress" : "Finalized"),
+      el("td", { class: "period" }, C.period(i.period_start, i.period_end)), el("td", {}, i.status === "draft" ? "In progress" : "Finalized"),
       el("td", { class: "num" }, C.money(i.total, i.currency)), el("td", {}, C.day(i.finalized_at)));
   }
 
@@ -67,11 +67,13 @@
       const subs = await call("GET", "/api/subscriptions");
       const bots = subs.filter((s) => s.kind !== "enterprise").map((s) => s.app_id);  // no Orders & Invoices for Enterprise
       $("bot").append(...bots.map((b) => new Option(b, b)));
-      if (wanted && !bots.includes(wanted)) $("bot").append(new Option(wanted, wanted));
+      const known = subs.some((s) => s.app_id === wanted);  // an Enterprise bot: its page says why
+      if (wanted && known && !bots.includes(wanted)) $("bot").append(new Option(wanted, wanted));
+      if (wanted && !known) C.notice([`The address asks for the bot “${wanted}”, which is not one of your bots; showing all bots instead.`]);
       for (const plan of await call("GET", "/api/plans")) names.set(plan.code, plan.name);
     } catch (_) { /* load() reports it */ }
-    $("bot").value = wanted;
-    $("bot").addEventListener("change", load);
+    $("bot").value = [...$("bot").options].some((o) => o.value === wanted) ? wanted : "";
+    $("bot").addEventListener("change", () => { C.notice([]); load(); });
     await load();
   });
 })();

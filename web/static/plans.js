@@ -24,9 +24,10 @@
     setStatus("Loading your bots…", "loading");
     try {
       [state.subs, state.pending] = await Promise.all([call("GET", "/api/subscriptions"), call("GET", "/api/extensions?status=requested")]);
-      const select = $("bot"), wanted = C.params().get("app") || select.value;
+      const select = $("bot"), asked = C.params().get("app"), wanted = asked || select.value;
       select.replaceChildren(new Option("All bots", ""), ...state.subs.map((s) => new Option(s.app_id, s.app_id)));
       select.value = state.subs.some((s) => s.app_id === wanted) ? wanted : "";
+      if (asked && select.value !== asked) C.notice([`The address asks for the bot “${asked}”, which is not one of your bots; showing all bots instead.`]);
       render();
     } catch (error) {
       setStatus(C.failure("Could not load your bots", error), "error");
@@ -76,7 +77,7 @@
       el("th", { scope: "row" }, s.app_id), status,
       el("td", { class: "plan", "data-code": s.plan }, `${s.plan_name} `, el("span", { class: "muted" }, `(${s.kind})`)),
       el("td", { class: "balance num" }, balance),
-      el("td", {}, `${C.day(s.period_start)} to ${C.day(s.period_end)}`),
+      el("td", { class: "period" }, C.period(s.period_start, s.period_end)),
       el("td", { class: "ends" }, s.ends_at ? C.longDay(s.ends_at) : el("span", { class: "muted", title: "No end: renews every month" }, "–")),
       el("td", { class: "owner" }, s.owner), actions);
   }
@@ -119,7 +120,7 @@
         el("thead", {}, el("tr", {}, ...["Meter", "Included", "Used", "Charges"].map((h) => el("th", { scope: "col" }, h)))),
         el("tbody", {}, ...meters.map(([k, name]) => el("tr", {}, el("th", { scope: "row" }, name),
           el("td", { class: "num" }, count(s.included[k])), el("td", { class: "num" }, count(s.usage[k])), el("td", { class: "num" }, C.money(s.charges[k], s.currency))))));
-      const when = s.status === "scheduled" ? `Starts on ${C.longDay(s.starts_at)}; nothing is charged before then.` : `Period ${C.day(s.period_start)} to ${C.day(s.period_end)} (${s.time_zone}).`;
+      const when = s.status === "scheduled" ? `Starts on ${C.longDay(s.starts_at)}; nothing is charged before then.` : `Period ${C.period(s.period_start, s.period_end)} (${s.time_zone}).`;
       const facts = el("p", {}, `${s.plan_name} (${s.kind}), ${C.money(s.monthly_fee, s.currency)} a month. ${when}`,
         s.ends_at ? ` Ends on ${C.longDay(s.ends_at)}.` : "", s.pending_plan ? ` Moves to ${s.pending_plan_name} on ${C.day(s.period_end)}.` : "");
       d.show(facts, table, d.actions(button("Close", "close", () => d.close())));
@@ -273,7 +274,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", async () => {
-    $("bot").addEventListener("change", render);
+    $("bot").addEventListener("change", () => { C.notice([]); render(); });
     state.me = await C.header("plans");
     await load();
   });
