@@ -257,3 +257,14 @@ def test_a_bot_the_address_cannot_show_is_named_with_what_is_shown(
     visit("?app=bot-02")  # a bot of theirs: shown, nothing to say
     assert browser.find_element("id", "bot").get_attribute("value") == "bot-02"
     assert not browser.find_element("id", "notice").is_displayed()
+
+
+def test_an_extension_request_names_the_plan_and_its_end(
+    browser: Any, site: tuple[str, World]
+) -> None:
+    open_page(browser, site, "/plans", "alice")
+    choose(browser, "Manage trial-1", "Request a plan extension")
+    fill(browser, "days", "5")
+    click(browser, "review")
+    preview = browser.find_element("id", "preview").text
+    assert preview == "Ask for 5 more days of Trial (now ending Dec 1, 2026)?"  # not confirmed

@@ -228,7 +228,7 @@
           done(d, `Requested ${r.days} more days (request #${r.id}). An admin will approve or reject it.`);
         } catch (error) { d.fail(C.failure("Could not request the extension", error)); }
       };
-      const next = () => d.show(el("p", { id: "preview" }, `Ask for ${days.value} more days of ${s.plan} (now ending ${C.day(s.ends_at)})?`),
+      const next = () => d.show(el("p", { id: "preview" }, `Ask for ${days.value} more days of ${s.plan_name} (now ending ${C.longDay(s.ends_at)})?`),
         d.actions(d.cancel(), button("Confirm", "confirm", confirm)));
       d.show(form(next, el("div", { class: "field" }, el("label", { for: "days" }, "Days (1 to 90)"), days),
         el("div", { class: "field" }, el("label", { for: "reason" }, "Reason"), reason),
