@@ -267,4 +267,24 @@ def test_an_extension_request_names_the_plan_and_its_end(
     fill(browser, "days", "5")
     click(browser, "review")
     preview = browser.find_element("id", "preview").text
-    assert preview == "Ask for 5 more days of Trial (now ending Dec 1, 2026)?"  # not confirmed
+    assert preview == "Ask for 5 more days of Trial (now ending Dec 1, 2026)?"
+    # a refusal (answered here by the page's own fetch, so the world is unchanged) brings the
+    # form back with what was typed, editable, and the reason in sentences of its own
+    browser.execute_script(
+        "window.fetch = async () => new Response(JSON.stringify("
+        "{error: 'trial-1 already has an extension request waiting'}),"
+        " {status: 409, headers: {'Content-Type': 'application/json'}})"
+    )
+    click(browser, "confirm")
+    wait_for(lambda: bool(browser.find_elements("id", "days")), 10, lambda: "no form")
+    error = browser.find_element("css selector", "#dialog .error").text
+    assert error == (
+        "Could not request the extension. trial-1 already has an extension request waiting."
+    )
+    assert browser.find_element("id", "days").get_attribute("value") == "5"
+    fill(browser, "days", "7")
+    click(browser, "review")
+    assert browser.find_element("id", "preview").text.startswith("Ask for 7 more days of Trial")
+    click(browser, "back")
+    assert browser.find_element("id", "days").get_attribute("value") == "7"
+    assert browser.find_element("css selector", "#dialog .error").text == ""

@@ -95,11 +95,13 @@ window.Console = (function () {
     return `The server refused the request (HTTP ${status}).`;
   }
 
-  // A message as a sentence of its own: capitalized, ending in a full stop.
+  // A message as a sentence of its own: capitalized (unless it starts with a name such as
+  // "bot-1" or "app_id", which keeps its spelling), ending in a full stop.
   function sentence(text) {
     const t = String(text || "").trim();
     if (!t) return "";
-    const first = t[0].toUpperCase() + t.slice(1);
+    const word = /^[a-z]+(?=[\s,:;.]|$)/.test(t);
+    const first = word ? t[0].toUpperCase() + t.slice(1) : t;
     return /[.!?…]$/.test(first) ? first : first + ".";
   }
 

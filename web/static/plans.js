@@ -226,13 +226,17 @@
         try {
           const r = await call("POST", `/api/subscriptions/${enc(s.app_id)}/extensions`, { days: Number(days.value), reason: reason.value });
           done(d, `Requested ${r.days} more days (request #${r.id}). An admin will approve or reject it.`);
-        } catch (error) { d.fail(C.failure("Could not request the extension", error)); }
+        } catch (error) { ask(C.failure("Could not request the extension", error)); }
       };
       const next = () => d.show(el("p", { id: "preview" }, `Ask for ${days.value} more days of ${s.plan_name} (now ending ${C.longDay(s.ends_at)})?`),
-        d.actions(d.cancel(), button("Confirm", "confirm", confirm)));
-      d.show(form(next, el("div", { class: "field" }, el("label", { for: "days" }, "Days (1 to 90)"), days),
-        el("div", { class: "field" }, el("label", { for: "reason" }, "Reason"), reason),
-        d.actions(d.cancel(), el("button", { type: "submit", id: "review" }, "Review"))));
+        d.actions(button("Back", "back", () => ask("")), button("Confirm", "confirm", confirm)));
+      function ask(message) {  // the form step, what was typed kept and editable (after a refusal too)
+        d.show(form(next, el("div", { class: "field" }, el("label", { for: "days" }, "Days (1 to 90)"), days),
+          el("div", { class: "field" }, el("label", { for: "reason" }, "Reason"), reason),
+          d.actions(d.cancel(), el("button", { type: "submit", id: "review" }, "Review"))));
+        d.fail(message);
+      }
+      ask("");
     });
   }
 
