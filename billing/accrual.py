@@ -31,6 +31,7 @@ from billing.rules import (
     charges,
     default_threshold,
     expiry_notice,
+    has_started,
     usage_bucket,
 )
 
@@ -209,7 +210,11 @@ def refresh_standing(
     expiring_days: tuple[int, ...] | None = None,
 ) -> None:
     """Emit what changed: balance low / depleted / recovered, plan expiring / expired
-    (``expiring_days``: the store's policy unless given)."""
+    (``expiring_days``: the store's policy unless given). Nothing before the subscription
+    starts: no fee is due yet, so an empty balance is not low (the state stays ``ok``, and
+    the first fee's effect is told when it is charged)."""
+    if not has_started(subscription.start_ms, now_ms):
+        return
     plan = session.get_one(Plan, subscription.plan_id)
     if plan.kind == "prepaid":
         threshold = subscription.low_balance_minor

@@ -20,7 +20,7 @@ from billing.models import LedgerEntry, Order, Plan, Subscription, User
 from billing.money import MoneyError, format_amount, parse_amount
 from billing.notices import notify
 from billing.periods import ZoneError, add_days, iso, midnight_ms, period_at, zone
-from billing.rules import is_upgrade, upgrade_proration
+from billing.rules import has_started, is_upgrade, upgrade_proration
 
 
 def locked(session: Session, app_id: str) -> Subscription:
@@ -198,6 +198,8 @@ def change_plan(session: Session, actor: Actor, app_id: str, code: str, now_ms: 
         raise ConflictError(f"{code} is in {new.currency}, {app_id} pays in {current.currency}")
     if new.id == current.id:
         raise ConflictError(f"{app_id} is already on {code} (version {new.version})")
+    if not has_started(subscription.start_ms, now_ms):
+        return _replace_before_start(session, actor, subscription, (current, new), now_ms)
     if is_upgrade(terms(current), terms(new)):
         return _upgrade(session, actor, subscription, (current, new), now_ms)
     effective = iso(period_at(now_ms, subscription.time_zone).end_ms, subscription.time_zone)
@@ -281,6 +283,45 @@ def _upgrade(
     )
     accrual.refresh_standing(session, subscription, now_ms)
     return order
+
+
+def _replace_before_start(
+    session: Session,
+    actor: Actor,
+    subscription: Subscription,
+    change: tuple[Plan, Plan],
+    now_ms: int,
+) -> Order:
+    """A plan chosen before the start replaces the first one: nothing was charged, so
+    there is nothing to prorate or schedule; the term (if any) runs from the start."""
+    current, new = change
+    subscription.plan_id, subscription.pending_plan_id = new.id, None
+    subscription.ends_at_ms = (
+        None
+        if new.term_days is None
+        else add_days(subscription.start_ms, new.term_days, subscription.time_zone)
+    )
+    effective = iso(subscription.start_ms, subscription.time_zone)
+    detail = {"from": current.code, "to": new.code, "effective": effective}
+    notify(
+        session,
+        key=f"plan.changed:{subscription.id}:before-start:{new.id}:{now_ms}",
+        app_id=subscription.app_id,
+        kind="plan.changed",
+        data=detail,
+        now_ms=now_ms,
+    )
+    return record_order(
+        session,
+        subscription,
+        actor,
+        kind="plan_change",
+        status="done",
+        amount_minor=0,
+        currency=new.currency,
+        now_ms=now_ms,
+        detail=detail,
+    )
 
 
 def cancel_change(session: Session, actor: Actor, app_id: str, now_ms: int) -> Order:

@@ -218,6 +218,8 @@ def preview_change(
         if new.id == current.id:
             raise ConflictError(f"{app_id} is already on {code} (version {new.version})")
         tz = subscription.time_zone
+        if not rules.has_started(subscription.start_ms, now_ms):
+            return _preview_before_start(subscription, current, new)
         period = period_at(now_ms, tz)
         upgrade = rules.is_upgrade(catalog.terms(current), catalog.terms(new))
         proration = rules.upgrade_proration(
@@ -232,6 +234,19 @@ def preview_change(
             "effective": iso(now_ms if upgrade else period.end_ms, tz),
             "monthly_fee": format_amount(new.fee_minor, new.currency),
         }
+
+
+def _preview_before_start(subscription: Subscription, current: Plan, new: Plan) -> dict[str, Any]:
+    """Before the start the new plan simply replaces the first one (nothing to prorate)."""
+    return {
+        "app_id": subscription.app_id,
+        "from": current.code,
+        "to": new.code,
+        "kind": "replace",
+        "proration": None,
+        "effective": iso(subscription.start_ms, subscription.time_zone),
+        "monthly_fee": format_amount(new.fee_minor, new.currency),
+    }
 
 
 def list_users(sessions: Sessions, actor: Actor) -> list[dict[str, Any]]:

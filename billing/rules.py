@@ -113,8 +113,12 @@ def standing(
     now_ms: int,
     downgrade_scheduled: bool,
     expiring_days: int = max(EXPIRING_DAYS),
+    starts_at_ms: int | None = None,
 ) -> Standing:
-    """Status (the most urgent of expired, depleted, low, expiring, active) and all notices."""
+    """Status (the most urgent of expired, depleted, low, expiring, active) and all notices;
+    ``scheduled`` before ``starts_at_ms``: nothing is charged yet, so no balance can be low."""
+    if starts_at_ms is not None and now_ms < starts_at_ms:
+        return Standing("scheduled", ("scheduled",))
     notices: list[str] = []
     if ends_at_ms is not None and now_ms >= ends_at_ms:
         notices.append("expired")
@@ -129,6 +133,11 @@ def standing(
     order = ("expired", "depleted", "low", "expiring")
     status = next((s for s in order if s in notices), "active")
     return Standing(status, tuple(notices))
+
+
+def has_started(starts_at_ms: int, now_ms: int) -> bool:
+    """A subscription counts (fees, balance notices) from the midnight it starts."""
+    return now_ms >= starts_at_ms
 
 
 def chargeable_end(period: Period, ends_at_ms: int | None) -> int:

@@ -26,8 +26,8 @@ from billing.models import (
     User,
 )
 from billing.money import format_amount, format_price
-from billing.periods import iso, period_at
-from billing.rules import METERS, charges, default_threshold, standing
+from billing.periods import iso, local_date, period_at
+from billing.rules import METERS, charges, default_threshold, has_started, standing
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
@@ -64,7 +64,9 @@ def subscription_json(session: Session, subscription: Subscription, now_ms: int)
     """The ``balance --format json`` object of one subscription (BILLING-SPEC §3, §5)."""
     plan = session.get_one(Plan, subscription.plan_id)
     tz = subscription.time_zone
-    period = period_at(now_ms, tz)
+    started = has_started(subscription.start_ms, now_ms)
+    # before its start, the period shown is its first one (from the start), not today's
+    period = period_at(now_ms if started else subscription.start_ms, tz)
     usage = session.get(PeriodUsage, (subscription.id, period.start_ms))
     quantities = {m: getattr(usage, m) if usage else 0 for m in METERS}
     live_charges = charges(terms(_period_plan(session, subscription, period.start_ms)), quantities)
@@ -80,6 +82,7 @@ def subscription_json(session: Session, subscription: Subscription, now_ms: int)
         now_ms=now_ms,
         downgrade_scheduled=subscription.pending_plan_id is not None,
         expiring_days=max(policy.expiring_days(session)),
+        starts_at_ms=subscription.start_ms,
     )
     pending = (
         session.get(Plan, subscription.pending_plan_id) if subscription.pending_plan_id else None
@@ -88,6 +91,7 @@ def subscription_json(session: Session, subscription: Subscription, now_ms: int)
     return {
         "app_id": subscription.app_id,
         "plan": plan.code,
+        "plan_name": plan.name,
         "plan_version": plan.version,
         "kind": plan.kind,
         "currency": plan.currency,
@@ -102,7 +106,7 @@ def subscription_json(session: Session, subscription: Subscription, now_ms: int)
             plan.currency,
         ),
         "low_balance": format_amount(threshold, plan.currency),
-        "period_start": iso(period.start_ms, tz),
+        "period_start": iso(period.start_ms if started else subscription.start_ms, tz),
         "period_end": iso(period.end_ms, tz),
         "usage": quantities,
         "included": {m: getattr(plan, f"included_{m}") for m in METERS},
@@ -110,9 +114,12 @@ def subscription_json(session: Session, subscription: Subscription, now_ms: int)
         "monthly_fee": format_amount(plan.fee_minor, plan.currency),
         "ends_at": iso(subscription.ends_at_ms, tz) if subscription.ends_at_ms else None,
         "pending_plan": pending.code if pending else None,
+        "pending_plan_name": pending.name if pending else None,
         "owner": session.get_one(User, subscription.owner_id).name,
         "time_zone": tz,
         "started_at": iso(subscription.start_ms, tz),
+        "starts_at": iso(subscription.start_ms, tz),
+        "starts_on": local_date(subscription.start_ms, tz).isoformat(),
     }
 
 

@@ -32,8 +32,10 @@ METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
 ASSETS = {
     "usage.js": "application/javascript",
     "chart.js": "application/javascript",
+    "periods.js": "application/javascript",
     "usage.css": "text/css",
     "console.js": "application/javascript",
+    "menus.js": "application/javascript",
     "plans.js": "application/javascript",
     "invoices.js": "application/javascript",
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from itertools import pairwise
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from billing.periods import DAY_MS, ZoneError, add_days, midnight_ms, period_at, periods_between
 from billing.rules import (
+    Standing,
     Terms,
     balance_notification,
     charges,
@@ -150,3 +152,25 @@ def test_standing_orders_status_and_lists_every_notice() -> None:
         now_ms=ends,
         downgrade_scheduled=False,
     ).notices == ("expired", "low")
+
+
+@given(
+    before=st.integers(1, 400 * DAY_MS),
+    balance_minor=st.integers(-(10**9), 10**9),
+    kind=st.sampled_from(["prepaid", "enterprise"]),
+)
+def test_before_its_start_a_subscription_is_only_scheduled(
+    before: int, balance_minor: int, kind: str
+) -> None:
+    starts = ms("2027-03-01T00:00:00+00:00")
+    common: dict[str, Any] = {
+        "kind": kind,
+        "balance_minor": balance_minor,
+        "threshold_minor": 980,
+        "ends_at_ms": starts + 30 * DAY_MS,
+        "downgrade_scheduled": False,
+        "starts_at_ms": starts,
+    }
+    assert standing(now_ms=starts - before, **common) == Standing("scheduled", ("scheduled",))
+    at_start = standing(now_ms=starts, **common)
+    assert at_start.status != "scheduled" and "scheduled" not in at_start.notices

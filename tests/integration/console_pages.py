@@ -69,7 +69,8 @@ def rows(browser: Any) -> dict[str, dict[str, str]]:
     """The Plan page's rows: app -> status, plan, balance, owner."""
     data = browser.execute_script(
         "return [...document.querySelectorAll('#bots tbody tr')].map(r => [r.dataset.app,"
-        " r.cells[1].innerText, r.cells[2].innerText, r.cells[3].innerText, r.cells[5].innerText])"
+        " r.cells[1].innerText, r.querySelector('.plan').innerText,"
+        " r.querySelector('.balance').innerText, r.querySelector('.owner').innerText])"
     )
     return {
         app: {"status": status, "plan": plan, "balance": balance, "owner": owner}

@@ -96,7 +96,7 @@ def table(browser: Any) -> dict[str, list[int]]:
         "return [...document.querySelectorAll('#table tbody tr')].map("
         "r => [r.dataset.period, ...[...r.querySelectorAll('td')].map(c => c.textContent)])"
     )
-    return {row[0]: [int(v) for v in row[1:]] for row in rows}
+    return {row[0]: [int(v.replace(",", "")) for v in row[1:]] for row in rows}
 
 
 def assert_table_equals_api(browser: Any, api: list[dict[str, Any]]) -> None:

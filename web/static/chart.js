@@ -2,7 +2,11 @@
 "use strict";
 window.UsageChart = (function () {
   const NS = "http://www.w3.org/2000/svg";
-  const W = 900, H = 320, M = { top: 16, right: 16, bottom: 40, left: 52 };
+  // Two panels on one time axis: sessions and voice sessions above, agents below on an axis of
+  // their own (a few dozen agents beside thousands of sessions would otherwise lie flat).
+  const W = 900, M = { top: 30, right: 16, bottom: 40, left: 60 };
+  const MAIN = { top: M.top, height: 250 }, AGENTS = { top: M.top + 250 + 34, height: 96 };
+  const H = AGENTS.top + AGENTS.height + M.bottom;
 
   function el(name, attrs, text) {
     const node = document.createElementNS(NS, name);
@@ -11,44 +15,58 @@ window.UsageChart = (function () {
     return node;
   }
 
-  function niceMax(value) {
-    if (value <= 4) return 4;
-    const step = Math.pow(10, Math.floor(Math.log10(value)));
-    for (const m of [1, 2, 2.5, 5, 10]) if (m * step >= value) return m * step;
-    return 10 * step;
+  // An axis for counts: whole-number ticks (1, 2, 2.5, 5 x 10^k, never a fraction such as 37.5),
+  // at most `most` steps, the top tick at or above `value`.
+  function countAxis(value, most) {
+    const raw = Math.max(1, value) / most;
+    let step = 1;
+    for (let scale = 1; ; scale *= 10) {
+      const found = [1, 2, 2.5, 5].map((m) => m * scale).find((c) => Number.isInteger(c) && c >= raw);
+      if (found) { step = found; break; }
+    }
+    const steps = Math.max(1, Math.ceil(Math.max(1, value) / step));
+    return { max: steps * step, ticks: Array.from({ length: steps + 1 }, (_, i) => i * step) };
+  }
+
+  function panel(grid, area, axis, title) {
+    const y = (v) => area.top + area.height - (v / axis.max) * area.height;
+    for (const v of axis.ticks) {
+      grid.append(el("line", { x1: M.left, x2: W - M.right, y1: y(v), y2: y(v) }));
+      grid.append(el("text", { x: M.left - 8, y: y(v) + 4, "text-anchor": "end", class: "tick" }, v.toLocaleString("en-US")));
+    }
+    grid.append(el("text", { x: M.left, y: area.top - 8, class: "panel-title" }, title));
+    return y;
   }
 
   function draw(box, tooltip, data, series, label) {
     tooltip.hidden = true;
     if (!data.length) { box.replaceChildren(Object.assign(document.createElement("p"), { className: "empty", textContent: "No periods in this range." })); return; }
-    const max = niceMax(Math.max(1, ...data.flatMap((p) => series.map((s) => p[s.key]))));
-    const iw = W - M.left - M.right, ih = H - M.top - M.bottom;
+    const top = series.filter((s) => s.key !== "agents"), below = series.filter((s) => s.key === "agents");
+    const iw = W - M.left - M.right;
     const step = iw / data.length;
     const x = (i) => M.left + step * (i + 0.5);
-    const y = (v) => M.top + ih - (v / max) * ih;
     const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `Chart of ${data.length} periods; focus a point for its values` });
     const grid = el("g", { class: "grid axis" });
-    for (let i = 0; i <= 4; i++) {
-      const v = (max / 4) * i;
-      grid.append(el("line", { x1: M.left, x2: W - M.right, y1: y(v), y2: y(v) }));
-      grid.append(el("text", { x: M.left - 8, y: y(v) + 4, "text-anchor": "end" }, String(Math.round(v * 100) / 100)));
-    }
+    const scales = {};
+    const mainY = panel(grid, MAIN, countAxis(Math.max(0, ...data.flatMap((p) => top.map((s) => p[s.key]))), 4), "Sessions");
+    for (const s of top) scales[s.key] = mainY;
+    if (below.length) scales.agents = panel(grid, AGENTS, countAxis(Math.max(0, ...data.map((p) => p.agents)), 2), "Agents (own scale)");
     const every = Math.max(1, Math.ceil(data.length / 8));
     data.forEach((p, i) => {
       if (i % every === 0) grid.append(el("text", { x: x(i), y: H - M.bottom + 18, "text-anchor": "middle" }, label(p.period).replace(/, \d{4}$/, "")));
     });
     svg.append(grid);
     const hits = el("g", {});
-    data.forEach((p, i) => hits.append(el("rect", { class: "hit", x: M.left + step * i, y: M.top, width: step, height: ih, "data-index": i })));
+    data.forEach((p, i) => hits.append(el("rect", { class: "hit", x: M.left + step * i, y: M.top, width: step, height: H - M.top - M.bottom, "data-index": i })));
     svg.append(hits);
     for (const s of series) {
-      svg.append(el("polyline", { class: `series ${s.cls}`, points: data.map((p, i) => `${x(i)},${y(p[s.key])}`).join(" ") }));
+      svg.append(el("polyline", { class: `series ${s.cls}`, points: data.map((p, i) => `${x(i)},${scales[s.key](p[s.key])}`).join(" ") }));
     }
     const dots = el("g", {});
     data.forEach((p, i) => {
       for (const s of series) {
         const text = `${label(p.period)}: ${p.billing_sessions} sessions, ${p.voice_sessions} voice sessions, ${p.agents} agents`;
-        dots.append(el("circle", { class: `point ${s.cls}`, cx: x(i), cy: y(p[s.key]), r: data.length > 200 ? 2 : 4, "data-index": i, "data-series": s.key,
+        dots.append(el("circle", { class: `point ${s.cls}`, cx: x(i), cy: scales[s.key](p[s.key]), r: data.length > 200 ? 2 : 4, "data-index": i, "data-series": s.key,
           tabindex: s.key === "billing_sessions" && i === 0 ? 0 : -1, "aria-label": text }));
       }
     });
@@ -94,5 +112,5 @@ window.UsageChart = (function () {
     });
   }
 
-  return { draw };
+  return { draw, countAxis };
 })();

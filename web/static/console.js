@@ -1,6 +1,6 @@
 // The Billing console's shared parts: the header (who is signed in, which tabs they may see),
-// JSON calls with errors in words, the filters kept in the URL, menus and dialogs that work
-// from the keyboard. No dependencies.
+// JSON calls with errors in words, the filters kept in the URL, dates and amounts. Menus and
+// dialogs are in menus.js (only the Plan page has them). No dependencies.
 "use strict";
 window.Console = (function () {
   const $ = (id) => document.getElementById(id);
@@ -26,7 +26,7 @@ window.Console = (function () {
     let data = null;
     try { data = await response.json(); } catch (_) { data = null; }
     if (!response.ok) {
-      const error = new Error(data && data.error ? data.error : `${response.status} ${response.statusText}`);
+      const error = new Error(data && data.error ? sentence(data.error) : trouble(response.status));
       error.status = response.status;
       throw error;
     }
@@ -74,65 +74,65 @@ window.Console = (function () {
   function remember(values) {
     const url = new URL(window.location.href);
     for (const [k, v] of Object.entries(values)) { if (v) url.searchParams.set(k, v); else url.searchParams.delete(k); }
-    window.history.replaceState(null, "", url);
+    if (url.href !== window.location.href) window.history.replaceState(null, "", url);
   }
 
-  // A menu button: Enter, Space or ArrowDown opens it on its first item; arrows move;
-  // Escape or Tab closes it and focus returns to the button.
-  function menu(label, items, name) {
-    const id = "m" + Math.random().toString(36).slice(2, 9);
-    const button = el("button", { type: "button", class: "secondary", "aria-haspopup": "menu", "aria-expanded": "false", "aria-controls": id, "aria-label": name || label }, label);
-    const list = el("ul", { role: "menu", id, hidden: true, "aria-label": name || label });
-    const entries = items.map((item) => el("li", { role: "none" },
-      el("button", { type: "button", role: "menuitem", tabindex: "-1", onclick: () => { close(); item.run(); } }, item.label)));
-    list.append(...entries);
-    const focusables = () => [...list.querySelectorAll('[role="menuitem"]')];
-    function open(first) {
-      document.dispatchEvent(new CustomEvent("console:menu", { detail: list }));
-      list.hidden = false; button.setAttribute("aria-expanded", "true");
-      const all = focusables(); (first ? all[0] : all[all.length - 1]).focus();
-    }
-    function close(refocus) { list.hidden = true; button.setAttribute("aria-expanded", "false"); if (refocus) button.focus(); }
-    button.addEventListener("click", () => (list.hidden ? open(true) : close(true)));
-    button.addEventListener("keydown", (e) => {
-      if (e.key === "ArrowDown") { e.preventDefault(); open(true); } else if (e.key === "ArrowUp") { e.preventDefault(); open(false); }
-    });
-    list.addEventListener("keydown", (e) => {
-      const all = focusables(), at = all.indexOf(document.activeElement);
-      if (e.key === "ArrowDown") { e.preventDefault(); all[(at + 1) % all.length].focus(); }
-      else if (e.key === "ArrowUp") { e.preventDefault(); all[(at - 1 + all.length) % all.length].focus(); }
-      else if (e.key === "Home") { e.preventDefault(); all[0].focus(); }
-      else if (e.key === "End") { e.preventDefault(); all[all.length - 1].focus(); }
-      else if (e.key === "Escape") { e.preventDefault(); close(true); }
-      else if (e.key === "Tab") close(false);
-    });
-    document.addEventListener("console:menu", (e) => { if (e.detail !== list) close(false); });
-    document.addEventListener("click", (e) => { if (!list.hidden && !button.contains(e.target) && !list.contains(e.target)) close(false); });
-    return el("div", { class: "menu-wrap" }, button, list);
+  // The filters of the address that could not be used, each said with what is shown instead
+  // (an empty list hides the box: the user's own choice replaces the address's).
+  function notice(lines) {
+    const box = $("notice");
+    if (!box) return;
+    box.replaceChildren(...lines.map((text) => el("p", {}, text)));
+    box.hidden = !lines.length;
   }
 
-  // One modal dialog for every action: a form step, then a confirmation, then the result.
-  function dialog(title, build) {
-    const box = $("dialog");
-    const error = el("p", { class: "error", role: "alert" });
-    const body = el("div", { class: "body" });
-    box.replaceChildren(el("h2", { id: "dialog-title", class: "body" }, title), body);
-    box.setAttribute("aria-labelledby", "dialog-title");
-    const api = {
-      box, error,
-      show(...nodes) { body.replaceChildren(...nodes, error); const f = body.querySelector("input, select, textarea, button:not(.secondary)") || body.querySelector("button"); if (f) f.focus(); },
-      fail(message) { error.textContent = message; },
-      close() { box.close(); },
-      actions(...buttons) { return el("div", { class: "actions" }, ...buttons); },
-      cancel(text) { return el("button", { type: "button", class: "secondary", onclick: () => box.close() }, text || "Cancel"); },
-    };
-    box.showModal();
-    build(api);
-    return api;
+  // Words for an answer without a JSON error (a proxy's page, a crash): what it means to the user.
+  function trouble(status) {
+    if (status === 401) return "You are signed out. Sign in again.";
+    if (status === 403) return "You may not do this.";
+    if (status === 404) return "It was not found. It may have been removed.";
+    if (status >= 500) return `The server ran into a problem (HTTP ${status}). Try again in a moment.`;
+    return `The server refused the request (HTTP ${status}).`;
   }
 
-  function money(amount, currency) { return amount === null || amount === undefined ? "–" : `${amount} ${currency}`; }
+  // A message as a sentence of its own: capitalized (unless it starts with a name such as
+  // "bot-1" or "app_id", which keeps its spelling), ending in a full stop.
+  function sentence(text) {
+    const t = String(text || "").trim();
+    if (!t) return "";
+    const word = /^[a-z]+(?=[\s,:;.]|$)/.test(t);
+    const first = word ? t[0].toUpperCase() + t.slice(1) : t;
+    return /[.!?…]$/.test(first) ? first : first + ".";
+  }
+
+  // "Could not add funds. Amount must be positive, got -5." (two sentences, never run together).
+  function failure(what, error) { return `${sentence(what)} ${sentence(error && error.message ? error.message : error)}`; }
+
+  // "12345.60" -> "12,345.60": the API's exact decimal string, grouped (never through a float).
+  function grouped(amount) {
+    const [whole, fraction] = String(amount).split(".");
+    const sign = whole.startsWith("-") ? "-" : "", digits = whole.replace(/^-/, "");
+    return sign + digits.replace(/\B(?=(\d{3})+(?!\d))/g, ",") + (fraction !== undefined ? "." + fraction : "");
+  }
+  function money(amount, currency) { return amount === null || amount === undefined ? "–" : `${grouped(amount)} ${currency}`; }
   function day(iso) { return iso ? iso.slice(0, 10) : "–"; }
+  // "Mar 1, 2027": the calendar date an instant names in its own offset (as the API wrote it).
+  function longDay(iso) {
+    if (!iso) return "–";
+    const [y, m, d] = iso.slice(0, 10).split("-").map(Number);
+    return new Intl.DateTimeFormat("en-US", { timeZone: "UTC", month: "short", day: "numeric", year: "numeric" }).format(Date.UTC(y, m - 1, d));
+  }
 
-  return { $, el, call, header, params, remember, menu, dialog, money, day };
+  // A period [start, end) as the days it covers: "Nov 1 – Nov 30, 2026" (the end is exclusive
+  // in the API, so Dec 1 is not one of them); the year once unless it changes.
+  function period(startIso, endIso) {
+    if (!startIso || !endIso) return "–";
+    const date = (iso, back) => { const [y, m, d] = iso.slice(0, 10).split("-").map(Number); return Date.UTC(y, m - 1, d - back); };
+    const a = date(startIso, 0), b = date(endIso, 1);
+    const f = (t, year) => new Intl.DateTimeFormat("en-US", { timeZone: "UTC", month: "short", day: "numeric", year: year ? "numeric" : undefined }).format(t);
+    const sameYear = new Date(a).getUTCFullYear() === new Date(b).getUTCFullYear();
+    return `${f(a, !sameYear)} – ${f(b, true)}`;
+  }
+
+  return { $, el, call, header, params, remember, notice, money, grouped, day, longDay, period, sentence, failure };
 })();

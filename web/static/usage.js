@@ -2,7 +2,6 @@
 "use strict";
 (function () {
   const DAY = 86400000;
-  const HOUR = 3600000;
   const TIMEOUT_MS = 15000;
   const SERIES = [
     { key: "billing_sessions", cls: "billing", label: "Sessions" },
@@ -11,8 +10,9 @@
   ];
   const COLUMNS = ["billing_sessions", "usage_sessions", "alert_sessions", "voice_sessions", "agents"];
   const $ = (id) => document.getElementById(id);
-  const state = { rows: [], periods: [], by: "day", from: "", to: "", app: "", tz: "UTC", request: null };
-  const formatters = new Map();
+  const state = { rows: [], periods: [], by: "day", from: "", to: "", app: "", tz: "UTC", request: null, notes: [] };
+  const { canonical, browserZone, hourKey, periods } = window.UsagePeriods;
+  const RANGES = { "24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days", custom: "Custom range" };
 
   function bysFor(range, days) {
     if (range === "24h") return ["hour"];
@@ -72,14 +72,16 @@
     if (response.status === 401) { window.location.reload(); throw new Error("Please sign in again."); }
     let body = null;
     try { body = await response.json(); } catch (_) { body = null; }
-    if (!response.ok) {
-      const detail = body && body.error ? body.error : response.statusText;
-      throw new Error(`The usage API answered ${response.status}: ${detail}`);
+    if (!response.ok) {  // the API says what was wrong in its JSON error; say that, as a sentence
+      const C = window.Console;
+      throw new Error(body && body.error ? C.sentence(body.error) : `The server could not answer (HTTP ${response.status}). Try again in a moment.`);
     }
     return { body, headers: response.headers };
   }
 
-  async function load() {
+  // push: a user's Apply (or change) is a history entry of its own; Back and a first load
+  // are not (they show what the address already says).
+  async function load(push) {
     if (state.request) state.request.abort();
     const controller = new AbortController();
     state.request = controller;
@@ -96,7 +98,7 @@
       state.app = $("app").value;
       state.tz = $("tz").value || "UTC";
       state.periods = periods(state.from, state.to, state.by, state.tz);
-      remember();
+      remember(push === true);
       render();
       const scope = state.app ? `app ${state.app}` : "all apps";
       setStatus(body.length ? `Showing ${scope}, ${label(hourKey(Date.parse(state.from), state.tz), "hour")} to ${label(hourKey(Date.parse(state.to), state.tz), "hour")}.`
@@ -104,61 +106,12 @@
     } catch (error) {
       if (controller.signal.aborted && controller.signal.reason !== "timeout") return; // superseded
       const why = controller.signal.reason === "timeout"
-        ? "The usage API did not answer within 15 seconds." : (error.message || String(error));
-      setStatus(`Could not load usage: ${why} The filters still work; choose Apply to try again.`, "error");
+        ? "The server did not answer within 15 seconds." : window.Console.sentence(error.message || String(error));
+      setStatus(`Could not load usage. ${why} The filters still work; choose Apply to try again.`, "error");
     } finally {
       clearTimeout(timer);
       if (state.request === controller) state.request = null;
     }
-  }
-
-  // Local wall-clock parts of the instant t in the IANA zone tz.
-  function parts(t, tz) {
-    if (!formatters.has(tz)) {
-      formatters.set(tz, new Intl.DateTimeFormat("en-US", { timeZone: tz, hourCycle: "h23", year: "numeric",
-        month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }));
-    }
-    const p = Object.fromEntries(formatters.get(tz).formatToParts(t).map((x) => [x.type, x.value]));
-    return { y: +p.year, m: +p.month, d: +p.day, h: +p.hour % 24, min: +p.minute };
-  }
-
-  // The API's key of the hour starting at t: "…T05:00:00+05:30" in a zone, "…T05:00:00Z" in UTC.
-  function hourKey(t, tz) {
-    if (tz === "UTC") return new Date(t).toISOString().slice(0, 13) + ":00:00Z";
-    const p = parts(t, tz), minutes = Math.round((Date.UTC(p.y, p.m - 1, p.d, p.h, p.min) - (t - (t % 60000))) / 60000);
-    const pad = (n) => String(n).padStart(2, "0");
-    const sign = minutes < 0 ? "-" : "+", off = Math.abs(minutes);
-    return `${p.y}-${pad(p.m)}-${pad(p.d)}T${pad(p.h)}:${pad(p.min)}:00${sign}${pad(Math.floor(off / 60))}:${pad(off % 60)}`;
-  }
-
-  // Every period of [from, to) at granularity `by` in zone tz, keyed as the API keys them.
-  // Hours are instants an hour apart; days, weeks (Monday) and months are the zone's dates.
-  function periods(from, to, by, tz) {
-    const out = [], start = Date.parse(from), end = Date.parse(to);
-    if (by === "hour") {
-      for (let t = start; t < end; t += HOUR) out.push(hourKey(t, tz));
-      return out;
-    }
-    const a = parts(start, tz), b = parts(end - 1, tz);
-    const last = Date.UTC(b.y, b.m - 1, b.d);
-    for (let t = floorDate(Date.UTC(a.y, a.m - 1, a.d), by); t <= last; t = nextDate(t, by)) {
-      out.push(new Date(t).toISOString().slice(0, 10));
-    }
-    return out;
-  }
-
-  function floorDate(day, by) {
-    const d = new Date(day);
-    if (by === "week") return day - ((d.getUTCDay() + 6) % 7) * DAY;
-    if (by === "month") return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
-    return day;
-  }
-
-  function nextDate(day, by) {
-    if (by === "day") return day + DAY;
-    if (by === "week") return day + 7 * DAY;
-    const d = new Date(day);
-    return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
   }
 
   function label(period, by) {
@@ -173,34 +126,52 @@
   }
 
   // The filters in the address bar, so a view can be bookmarked and shared.
-  function remember() {
+  function remember(push) {
     const url = new URL(window.location.href);
     for (const id of ["app", "range", "by", "tz", "from", "to"]) {
       const value = $(id).value;
-      const keep = value && !(id === "tz" && value === "UTC") && !(["from", "to"].includes(id) && $("range").value !== "custom");
+      const keep = value && !(["from", "to"].includes(id) && $("range").value !== "custom");
       if (keep) url.searchParams.set(id, value); else url.searchParams.delete(id);
     }
-    window.history.replaceState(null, "", url);
+    if (url.href === window.location.href) return;
+    if (push) window.history.pushState(null, "", url); else window.history.replaceState(null, "", url);
   }
 
+  // Every zone once, by its IANA name; the browser's own marked and chosen by default.
   function zones() {
-    const select = $("tz"), here = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const select = $("tz"), here = browserZone();
     const all = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
-    const names = ["UTC", ...new Set([here, "Asia/Kolkata", "Asia/Kathmandu", ...all])].filter((z) => z && z !== "Etc/UTC");
-    select.replaceChildren(...[...new Set(names)].map((z) => new Option(z === here ? `${z} (this browser)` : z, z)));
+    const names = new Set(["UTC", here, "Asia/Kolkata", "Asia/Kathmandu", ...all.map(canonical)]);
+    select.replaceChildren(...[...names].filter(Boolean).map((z) => new Option(z === here ? `${z} (this browser)` : z, z)));
+    select.value = here;
   }
 
+  const has = (id, value) => [...$(id).options].some((o) => o.value === value);
+  const optionText = (id) => $(id).selectedOptions[0] ? $(id).selectedOptions[0].textContent : $(id).value;
+
+  // The filters the address names (a bookmark, Back); each one that cannot be used is said,
+  // with what is shown instead.
   function restore() {
-    const params = new URL(window.location.href).searchParams;
-    for (const id of ["range", "tz", "from", "to"]) {
-      const value = params.get(id);
-      if (value && [...($(id).options || [])].some((o) => o.value === value)) $(id).value = value;
-      else if (value && $(id).type === "date") $(id).value = value;
-    }
+    const params = new URL(window.location.href).searchParams, notes = [];
+    const range = params.get("range");
+    $("range").value = range && has("range", range) ? range : "7d";
+    if (range && !has("range", range)) notes.push(`The address asks for the date range “${range}”, which is not one of ${Object.keys(RANGES).join(", ")}; showing ${RANGES["7d"]} instead.`);
+    const tz = params.get("tz");
+    $("tz").value = tz && has("tz", canonical(tz)) ? canonical(tz) : browserZone();
+    if (tz && !has("tz", canonical(tz))) notes.push(`The address asks for the time zone “${tz}”, which is not a time zone; showing ${$("tz").value} instead.`);
+    for (const id of ["from", "to"]) if (params.get(id)) $(id).value = params.get(id);
     refreshGranularity();
     const by = params.get("by");
-    if (by && [...$("by").options].some((o) => o.value === by)) $("by").value = by;
+    if (by && has("by", by)) $("by").value = by;
+    else if (by) notes.push(`The address asks for the granularity “${by}”, which this range does not offer; showing ${optionText("by")} instead.`);
+    state.notes = notes;
     return params.get("app");
+  }
+
+  function showNotes() {
+    const box = $("notice");
+    box.replaceChildren(...(state.notes || []).map((text) => Object.assign(document.createElement("p"), { textContent: text })));
+    box.hidden = !box.childElementCount;
   }
 
   function points() {
@@ -228,19 +199,21 @@
     $("total-agents").textContent = data.reduce((acc, p) => Math.max(acc, p.agents), 0).toLocaleString("en-US");
   }
 
+  const count = (n) => n.toLocaleString("en-US");  // as the cards write them: 12,345
+
   function renderTable(data) {
     const cell = (tag, text, attrs) => { const c = document.createElement(tag); c.textContent = text; Object.assign(c, attrs || {}); return c; };
     const rows = data.map((p) => {
       const tr = document.createElement("tr");
       tr.dataset.period = p.period;
-      tr.append(cell("th", label(p.period, state.by), { scope: "row" }), ...COLUMNS.map((k) => cell("td", String(p[k]))));
+      tr.append(cell("th", label(p.period, state.by), { scope: "row" }), ...COLUMNS.map((k) => cell("td", count(p[k]))));
       return tr;
     });
     $("table").tBodies[0].replaceChildren(...rows);
     const totals = document.createElement("tr");
     const sum = (k) => data.reduce((acc, p) => acc + p[k], 0);
-    totals.append(cell("td", "Total"), ...COLUMNS.slice(0, 4).map((k) => cell("td", String(sum(k)))),
-      cell("td", String(data.reduce((acc, p) => Math.max(acc, p.agents), 0)), { title: "Peak agents in one period" }));
+    totals.append(cell("td", "Total"), ...COLUMNS.slice(0, 4).map((k) => cell("td", count(sum(k)))),
+      cell("td", count(data.reduce((acc, p) => Math.max(acc, p.agents), 0)), { title: "Peak agents in one period" }));
     $("table").tFoot.replaceChildren(totals);
   }
 
@@ -266,10 +239,23 @@
       const { body } = await getJson("/api/apps");
       const select = $("app");
       select.append(...body.map((app) => new Option(app, app)));
-      if (wanted && body.includes(wanted)) select.value = wanted;
+      chooseApp(wanted);
     } catch (error) {
-      setStatus(`Could not load the app list (${error.message}); showing all apps.`, "error");
+      setStatus(`Could not load the app list. ${window.Console.sentence(error.message)} Showing all apps.`, "error");
     }
+  }
+
+  function chooseApp(wanted) {
+    $("app").value = wanted && has("app", wanted) ? wanted : "";
+    if (wanted && !has("app", wanted)) state.notes.push(`The address asks for the app “${wanted}”, which is not one of your apps; showing all apps instead.`);
+  }
+
+  // Back and Forward: the filters of that history entry, loaded without a new entry.
+  function onHistory() {
+    const app = restore();
+    chooseApp(app);
+    showNotes();
+    load(false);
   }
 
   function init() {
@@ -279,12 +265,14 @@
     $("from").value = new Date(Date.now() - 13 * DAY).toISOString().slice(0, 10);
     zones();
     const app = restore();
-    for (const id of ["app", "range", "by", "tz"]) $(id).addEventListener("change", () => { refreshGranularity(); if ($("range").value !== "custom") load(); });
+    const chosen = () => { state.notes = []; showNotes(); };  // the user's own choice replaces the address's
+    for (const id of ["app", "range", "by", "tz"]) $(id).addEventListener("change", () => { refreshGranularity(); chosen(); if ($("range").value !== "custom") load(true); });
     for (const id of ["from", "to"]) $(id).addEventListener("change", refreshGranularity);
-    $("filters").addEventListener("submit", (event) => { event.preventDefault(); load(); });
+    $("filters").addEventListener("submit", (event) => { event.preventDefault(); chosen(); load(true); });
     $("csv").addEventListener("click", download);
+    window.addEventListener("popstate", onHistory);
     window.usageCsv = csv;
-    loadApps(app).then(load);
+    loadApps(app).then(() => { showNotes(); load(false); });
   }
 
   document.addEventListener("DOMContentLoaded", init);
