@@ -94,6 +94,7 @@ def _open_period(session: Session, subscription: Subscription, period: Period, n
             key=f"fee:{subscription.id}:{period.start_ms}",
             now_ms=now_ms,
             period_start_ms=period.start_ms,
+            plan_id=plan.id,
         )
     session.flush()
 
@@ -134,6 +135,7 @@ def post_usage(
                 now_ms=now_ms,
                 period_start_ms=start_ms,
                 meter=meter,
+                plan_id=plan.id,
             )
             added += 1
     return added
