@@ -28,7 +28,7 @@ from billing.periods import local_date
 from billing.rules import METERS
 from billing.wording import date_range, fee_text, usage_text
 
-MAX_DESCRIPTION = 60
+MAX_DESCRIPTION = 100
 METER_NAMES = {
     "billing_sessions": "Billing sessions",
     "voice_sessions": "Voice sessions",
@@ -194,7 +194,7 @@ def _late_lines(
         usage = session.get(PeriodUsage, (subscription.id, period))
         stored = getattr(usage, meter) if usage else 0
         delta = stored - _invoiced_quantity(session, subscription, period, meter)
-        text = f"Late usage: {METER_NAMES[meter].lower()} of {month} ({charged.name})"
+        text = f"Late {METER_NAMES[meter].lower()} of {month} ({charged.name})"
         lines.append(Line("adjustment", clip(text), amount, meter, period, delta))
     return lines
 

@@ -125,9 +125,36 @@ def _table(pdf: _Pages, columns: Sequence[Column], rows: Sequence[Sequence[str]]
     for row in rows:
         if pdf.will_page_break(ROW_HEIGHT):
             pdf.add_page()  # header() repeats the table's header
-        for text, column in zip(row, columns, strict=True):
+        spanned = _span(row, columns)
+        _fitted_cell(pdf, sum(c.width for c in columns[:spanned]), row[0])
+        for text, column in zip(row[spanned:], columns[spanned:], strict=True):
             pdf.cell(column.width, ROW_HEIGHT, printable(text), align=column.align)
         pdf.ln()
     pdf.table_columns = ()
     if pdf.will_page_break(8):
         pdf.add_page()
+
+
+def _span(row: Sequence[str], columns: Sequence[Column]) -> int:
+    """How many columns the first cell (the description) may use: itself and the empty
+    cells right after it (a proration line has no quantities)."""
+    spanned = 1
+    while spanned < len(columns) - 1 and not row[spanned]:
+        spanned += 1
+    return spanned
+
+
+MIN_FONT = 6.5
+
+
+def _fitted_cell(pdf: FPDF, width: float, text: str) -> None:
+    """``text`` in one line of ``width``: in a smaller font if it must, cut if even that
+    is not enough (the JSON keeps it whole)."""
+    text, size = printable(text), 9.0
+    while size > MIN_FONT and pdf.get_string_width(text) > width - 2:
+        size -= 0.5
+        pdf.set_font_size(size)
+    while pdf.get_string_width(text) > width - 2 and len(text) > 4:
+        text = text[:-4] + "..."
+    pdf.cell(width, ROW_HEIGHT, text)
+    pdf.set_font_size(9)

@@ -82,13 +82,13 @@ def test_late_usage_is_an_adjustment_and_the_final_invoice_never_changes(
     november = documents.get_invoice(sessions, OPERATOR, "INV-2026-000002")
     [late] = [line for line in november["lines"] if line["kind"] == "adjustment"]
     assert (late["description"], late["period"], late["quantity"], late["amount"]) == (
-        "Late usage: billing sessions of 2026-10 (Starter)",
+        "Late billing sessions of 2026-10 (Starter)",
         "2026-10-01",
         100,
         "5.00",
     )
     assert november["total"] == "54.00"  # 49.00 fee + 5.00 late October usage
-    assert "Late usage: billing sessions of 2026-10 (Starter)" in pdf_text(
+    assert "Late billing sessions of 2026-10 (Starter)" in pdf_text(
         documents.invoice_pdf(sessions, OPERATOR, "INV-2026-000002")
     )
 
