@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from billing import accounts, accrual, ledger
+from billing import accounts, accrual, ledger, plan_moves
 from billing.access import Actor, require_admin, require_owner_or_admin, unknown_app
 from billing.catalog import latest_plan, terms
 from billing.charged import upgrade_words
@@ -195,10 +195,9 @@ def change_plan(session: Session, actor: Actor, app_id: str, code: str, now_ms: 
     accrual.roll(session, subscription, now_ms)
     current = session.get_one(Plan, subscription.plan_id)
     new = latest_plan(session, code)
-    if new.currency != current.currency:
-        raise ConflictError(f"{code} is in {new.currency}, {app_id} pays in {current.currency}")
     if new.id == current.id:
         raise ConflictError(f"{app_id} is already on {code} (version {new.version})")
+    plan_moves.check_move(session, actor, subscription, new)
     if is_upgrade(terms(current), terms(new)):
         return _upgrade(session, actor, subscription, (current, new), now_ms)
     effective = iso(period_at(now_ms, subscription.time_zone).end_ms, subscription.time_zone)

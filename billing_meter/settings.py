@@ -8,6 +8,7 @@ import re
 from typing import TypeVar
 
 from agents.settings import WorkerSettings, parse_roles
+from billing.invoice_settings import InvoiceSettings
 from billing.posting import parse_expiring_days
 from pipeline.settings import config_from, parse_duration
 from sinks.clickhouse.urls import default_url
@@ -25,6 +26,10 @@ class SettingsError(ValueError):
 def worker_settings(args: argparse.Namespace) -> WorkerSettings:
     """The settings of ``worker`` and ``produce``; ``SettingsError`` when one is not valid."""
     roles = parse_roles(getattr(args, "roles", None) or "meter,sink,web,billing")
+    try:  # checked before anything starts: a bad value is one line, not a later crash
+        InvoiceSettings.from_env()
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
     partitions = getattr(args, "partitions", None)
     if partitions is None:  # the flag, else the environment, else the default
         partitions = _env_number("BILLING_PARTITIONS", WorkerSettings().partitions, int)

@@ -100,9 +100,9 @@
   function change(s) {
     C.dialog(`Change the plan of ${s.app_id}`, async (d) => {
       let plans = [];
-      try { plans = await call("GET", "/api/plans"); } catch (error) { d.fail(`Could not load the plans: ${error.message}`); }
-      const latest = new Map();
-      for (const p of plans) if (p.currency === s.currency && p.code !== s.plan) latest.set(p.code, p);
+      // the server lists only the plans this caller may move this bot to (issue #23)
+      try { plans = await call("GET", `/api/subscriptions/${enc(s.app_id)}/plan-options`); } catch (error) { d.fail(`Could not load the plans: ${error.message}`); }
+      const latest = new Map(plans.map((p) => [p.code, p]));
       const select = el("select", { id: "plan-choice" }, ...[...latest.values()].map((p) => new Option(`${p.name} (${p.code}): ${p.monthly_fee} ${p.currency} a month`, p.code)));
       const confirm = async (code) => {
         try {
@@ -121,7 +121,7 @@
           d.show(el("p", { id: "preview" }, text), d.actions(d.cancel(), button("Confirm", "confirm", () => confirm(code))));
         } catch (error) { d.fail(`Could not preview the change: ${error.message}`); }
       };
-      if (!latest.size) { d.show(el("p", {}, `No other plan in ${s.currency}.`), d.actions(d.cancel("Close"))); return; }
+      if (!latest.size) { d.show(el("p", {}, `No other plan is open to ${s.app_id}.`), d.actions(d.cancel("Close"))); return; }
       d.show(form(next, el("div", { class: "field" }, el("label", { for: "plan-choice" }, "New plan"), select),
         d.actions(d.cancel(), el("button", { type: "submit", id: "review" }, "Review"))));
     });
