@@ -7,6 +7,9 @@ every page; and the pure wording rules they are made of."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -194,3 +197,15 @@ def test_a_long_invoice_numbers_its_pages_and_repeats_the_table_header() -> None
         seen += re.findall(r"Adjustment (\d+)\s", page)
     assert seen == [str(n) for n in range(1, 91)]  # every row once, in order
     assert "Total 2,047.50 USD" in re.sub(r"[ \t]+", " ", pages[-1])
+
+
+def test_the_sample_documents_of_the_readme_render(tmp_path: Path) -> None:
+    """``make document-images``' script: an upgraded bot's invoice and its top-up's receipt."""
+    script = Path(__file__).parents[2] / "deploy" / "sample_documents.py"
+    subprocess.run([sys.executable, str(script), str(tmp_path)], check=True, timeout=120)
+    [invoice] = pdftotext_pages((tmp_path / "invoice.pdf").read_bytes())
+    text = re.sub(r"[ \t]+", " ", invoice)
+    assert "Upgrade from Starter to Pro, Nov 20 \u2013 Nov 30 (11 of 30 days) 52.71 EUR" in text
+    assert "Service period Nov 10 \u2013 Nov 30, 2026 (Europe/Berlin)" in text
+    [receipt] = pdftotext_pages((tmp_path / "receipt.pdf").read_bytes())
+    assert "2,500.00 EUR" in receipt and "Acme Robotics GmbH" in receipt
