@@ -115,8 +115,12 @@ def test_the_accounts_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str
         *db_,
     )
     assert code == 0 and orjson.loads(out)["address"] == ["1 Road", "Pune 411001"]
-    code, out, _ = run(capsys, "accounts", "profile", "acme", "--tax-id", "GSTIN-2", *db_)
-    assert code == 0 and orjson.loads(out)["tax_id"] == "GSTIN-2"
+    code, out, _ = run(
+        capsys, "accounts", "profile", "acme", "--tax-id", "GSTIN-2", "--country", "India", *db_
+    )
+    changed = orjson.loads(out)
+    assert code == 0 and (changed["tax_id"], changed["country"]) == ("GSTIN-2", "India")
+    assert changed["legal_name"] == "Acme Ltd"  # what is not given stays
     code, out, _ = run(capsys, "accounts", "list", "--format", "json", *db_)
     assert [a["name"] for a in orjson.loads(out)] == ["default", "acme"]
     code, out, _ = run(capsys, "users", "add", "ops", "--role", "operator", *db_)

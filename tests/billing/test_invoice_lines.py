@@ -5,9 +5,12 @@ JSON and in the PDF's text (poppler's pdftotext); entries written before migrati
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client import CollectorRegistry
 from sqlalchemy import select
 
 from billing import documents, ledger
@@ -19,6 +22,8 @@ from billing.operations import Sessions
 from billing.posting import post_once
 from tests.billing.helpers import ms, seed, starter, subscribe
 from tests.billing.invoices_helpers import SETTINGS, Source, pdftotext_pages
+from web.billing_api import BillingApi
+from web.server import create_app
 
 TZ = "Asia/Kolkata"
 DECEMBER = ms("2026-12-01T00:00:00+05:30")
@@ -99,6 +104,21 @@ def _check_pdf(sessions: Sessions, invoice: dict[str, Any]) -> None:
         assert code not in text
 
 
+def _over_http(sessions: Sessions, number: str) -> Any:
+    """``GET /api/invoices/{number}`` over a real socket, as the admin token."""
+    api = BillingApi(sessions, "invoice-lines-token", clock=lambda: JANUARY)
+    app = create_app(CollectorRegistry(), dict, None, api)
+
+    async def get() -> Any:
+        headers = {"Authorization": "Bearer invoice-lines-token"}
+        async with TestClient(TestServer(app)) as client:
+            response = await client.get(f"/api/invoices/{number}", headers=headers)
+            assert response.status == 200
+            return await response.json()
+
+    return asyncio.run(get())
+
+
 def test_lines_name_the_plan_that_charged_them(sessions: Sessions) -> None:
     _upgraded_then_downgraded(sessions)
     december = documents.get_invoice(sessions, OPERATOR, "INV-2026-000001")
@@ -115,6 +135,7 @@ def test_lines_name_the_plan_that_charged_them(sessions: Sessions) -> None:
     _check_against_ledger(january, _billed(sessions, "INV-2027-000001"))
     for invoice in (december, january):
         _check_pdf(sessions, invoice)
+        assert _over_http(sessions, invoice["number"]) == invoice  # the API's JSON is this
     entries = ops.ledger(sessions, OPERATOR, "bot-1")
     assert [e["reason"] for e in entries if e["kind"] == "proration"] == [PRORATION]
 
