@@ -24,40 +24,11 @@ Sessions = sessionmaker[Session]
 def add_plan(
     sessions: Sessions, actor: Actor, spec: catalog.PlanSpec, now_ms: int
 ) -> dict[str, Any]:
-    """``plans add``: a new plan (admins; ``revise_plan`` makes the next version of one)."""
+    """``plans add``: a new plan (admins; ``plan_operations.revise_plan`` makes the next
+    version of one)."""
     require_admin(actor, "add plans")
     with sessions.begin() as session:
         return views.plan_json(catalog.add_plan(session, spec, now_ms))
-
-
-def revise_plan(
-    sessions: Sessions, actor: Actor, code: str, revision: catalog.Revision, now_ms: int
-) -> dict[str, Any]:
-    """``plans revise``: the next version, changed only where ``revision`` says (admins);
-    ``changes`` lists each field's old and new value. Nothing changed: refused."""
-    require_admin(actor, "revise plans")
-    with sessions.begin() as session:
-        old, new = catalog.revise_plan(session, code, revision, now_ms)
-        before, after = _flat(views.plan_json(old)), _flat(views.plan_json(new))
-        changes = [
-            {"field": name, "from": before[name], "to": after[name]}
-            for name in after
-            if name != "version" and before[name] != after[name]
-        ]
-        if not changes:  # raising rolls the new version back
-            raise InvalidError(f"nothing to change: {code} version {old.version} has these values")
-        return {**views.plan_json(new), "changes": changes}
-
-
-def _flat(plan: dict[str, Any]) -> dict[str, Any]:
-    """A plan's fields, meters spelled out (``included.agents``)."""
-    flat: dict[str, Any] = {}
-    for name, value in plan.items():
-        if isinstance(value, dict):
-            flat.update({f"{name}.{meter}": v for meter, v in value.items()})
-        else:
-            flat[name] = value
-    return flat
 
 
 def list_plans(sessions: Sessions, actor: Actor) -> list[dict[str, Any]]:
@@ -272,13 +243,6 @@ def preview_change(
             "effective": iso(now_ms if upgrade else period.end_ms, tz),
             "monthly_fee": format_amount(new.fee_minor, new.currency),
         }
-
-
-def plan_options(sessions: Sessions, actor: Actor, app_id: str) -> list[dict[str, Any]]:
-    """The plans the caller may move ``app_id`` to (newest versions): what the console offers."""
-    with sessions() as session:
-        subscription = views.visible_subscriptions(session, actor, app_id)[0]
-        return [views.plan_json(p) for p in plan_moves.options(session, actor, subscription)]
 
 
 def list_users(sessions: Sessions, actor: Actor) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from billing import db, operations, roles
+from billing import db, operations, plan_operations, roles
 from billing.access import OPERATOR
 from billing.catalog import PlanSpec, Revision, parse_meters
 from billing_meter.cli_support import (
@@ -39,7 +39,7 @@ def _plans_revise(args: argparse.Namespace) -> int:
         prices=parse_meters(args.price, "--price"),
         changes_to=args.changes_to,
     )
-    new = operations.revise_plan(open_sessions(args), OPERATOR, args.code, revision, now_ms())
+    new = plan_operations.revise_plan(open_sessions(args), OPERATOR, args.code, revision, now_ms())
     print(f"{new['code']}: version {new['version'] - 1} -> {new['version']}")
     for change in new["changes"]:
         print(f"  {change['field']}: {_shown(change['from'])} -> {_shown(change['to'])}")

@@ -12,6 +12,7 @@ from aiohttp import web
 from billing import account_operations as account_ops
 from billing import documents
 from billing import operations as ops
+from billing import plan_operations as plan_ops
 from billing.access import Actor
 from billing.errors import InvalidError
 from billing.finalize import InvoiceSettings
@@ -67,7 +68,7 @@ def add_document_routes(app: web.Application, api: BillingApi, settings: Invoice
         return await asyncio.to_thread(ops.preview_change, s, actor, app_of(r), code, now())
 
     async def plan_options(r: web.Request, actor: Actor) -> Any:
-        return await asyncio.to_thread(ops.plan_options, s, actor, app_of(r))
+        return await asyncio.to_thread(plan_ops.plan_options, s, actor, app_of(r))
 
     async def users(_r: web.Request, actor: Actor) -> Any:
         return await asyncio.to_thread(ops.list_users, s, actor)

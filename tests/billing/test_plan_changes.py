@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from billing import operations as ops
+from billing import plan_operations as plan_ops
 from billing.access import OPERATOR
 from billing.catalog import Revision
 from billing.errors import BillingError
@@ -133,19 +134,19 @@ def test_owners_are_offered_and_may_make_only_allowed_moves(sessions: Sessions) 
     seeded = seed(sessions)
     alice, root = seeded.actors["alice"], seeded.actors["root"]
     subscribe(sessions)  # bot-1 on starter (USD prepaid), owned by alice
-    codes = [p["code"] for p in ops.plan_options(sessions, alice, "bot-1")]
+    codes = [p["code"] for p in plan_ops.plan_options(sessions, alice, "bot-1")]
     assert codes == ["pro"]  # not euro (EUR), corp (enterprise), trial (paid a fee already)
-    admin_codes = [p["code"] for p in ops.plan_options(sessions, root, "bot-1")]
+    admin_codes = [p["code"] for p in plan_ops.plan_options(sessions, root, "bot-1")]
     assert admin_codes == ["corp", "pro", "trial"]
     for code in ("corp", "trial", "euro"):
         with pytest.raises(BillingError) as refused:
             ops.change_plan(sessions, alice, "bot-1", code, NOW)
         assert refused.value.status == 409 and "cannot move to" in str(refused.value)
-    ops.revise_plan(sessions, OPERATOR, "starter", Revision(changes_to="trial"), NOW)
+    plan_ops.revise_plan(sessions, OPERATOR, "starter", Revision(changes_to="trial"), NOW)
     # the list is the version's: bot-1 stays on version 1, which allows every USD prepaid plan
-    assert [p["code"] for p in ops.plan_options(sessions, alice, "bot-1")] == ["pro"]
+    assert [p["code"] for p in plan_ops.plan_options(sessions, alice, "bot-1")] == ["pro"]
     subscribe(sessions, "bot-2")  # on version 2: the trial only, and it paid a fee already
-    assert ops.plan_options(sessions, alice, "bot-2") == []
+    assert plan_ops.plan_options(sessions, alice, "bot-2") == []
     with pytest.raises(BillingError) as refused:
         ops.change_plan(sessions, alice, "bot-2", "pro", NOW)
     assert refused.value.status == 409 and "allows moves to trial only" in str(refused.value)
@@ -156,5 +157,5 @@ def test_a_new_bot_on_a_free_plan_is_offered_the_trial(sessions: Sessions) -> No
     seeded = seed(sessions)
     ops.add_plan(sessions, OPERATOR, starter("free", fee="0"), NOW)
     subscribe(sessions, "bot-1", "free")  # no fee paid, never on a trial
-    codes = [p["code"] for p in ops.plan_options(sessions, seeded.actors["alice"], "bot-1")]
+    codes = [p["code"] for p in plan_ops.plan_options(sessions, seeded.actors["alice"], "bot-1")]
     assert codes == ["pro", "starter", "trial"]

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from billing import operations as ops
+from billing import plan_operations as plan_ops
 from billing.access import OPERATOR
 from billing.catalog import Revision
 from billing.operations import Sessions
@@ -53,7 +53,7 @@ def test_a_plans_list_of_moves_is_what_owners_get(tmp_path: Path) -> None:
 
 
 async def list_of_moves(app: web.Application, keys: dict[str, str], sessions: Sessions) -> None:
-    ops.revise_plan(sessions, OPERATOR, "starter", Revision(changes_to="pro"), NOW)
+    plan_ops.revise_plan(sessions, OPERATOR, "starter", Revision(changes_to="pro"), NOW)
     subscribe(sessions, "bot-3", plan="starter", owner="carol")  # on version 2
     path = "/api/subscriptions/bot-3/plan-options"
     status, answer = await call(app, "GET", path, keys["carol"])

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from billing import operations as ops
+from billing import plan_operations as plan_ops
 from billing.access import OPERATOR
 from billing.catalog import Revision
 from tests.billing.helpers import NOW, starter, subscribe
@@ -83,7 +84,8 @@ def test_owners_are_offered_only_the_allowed_plans(browser: Any, tmp_path: Path)
         sign_in(browser, site, acme.keys["a-admin"])
         assert offered(browser, "bot-c") == ["corp", "pro", "termpro", "trial"]
         # a new version of starter lists one move; bot-c stays on the version it has
-        ops.revise_plan(acme.sessions, OPERATOR, "starter", Revision(changes_to="termpro"), NOW)
+        only_termpro = Revision(changes_to="termpro")
+        plan_ops.revise_plan(acme.sessions, OPERATOR, "starter", only_termpro, NOW)
         subscribe(acme.sessions, "bot-d", plan="starter", owner="a-owner", account="acme")
         sign_in(browser, site, acme.keys["a-owner"])
         assert offered(browser, "bot-c") == ["pro", "termpro"]
