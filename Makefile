@@ -26,6 +26,13 @@ demo-offline: $(VENV) ## The same day of traffic replayed offline (no Kafka), an
 	.venv/bin/billing-meter replay billing-data/demo-events.jsonl --clickhouse chdb://billing-data/offline
 	.venv/bin/billing-meter usage --clickhouse chdb://billing-data/offline --range 24h --all-apps
 
+document-images: $(VENV) ## Render a sample invoice and receipt to PDF, then to docs/images/*.png (pdftoppm)
+	rm -rf billing-data/documents
+	mkdir -p docs/images
+	$(PY) deploy/sample_documents.py billing-data/documents
+	pdftoppm -png -r 60 -singlefile billing-data/documents/invoice.pdf docs/images/sample-invoice
+	pdftoppm -png -r 60 -singlefile billing-data/documents/receipt.pdf docs/images/sample-receipt
+
 kafka-start: ## Start the local Kafka broker (fetches the jars with Maven on first use)
 	$(KAFKA) start
 
@@ -70,4 +77,4 @@ bench-report: $(VENV) ## Benchmark: report queries over 10M sessions (SESSIONS=N
 clean: ## Remove the venv, caches and the embedded store
 	rm -rf .venv billing-data .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-.PHONY: help install demo demo-offline kafka-start kafka-stop pg-start pg-stop lint test test-containers bench bench-stream bench-state bench-report bench-cli clean
+.PHONY: help install demo demo-offline document-images kafka-start kafka-stop pg-start pg-stop lint test test-containers bench bench-stream bench-state bench-report bench-cli clean

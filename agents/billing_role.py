@@ -20,7 +20,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from billing import delivery, endpoints
 from billing.delivery import Post, Publisher, Webhook
-from billing.finalize import InvoiceSettings, finalize_due
+from billing.finalize import InvoiceSettings, finalize_due, waiting_drafts
+from billing.invoice_settings import SELLER_MISSING
 from billing.operations import Sessions
 from billing.posting import UsageSource, post_once
 from billing.rules import POST_EVERY_MS
@@ -86,6 +87,37 @@ class BillingRole:
     post_every_ms: int = POST_EVERY_MS  # usage entries at most this often (accrual: each pass)
     post: Post = delivery.http_post
     clock: Callable[[], int] = lambda: int(time.time() * 1000)
+    waiting: list[tuple[str, int]] = field(default_factory=list)  # drafts held, no seller
+    _told: set[int] = field(default_factory=set)  # periods whose wait was logged
+
+    def invoice_health(self) -> dict[str, object]:
+        """``/api/health``'s ``invoices``: whether drafts are finalized, and if not why."""
+        if self.invoices.can_finalize:
+            return {"finalizing": True}
+        return {"finalizing": False, "reason": SELLER_MISSING, "waiting": len(self.waiting)}
+
+    async def _finalize(self) -> None:
+        """Finalize the due drafts; without a seller, hold them and say so once a period."""
+        now = self.clock()
+        if self.invoices.can_finalize:
+            numbers = await asyncio.to_thread(finalize_due, self.sessions, now, self.invoices)
+            self.metrics.invoices_finalized.inc(len(numbers))
+            return
+        self.waiting = await asyncio.to_thread(waiting_drafts, self.sessions, now, self.invoices)
+        for period in sorted({start for _, start in self.waiting} - self._told):
+            self._told.add(period)
+            apps = sorted(app for app, start in self.waiting if start == period)
+            log.warning(
+                "invoices are due but not finalized",
+                extra={
+                    "context": {
+                        "reason": SELLER_MISSING,
+                        "period_start_ms": period,
+                        "drafts": len(apps),
+                        "apps": apps[:20],
+                    }
+                },
+            )
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Pass after pass until ``stopping`` is set."""
@@ -111,10 +143,7 @@ class BillingRole:
             log.exception("posting failed; retrying on the next pass")
         self.metrics.posting_seconds.observe(time.monotonic() - started)
         try:  # right after posting: the drafts due hold every session posted so far
-            numbers = await asyncio.to_thread(
-                finalize_due, self.sessions, self.clock(), self.invoices
-            )
-            self.metrics.invoices_finalized.inc(len(numbers))
+            await self._finalize()
         except Exception:
             self.metrics.posting_failures.labels("finalize").inc()
             log.exception("finalizing invoices failed; retrying on the next pass")

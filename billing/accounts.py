@@ -18,7 +18,13 @@ from billing.models import Account, AppAccount, Membership, Subscription, User
 DEFAULT_ACCOUNT = "default"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,189}")
-PROFILE = {"legal_name": 200, "address": 1000, "tax_id": 64, "billing_email": 254}
+PROFILE = {
+    "legal_name": 200,
+    "address": 1000,
+    "country": 64,
+    "tax_id": 64,
+    "billing_email": 254,
+}
 
 
 def account_named(session: Session, name: str | None) -> Account:
@@ -35,6 +41,7 @@ def account_json(account: Account) -> dict[str, Any]:
         "name": account.name,
         "legal_name": account.legal_name,
         "address": [line for line in account.address.split("\n") if line],
+        "country": account.country,
         "tax_id": account.tax_id,
         "billing_email": account.billing_email,
     }
@@ -197,7 +204,8 @@ def visible_apps(session: Session, actor: Actor) -> list[str] | None:
 
 def bill_to(session: Session, subscription: Subscription, owner: User) -> tuple[str, ...]:
     """The "Bill to" block of an app's invoices and receipts: its account's billing profile
-    (legal name, address lines, tax id, billing e-mail), then the bot and its owner."""
+    (legal name, address lines, country, tax id, billing e-mail), then the bot and its owner
+    as reference lines."""
     account = (
         None if subscription.account_id is None else session.get(Account, subscription.account_id)
     )
@@ -205,6 +213,7 @@ def bill_to(session: Session, subscription: Subscription, owner: User) -> tuple[
     if account is not None:
         lines.append(account.legal_name or account.name)
         lines += [line for line in account.address.split("\n") if line]
-        lines += [f"Tax ID: {account.tax_id}"] if account.tax_id else []
+        lines += [account.country] if account.country else []
+        lines += [f"VAT/Tax ID: {account.tax_id}"] if account.tax_id else []
         lines += [account.billing_email] if account.billing_email else []
-    return (*lines, f"Bot: {subscription.app_id}", f"Owner: {owner.name}")
+    return (*lines, f"Reference: bot {subscription.app_id}", f"Bot owner: {owner.name}")

@@ -98,6 +98,7 @@ def _open_period(session: Session, subscription: Subscription, period: Period, n
             key=f"fee:{subscription.id}:{period.start_ms}",
             now_ms=now_ms,
             period_start_ms=period.start_ms,
+            plan_id=plan.id,
         )
     session.flush()
 
@@ -168,6 +169,7 @@ def _post_period(
             now_ms=now_ms,
             period_start_ms=start_ms,
             meter=meter,
+            plan_id=plan.id,
         )
         added, pending = (added + 1, pending) if entry is not None else (added, pending + owed)
     return added, pending

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from billing.errors import InvalidError, NotFoundError
+from billing.errors import ConflictError, InvalidError, NotFoundError
 from billing.models import Plan
-from billing.money import MoneyError, exponent, parse_amount, parse_price
+from billing.money import (
+    MoneyError,
+    exponent,
+    format_amount,
+    format_price,
+    parse_amount,
+    parse_price,
+)
 from billing.rules import ENTERPRISE, METERS, PREPAID, Terms
 
 _CODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -29,6 +36,18 @@ class PlanSpec:
     prices: Mapping[str, str]
     kind: str = PREPAID
     term_days: int | None = None
+    changes_to: str | None = None  # plan codes a bot may move to, "a,b" (None/"any": all)
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """What ``plans revise`` changes; None (or a meter left out) keeps the current value."""
+
+    name: str | None = None
+    fee: str | None = None
+    included: Mapping[str, str] = field(default_factory=dict)
+    prices: Mapping[str, str] = field(default_factory=dict)
+    changes_to: str | None = None
 
 
 def parse_meters(text: str, what: str) -> dict[str, str]:
@@ -62,7 +81,52 @@ def _included(values: Mapping[str, str]) -> dict[str, int]:
 
 
 def add_plan(session: Session, spec: PlanSpec, now_ms: int) -> Plan:
-    """Add ``spec`` as the next version of its code (the first is version 1)."""
+    """Add plan ``spec`` (version 1); a code that exists is refused: ``revise`` changes it."""
+    if session.scalar(select(Plan.id).where(Plan.code == spec.code).limit(1)) is not None:
+        raise ConflictError(
+            f"plan {spec.code!r} exists: change it with 'billing-meter plans revise {spec.code}'"
+        )
+    plan = _version(session, spec, now_ms)
+    session.add(plan)
+    session.flush()
+    return plan
+
+
+def revise_plan(session: Session, code: str, revision: Revision, now_ms: int) -> tuple[Plan, Plan]:
+    """The next version of plan ``code``: its newest version with what ``revision`` gives
+    changed; returns (that version, the new one)."""
+    current = latest_plan(session, code)
+    spec = replace(
+        spec_of(current),
+        name=current.name if revision.name is None else revision.name,
+        fee=spec_of(current).fee if revision.fee is None else revision.fee,
+        included={**spec_of(current).included, **revision.included},
+        prices={**spec_of(current).prices, **revision.prices},
+        changes_to=current.changes_to if revision.changes_to is None else revision.changes_to,
+    )
+    new = _version(session, spec, now_ms)
+    session.add(new)
+    session.flush()
+    return current, new
+
+
+def spec_of(plan: Plan) -> PlanSpec:
+    """A stored version as the user would write it."""
+    return PlanSpec(
+        code=plan.code,
+        name=plan.name,
+        currency=plan.currency,
+        fee=format_amount(plan.fee_minor, plan.currency),
+        included={m: str(getattr(plan, f"included_{m}")) for m in METERS},
+        prices={m: format_price(getattr(plan, f"price_{m}")) for m in METERS},
+        kind=plan.kind,
+        term_days=plan.term_days,
+        changes_to=plan.changes_to,
+    )
+
+
+def _version(session: Session, spec: PlanSpec, now_ms: int) -> Plan:
+    """The next version of ``spec.code`` as a row (not added), every field checked."""
     if _CODE.fullmatch(spec.code) is None:
         raise InvalidError(f"plan code {spec.code!r} must be 1-64 of a-z, 0-9, _ and -")
     if spec.kind not in (PREPAID, ENTERPRISE):
@@ -79,7 +143,7 @@ def add_plan(session: Session, spec: PlanSpec, now_ms: int) -> Plan:
         raise InvalidError(str(exc)) from None
     included = _included(spec.included)
     latest = session.scalar(select(func.max(Plan.version)).where(Plan.code == spec.code))
-    plan = Plan(
+    return Plan(
         code=spec.code,
         version=(latest or 0) + 1,
         name=spec.name.strip(),
@@ -88,12 +152,28 @@ def add_plan(session: Session, spec: PlanSpec, now_ms: int) -> Plan:
         fee_minor=fee,
         term_days=spec.term_days,
         created_ms=now_ms,
+        changes_to=_changes_to(session, spec.code, spec.changes_to),
         **{f"included_{meter}": included[meter] for meter in METERS},
         **{f"price_{meter}": prices[meter] for meter in METERS},
     )
-    session.add(plan)
-    session.flush()
-    return plan
+
+
+def _changes_to(session: Session, code: str, text: str | None) -> str | None:
+    """``a,b`` as stored (each an existing plan's code, or this one's); None for every plan
+    of the kind and currency (no flag, empty, or ``any``)."""
+    if text is None or text.strip() in ("", "any"):
+        return None
+    codes = list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    known = set(session.scalars(select(Plan.code).where(Plan.code.in_(codes))))
+    unknown = [c for c in codes if c not in known and c != code]
+    if unknown:
+        raise InvalidError(f"--changes-to: unknown plan {unknown[0][:64]!r}")
+    return ",".join(codes)
+
+
+def allowed_codes(plan: Plan) -> tuple[str, ...] | None:
+    """The codes a bot on ``plan`` may move to (None: every plan of its kind and currency)."""
+    return None if plan.changes_to is None else tuple(plan.changes_to.split(","))
 
 
 def latest_plan(session: Session, code: str) -> Plan:

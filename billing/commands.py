@@ -12,12 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from billing import accounts, accrual, ledger
+from billing import accounts, accrual, ledger, plan_moves
 from billing.access import Actor, require_admin, require_owner_or_admin, unknown_app
 from billing.catalog import latest_plan, terms
+from billing.charged import upgrade_words
 from billing.errors import ConflictError, InvalidError, NotFoundError
 from billing.models import LedgerEntry, Order, Plan, Subscription, User
-from billing.money import MoneyError, format_amount, parse_amount
+from billing.money import MoneyError, parse_amount
 from billing.notices import notify
 from billing.periods import ZoneError, add_days, iso, midnight_ms, period_at, zone
 from billing.rules import has_started, is_upgrade, upgrade_proration
@@ -194,17 +195,16 @@ def change_plan(session: Session, actor: Actor, app_id: str, code: str, now_ms: 
     accrual.roll(session, subscription, now_ms)
     current = session.get_one(Plan, subscription.plan_id)
     new = latest_plan(session, code)
-    if new.currency != current.currency:
-        raise ConflictError(f"{code} is in {new.currency}, {app_id} pays in {current.currency}")
     if new.id == current.id:
         raise ConflictError(f"{app_id} is already on {code} (version {new.version})")
+    plan_moves.check_move(session, actor, subscription, new)
     if not has_started(subscription.start_ms, now_ms):
         return _replace_before_start(session, actor, subscription, (current, new), now_ms)
     if is_upgrade(terms(current), terms(new)):
         return _upgrade(session, actor, subscription, (current, new), now_ms)
     effective = iso(period_at(now_ms, subscription.time_zone).end_ms, subscription.time_zone)
     subscription.pending_plan_id = new.id
-    detail = {"from": current.code, "to": new.code, "effective": effective}
+    detail = {**_versions(current, new), "effective": effective}
     notify(
         session,
         key=f"plan.downgrade_scheduled:{subscription.id}:{new.id}:{now_ms}",
@@ -224,6 +224,16 @@ def change_plan(session: Session, actor: Actor, app_id: str, code: str, now_ms: 
         now_ms=now_ms,
         detail=detail,
     )
+
+
+def _versions(current: Plan, new: Plan) -> dict[str, object]:
+    """What a plan change's order records of its plans: codes and versions."""
+    return {
+        "from": current.code,
+        "to": new.code,
+        "from_version": current.version,
+        "to_version": new.version,
+    }
 
 
 def _upgrade(
@@ -246,8 +256,7 @@ def _upgrade(
         currency=new.currency,
         now_ms=now_ms,
         detail={
-            "from": current.code,
-            "to": new.code,
+            **_versions(current, new),
             "effective": iso(now_ms, subscription.time_zone),
         },
     )
@@ -258,12 +267,12 @@ def _upgrade(
             kind="proration",
             amount_minor=-amount,
             currency=new.currency,
-            reason=f"upgrade {current.code} -> {new.code}: {format_amount(amount, new.currency)} "
-            f"for the rest of the period",
+            reason=upgrade_words(current.name, new.name, now_ms, subscription.time_zone),
             key=f"proration:{subscription.id}:order-{order.id}",
             order_id=order.id,
             now_ms=now_ms,
             period_start_ms=period.start_ms,
+            plan_id=new.id,
         )
     subscription.plan_id, subscription.pending_plan_id = new.id, None
     if new.term_days is None:

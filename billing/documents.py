@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from billing import pdf
 from billing.access import OPERATOR, Actor
-from billing.accounts import bill_to
-from billing.errors import ForbiddenError, NotFoundError
-from billing.finalize import InvoiceSettings
+from billing.errors import ConflictError, ForbiddenError, NotFoundError
+from billing.invoice_settings import SELLER_MISSING, InvoiceSettings
 from billing.invoicing import Line, compute_lines
-from billing.models import Invoice, InvoiceLine, Order, Plan, Subscription, User
+from billing.layout import receipt_document
+from billing.models import Invoice, InvoiceLine, Order, Plan, Subscription
 from billing.money import format_amount, format_price
 from billing.operations import Sessions
 from billing.periods import iso, local_date
@@ -159,23 +159,6 @@ def receipt_pdf(
             subscription = _console(session, actor, order.app_id)[order.subscription_id]
         except NotFoundError:
             raise unknown from None
-        owner = session.get_one(User, subscription.owner_id)
-        amount = format_amount(order.amount_minor or 0, order.currency)
-        return pdf.render(
-            pdf.Document(
-                title="Receipt",
-                number=f"RCT-{order.id:06d}",
-                issued_ms=order.created_ms,
-                seller=settings.seller,
-                customer=bill_to(session, subscription, owner),
-                facts=(
-                    ("Date", iso(order.created_ms, subscription.time_zone)[:10]),
-                    ("Order", str(order.id)),
-                    ("Added by", order.requested_by),
-                    ("Currency", order.currency),
-                ),
-                rows=[pdf.Row("Funds added to the prepaid balance", "", "", "", "", amount)],
-                total_label="Total paid",
-                total=amount,
-            )
-        )
+        if not settings.can_finalize:
+            raise ConflictError(f"no receipt yet: {SELLER_MISSING}")
+        return pdf.render(receipt_document(session, subscription, order, settings))

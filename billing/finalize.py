@@ -12,40 +12,29 @@ stored, and ``invoice.finalized`` is emitted, all in one transaction.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from billing import accrual, pdf
-from billing.accounts import bill_to
-from billing.invoicing import Line, compute_lines, ensure_draft, period_label, unbilled
+from billing.invoice_settings import HOUR_MS, InvoiceSettings
+from billing.invoicing import compute_lines, ensure_draft, unbilled
+from billing.layout import invoice_document
 from billing.models import (
     Invoice,
     InvoiceCounter,
     InvoicedEntry,
     InvoiceLine,
     PeriodPlan,
-    Plan,
     Subscription,
-    User,
 )
-from billing.money import format_amount, format_price
+from billing.money import format_amount
 from billing.notices import notify
 from billing.periods import iso
 from billing.posting import UsageSource, post_subscription, query_window
 
-HOUR_MS = 3_600_000
-
-
-@dataclass(frozen=True, slots=True)
-class InvoiceSettings:
-    """Grace after a period's end, and the seller (its lines on every invoice); from
-    ``BILLING_INVOICE_GRACE`` and ``BILLING_SELLER`` (``billing_meter.settings``)."""
-
-    grace_ms: int = HOUR_MS
-    seller: tuple[str, ...] = field(default=("billing-meter",))
+__all__ = ["HOUR_MS", "InvoiceSettings", "finalize_due", "finalize_one"]
 
 
 def due_periods(
@@ -159,56 +148,6 @@ def finalize_one(
     return number
 
 
-def invoice_document(
-    session: Session,
-    subscription: Subscription,
-    invoice: Invoice,
-    lines: list[Line],
-    final: tuple[str, int, int],
-    *,
-    settings: InvoiceSettings,
-) -> pdf.Document:
-    """What the PDF of ``invoice`` states: the same lines and total as its JSON."""
-    number, total, issued_ms = final
-    tz, currency = subscription.time_zone, invoice.currency
-    plan_row = session.get(PeriodPlan, (subscription.id, invoice.period_start_ms))
-    plan = session.get_one(Plan, plan_row.plan_id if plan_row else subscription.plan_id)
-    owner = session.get_one(User, subscription.owner_id)
-    return pdf.Document(
-        title="Invoice",
-        number=number,
-        issued_ms=issued_ms,
-        seller=settings.seller,
-        customer=bill_to(session, subscription, owner),
-        facts=(
-            ("Invoice date", iso(issued_ms, tz)[:10]),
-            ("Period", period_label(invoice, tz)),
-            ("Plan", f"{plan.name} ({plan.code}, version {plan.version})"),
-            ("Currency", currency),
-        ),
-        rows=[row_of(line, currency) for line in lines],
-        total_label="Total due" if plan.kind == "enterprise" else "Total",
-        total=format_amount(total, currency),
-    )
-
-
-def row_of(line: Line, currency: str) -> pdf.Row:
-    """A line as the PDF prints it."""
-
-    def text(value: int | None) -> str:
-        return "" if value is None else f"{value:,}"
-
-    price = "" if line.unit_price_micros is None else format_price(line.unit_price_micros)
-    return pdf.Row(
-        line.description,
-        text(line.quantity),
-        text(line.included),
-        text(line.overage),
-        price,
-        format_amount(line.amount_minor, currency),
-    )
-
-
 def finalize_due(
     sessions: sessionmaker[Session],
     now_ms: int,
@@ -218,7 +157,10 @@ def finalize_due(
     """Finalize every due draft of every subscription; returns the numbers given.
 
     With a ``source`` each subscription that has a draft to finalize is posted first, so
-    its lines hold every session that reached ClickHouse before the finalization."""
+    its lines hold every session that reached ClickHouse before the finalization. Without
+    a seller nothing is finalized (see ``waiting_drafts``)."""
+    if not settings.can_finalize:
+        return []
     with sessions() as session:
         subscriptions = list(session.scalars(select(Subscription).order_by(Subscription.id)))
     numbers: list[str] = []
@@ -250,3 +192,29 @@ def _has_due_draft(
             )
         )
         return len(set(due) - set(final)) > 0
+
+
+def waiting_drafts(
+    sessions: sessionmaker[Session], now_ms: int, settings: InvoiceSettings
+) -> list[tuple[str, int]]:
+    """(app, period start) of the drafts that are due but not finalized, oldest first."""
+    with sessions() as session:
+        subscriptions = list(session.scalars(select(Subscription).order_by(Subscription.id)))
+    waiting: list[tuple[str, int]] = []
+    for subscription in subscriptions:
+        with sessions() as session:
+            finalized = set(
+                session.scalars(
+                    select(Invoice.period_start_ms).where(
+                        Invoice.subscription_id == subscription.id,
+                        Invoice.status == "finalized",
+                    )
+                )
+            )
+            due = due_periods(session, subscription, now_ms, settings.grace_ms)
+            waiting += [
+                (subscription.app_id, p.period_start_ms)
+                for p in due
+                if p.period_start_ms not in finalized
+            ]
+    return sorted(waiting, key=lambda pair: (pair[1], pair[0]))

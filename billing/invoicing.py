@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from billing.charged import charged_plan, proration_description
 from billing.models import (
     Invoice,
     InvoicedEntry,
@@ -22,10 +24,11 @@ from billing.models import (
     Plan,
     Subscription,
 )
-from billing.periods import iso, local_date
+from billing.periods import local_date
 from billing.rules import METERS
+from billing.wording import date_range, fee_text, usage_text
 
-MAX_DESCRIPTION = 60
+MAX_DESCRIPTION = 100
 METER_NAMES = {
     "billing_sessions": "Billing sessions",
     "voice_sessions": "Voice sessions",
@@ -100,73 +103,99 @@ def unbilled(session: Session, subscription: Subscription, up_to_ms: int) -> lis
 def compute_lines(
     session: Session, subscription: Subscription, invoice: Invoice
 ) -> tuple[list[Line], list[int]]:
-    """The invoice's lines and the ledger entries they bill."""
+    """The invoice's lines and the ledger entries they bill. Each fee, usage and proration
+    line names the plan version that charged its entries (``billing.charged``)."""
     entries = unbilled(session, subscription, invoice.period_start_ms)
     own = [e for e in entries if e.period_start_ms == invoice.period_start_ms]
     late = [e for e in entries if e.period_start_ms != invoice.period_start_ms]
-    plan_row = session.get(PeriodPlan, (subscription.id, invoice.period_start_ms))
-    plan = session.get_one(Plan, plan_row.plan_id if plan_row else subscription.plan_id)
-    lines: list[Line] = []
-    fee = -sum(e.amount_minor for e in own if e.kind == "fee")
-    if fee or plan.fee_minor:
-        lines.append(Line("fee", clip(f"{plan.name} monthly fee"), fee))
-    usage = session.get(PeriodUsage, (subscription.id, invoice.period_start_ms))
+    plan = period_plan(session, subscription, invoice.period_start_ms)
+    lines = _fee_lines(session, own, plan)
+    lines += _usage_lines(session, subscription, invoice.period_start_ms, own, plan)
+    for entry in own:
+        if entry.kind == "proration":
+            text = proration_description(session, entry, subscription.time_zone)
+            lines.append(Line("proration", clip(text), -entry.amount_minor))
+        elif entry.kind == "adjustment":
+            lines.append(Line("adjustment", clip(entry.reason), -entry.amount_minor))
+    lines.extend(_late_lines(session, subscription, late))
+    return lines, [e.id for e in entries]
+
+
+def period_plan(session: Session, subscription: Subscription, period_start_ms: int) -> Plan:
+    """The plan a period is charged on now (after an upgrade, the new one)."""
+    row = session.get(PeriodPlan, (subscription.id, period_start_ms))
+    return session.get_one(Plan, row.plan_id if row else subscription.plan_id)
+
+
+def _fee_lines(session: Session, own: list[LedgerEntry], plan: Plan) -> list[Line]:
+    """One line per plan version that charged a fee in the period."""
+    fees: dict[int, tuple[Plan, int]] = {}
+    for entry in own:
+        if entry.kind == "fee":
+            charged = charged_plan(session, entry, plan)
+            amount = fees.get(charged.id, (charged, 0))[1]
+            fees[charged.id] = (charged, amount - entry.amount_minor)
+    if not fees and plan.fee_minor:  # a fee not charged (the plan had ended): shown as 0
+        fees[plan.id] = (plan, 0)
+    return [Line("fee", clip(fee_text(p.name)), amount) for p, amount in fees.values()]
+
+
+def _usage_lines(
+    session: Session,
+    subscription: Subscription,
+    period_start_ms: int,
+    own: list[LedgerEntry],
+    plan: Plan,
+) -> list[Line]:
+    """One line per meter, with the quantities and prices of the plan that charged it (the
+    newest entry's: each posting brings the period's charge to what its plan makes it)."""
+    usage = session.get(PeriodUsage, (subscription.id, period_start_ms))
+    lines = []
     for meter in METERS:
+        posted = [e for e in own if e.kind == "usage" and e.meter == meter]
+        charged = charged_plan(session, posted[-1], plan) if posted else plan
         quantity = getattr(usage, meter) if usage else 0
-        included = getattr(plan, f"included_{meter}")
-        amount = -sum(e.amount_minor for e in own if e.kind == "usage" and e.meter == meter)
+        included = getattr(charged, f"included_{meter}")
         lines.append(
             Line(
                 "usage",
-                METER_NAMES[meter],
-                amount,
+                clip(usage_text(METER_NAMES[meter], charged.name)),
+                -sum(e.amount_minor for e in posted),
                 meter,
-                invoice.period_start_ms,
+                period_start_ms,
                 quantity,
                 included,
                 max(0, quantity - included),
-                getattr(plan, f"price_{meter}"),
+                getattr(charged, f"price_{meter}"),
             )
         )
-    lines.extend(
-        Line(e.kind, clip(e.reason), -e.amount_minor)
-        for e in own
-        if e.kind in ("proration", "adjustment")
-    )
-    lines.extend(_late_lines(session, subscription, late))
-    return lines, [e.id for e in entries]
+    return lines
 
 
 def _late_lines(
     session: Session, subscription: Subscription, late: list[LedgerEntry]
 ) -> list[Line]:
-    by_key: dict[tuple[int, str | None, str], int] = defaultdict(int)
+    groups: dict[tuple[int, str | None, str], list[LedgerEntry]] = defaultdict(list)
     for entry in late:
         if entry.period_start_ms is None:  # not a period's charge (unbilled() excludes them)
             continue
-        by_key[(entry.period_start_ms, entry.meter, entry.kind)] += -entry.amount_minor
+        groups[(entry.period_start_ms, entry.meter, entry.kind)].append(entry)
     lines = []
-    for (period, meter, kind), amount in sorted(
-        by_key.items(), key=lambda k: (k[0][0], str(k[0][1]))
+    for (period, meter, kind), group in sorted(
+        groups.items(), key=lambda k: (k[0][0], str(k[0][1]))
     ):
+        amount = -sum(e.amount_minor for e in group)
         month = local_date(period, subscription.time_zone).strftime("%Y-%m")
+        charged = charged_plan(session, group[-1], period_plan(session, subscription, period))
         if meter is None:
-            lines.append(Line("adjustment", clip(f"Late {kind} of {month}"), amount, None, period))
+            text = f"Late {kind} of {month} ({charged.name})"
+            lines.append(Line("adjustment", clip(text), amount, None, period))
             continue
         usage = session.get(PeriodUsage, (subscription.id, period))
         stored = getattr(usage, meter) if usage else 0
         delta = stored - _invoiced_quantity(session, subscription, period, meter)
-        name = METER_NAMES[meter]
-        lines.append(
-            Line(
-                "adjustment",
-                clip(f"Late usage: {name.lower()} of {month}"),
-                amount,
-                meter,
-                period,
-                delta,
-            )
-        )
+        text = f"Late {METER_NAMES[meter].lower()} of {month} ({charged.name})"
+        lines.append(Line("adjustment", clip(text), amount, meter, period, delta))
     return lines
 
 
@@ -185,8 +214,18 @@ def _invoiced_quantity(
     return int(total or 0)
 
 
-def period_label(invoice: Invoice, tz: str) -> str:
-    """``2026-11-01 to 2026-12-01 (Asia/Kolkata)``."""
-    return (
-        f"{iso(invoice.period_start_ms, tz)[:10]} to {iso(invoice.period_end_ms, tz)[:10]} ({tz})"
-    )
+def service_dates(invoice: Invoice, subscription: Subscription) -> tuple[date, date]:
+    """The first and last day of service an invoice bills, in the subscription's zone: from
+    its period's start, or the subscription's when it began later, to its period's last day,
+    or the plan's last day when it ended sooner."""
+    tz = subscription.time_zone
+    begins = max(invoice.period_start_ms, subscription.start_ms)
+    ends = invoice.period_end_ms
+    if subscription.ends_at_ms is not None and begins < subscription.ends_at_ms < ends:
+        ends = subscription.ends_at_ms
+    return local_date(begins, tz), local_date(ends - 1, tz)
+
+
+def service_period(invoice: Invoice, subscription: Subscription) -> str:
+    """``Nov 10 (en dash) Nov 30, 2026``: the days of service, both ends included."""
+    return date_range(*service_dates(invoice, subscription))

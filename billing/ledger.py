@@ -27,6 +27,7 @@ def append(
     period_start_ms: int | None = None,
     meter: str | None = None,
     order_id: int | None = None,
+    plan_id: int | None = None,
 ) -> LedgerEntry | None:
     """Add an entry unless ``key`` was used already (then None: the retry changes nothing)."""
     existing = session.scalar(select(LedgerEntry.id).where(LedgerEntry.idempotency_key == key))
@@ -41,6 +42,7 @@ def append(
         period_start_ms=period_start_ms,
         meter=meter,
         order_id=order_id,
+        plan_id=plan_id,
         reason=reason,
         idempotency_key=key,
         created_ms=now_ms,

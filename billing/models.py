@@ -39,6 +39,7 @@ class Account(Base):
     address: Mapped[str] = mapped_column(Text, default="")  # lines separated by newlines
     tax_id: Mapped[str] = mapped_column(String(64), default="")
     billing_email: Mapped[str] = mapped_column(String(254), default="")
+    country: Mapped[str] = mapped_column(String(64), default="")
     created_ms: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -80,6 +81,9 @@ class Plan(Base):
     price_voice_sessions: Mapped[int] = mapped_column(BigInteger)
     price_agents: Mapped[int] = mapped_column(BigInteger)
     created_ms: Mapped[int] = mapped_column(BigInteger)
+    # the plan codes a bot on this version may move to, comma-separated (None: every plan
+    # of its kind and currency)
+    changes_to: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class Subscription(Base):
@@ -145,6 +149,8 @@ class LedgerEntry(Base):
     reason: Mapped[str] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(300), unique=True)
     created_ms: Mapped[int] = mapped_column(BigInteger)
+    # the plan version that charged it (None on entries made before migration 0007)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), default=None)
 
 
 class Order(Base):

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from billing import access, accounts, catalog, commands, requests, rules, views
+from billing import access, accounts, catalog, commands, plan_moves, requests, rules, views
 from billing.access import Actor, require_admin, require_billing
 from billing.errors import ConflictError, InvalidError
 from billing.models import Extension, Membership, Plan, Subscription, User
@@ -24,7 +24,8 @@ Sessions = sessionmaker[Session]
 def add_plan(
     sessions: Sessions, actor: Actor, spec: catalog.PlanSpec, now_ms: int
 ) -> dict[str, Any]:
-    """``plans add``: a plan, or the next version of one (admins)."""
+    """``plans add``: a new plan (admins; ``plan_operations.revise_plan`` makes the next
+    version of one)."""
     require_admin(actor, "add plans")
     with sessions.begin() as session:
         return views.plan_json(catalog.add_plan(session, spec, now_ms))
@@ -213,10 +214,9 @@ def preview_change(
         subscription = views.visible_subscriptions(session, actor, app_id)[0]
         current = session.get_one(Plan, subscription.plan_id)
         new = catalog.latest_plan(session, code)
-        if new.currency != current.currency:
-            raise ConflictError(f"{code} is in {new.currency}, {app_id} pays in {current.currency}")
         if new.id == current.id:
             raise ConflictError(f"{app_id} is already on {code} (version {new.version})")
+        plan_moves.check_move(session, actor, subscription, new)
         tz = subscription.time_zone
         if not rules.has_started(subscription.start_ms, now_ms):
             return _preview_before_start(subscription, current, new)
@@ -229,6 +229,8 @@ def preview_change(
             "app_id": app_id,
             "from": current.code,
             "to": new.code,
+            "from_name": current.name,
+            "to_name": new.name,
             "kind": "upgrade" if upgrade else "downgrade",
             "proration": format_amount(proration, new.currency) if upgrade else None,
             "effective": iso(now_ms if upgrade else period.end_ms, tz),

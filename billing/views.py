@@ -42,6 +42,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "included": {m: getattr(plan, f"included_{m}") for m in METERS},
         "unit_price": {m: format_price(getattr(plan, f"price_{m}")) for m in METERS},
         "term_days": plan.term_days,
+        "changes_to": None if plan.changes_to is None else plan.changes_to.split(","),
     }
 
 

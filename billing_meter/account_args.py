@@ -35,7 +35,8 @@ def _profile_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name")
     parser.add_argument("--legal-name")
     parser.add_argument("--address", action="append", help="one line (repeat for each line)")
-    parser.add_argument("--tax-id")
+    parser.add_argument("--country")
+    parser.add_argument("--tax-id", help="the VAT or tax id printed on invoices")
     parser.add_argument("--email", help="the billing e-mail address")
 
 

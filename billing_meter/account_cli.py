@@ -17,6 +17,7 @@ def _profile(args: argparse.Namespace) -> dict[str, str | None]:
     return {
         "legal_name": args.legal_name,
         "address": address,
+        "country": args.country,
         "tax_id": args.tax_id,
         "billing_email": args.email,
     }
@@ -36,7 +37,9 @@ def _list(args: argparse.Namespace) -> int:
         rows = [accounts.account_json(a) for a in session.scalars(select(Account).order_by("id"))]
     if args.format != "json":
         rows = [{**row, "address": " / ".join(row["address"])} for row in rows]
-    print_data(rows, args.format, ("name", "legal_name", "tax_id", "billing_email", "address"))
+    print_data(
+        rows, args.format, ("name", "legal_name", "tax_id", "billing_email", "address", "country")
+    )
     return 0
 
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from billing_meter.cli_args import Registrar, add_format, row_id, whole_days
 
+CHANGES_TO = "plans a bot on it may move to, a,b (default: every plan of its kind and currency)"
+
 
 def add_plan_commands(r: Registrar) -> None:
-    """``plans add|list``, ``db upgrade``."""
+    """``plans add|revise|list``, ``db upgrade``."""
     plans = r.group("plans", "billing plans (BILLING-SPEC §2)")
-    add = r.command(plans, "add", "plan_cli:_plans_add", "add a plan, or a new version of one")
+    add = r.command(plans, "add", "plan_cli:_plans_add", "add a plan (revise changes one)")
     add.add_argument("code")
     add.add_argument("--name", required=True)
     add.add_argument("--currency", required=True, help="ISO 4217, e.g. USD")
@@ -20,6 +22,16 @@ def add_plan_commands(r: Registrar) -> None:
     add.add_argument("--price", default="", help="billing_sessions=0.05,agents=15,...")
     add.add_argument("--kind", choices=("prepaid", "enterprise"), default="prepaid")
     add.add_argument("--term-days", type=whole_days, default=None)
+    add.add_argument("--changes-to", metavar="CODES", help=CHANGES_TO)
+    revise = r.command(
+        plans, "revise", "plan_cli:_plans_revise", "a new version: what is given changes"
+    )
+    revise.add_argument("code")
+    revise.add_argument("--name")
+    revise.add_argument("--fee", help="monthly fee, e.g. 59.00")
+    revise.add_argument("--included", default="", help="billing_sessions=2000,... (others kept)")
+    revise.add_argument("--price", default="", help="billing_sessions=0.04,... (others kept)")
+    revise.add_argument("--changes-to", metavar="CODES", help=CHANGES_TO + "; 'any' clears it")
     add_format(
         r.command(plans, "list", "plan_cli:_plans_list", "list plans and their versions"),
         "table",

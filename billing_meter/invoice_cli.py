@@ -9,6 +9,8 @@ from pathlib import Path
 from billing import documents
 from billing.access import OPERATOR
 from billing.finalize import finalize_due
+from billing.invoice_settings import SELLER_MISSING
+from billing_meter.cli_args import UserError
 from billing_meter.cli_support import now_ms, open_sessions, print_data
 from billing_meter.settings import invoice_settings
 
@@ -52,10 +54,13 @@ def _finalize(args: argparse.Namespace) -> int:
     from sinks.clickhouse.store import open_store  # noqa: PLC0415
     from sinks.clickhouse.urls import default_url  # noqa: PLC0415
 
+    settings = invoice_settings()
+    if not settings.can_finalize:
+        raise UserError(SELLER_MISSING)
     sessions = open_sessions(args)
     store = open_store(args.clickhouse or default_url())
     try:
-        numbers = finalize_due(sessions, now_ms(), invoice_settings(), ReportUsage(store))
+        numbers = finalize_due(sessions, now_ms(), settings, ReportUsage(store))
     finally:
         store.close()
     print(f"finalized {len(numbers)} invoices" + (f": {', '.join(numbers)}" if numbers else ""))

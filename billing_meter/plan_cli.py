@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 
-from billing import db, operations, roles
+from billing import db, operations, plan_operations, roles
 from billing.access import OPERATOR
-from billing.catalog import PlanSpec, parse_meters
+from billing.catalog import PlanSpec, Revision, parse_meters
 from billing_meter.cli_support import (
     now_ms,
     open_sessions,
@@ -25,9 +25,31 @@ def _plans_add(args: argparse.Namespace) -> int:
         prices=parse_meters(args.price, "--price"),
         kind=args.kind,
         term_days=args.term_days,
+        changes_to=args.changes_to,
     )
     print_data(operations.add_plan(open_sessions(args), OPERATOR, spec, now_ms()))
     return 0
+
+
+def _plans_revise(args: argparse.Namespace) -> int:
+    revision = Revision(
+        name=args.name,
+        fee=args.fee,
+        included=parse_meters(args.included, "--included"),
+        prices=parse_meters(args.price, "--price"),
+        changes_to=args.changes_to,
+    )
+    new = plan_operations.revise_plan(open_sessions(args), OPERATOR, args.code, revision, now_ms())
+    print(f"{new['code']}: version {new['version'] - 1} -> {new['version']}")
+    for change in new["changes"]:
+        print(f"  {change['field']}: {_shown(change['from'])} -> {_shown(change['to'])}")
+    return 0
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "any"
+    return ",".join(value) if isinstance(value, list) else str(value)
 
 
 def _plans_list(args: argparse.Namespace) -> int:
@@ -42,6 +64,7 @@ def _plans_list(args: argparse.Namespace) -> int:
         "included",
         "unit_price",
         "term_days",
+        "changes_to",
     )
     print_data(plans, args.format, cols)
     return 0

@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from agents.settings import WorkerSettings, parse_roles
 from billing.delivery import Webhook, decode_secret
-from billing.finalize import InvoiceSettings
+from billing.invoice_settings import InvoiceSettings, terms_days
 from billing.rules import EXPIRING_DAYS, POST_EVERY_MS, check_post_every
 from pipeline.settings import config_from, parse_duration
 from sinks.clickhouse.urls import default_url
@@ -94,8 +94,9 @@ def expiring_days(environ: Environ = os.environ) -> tuple[int, ...]:
 
 
 def invoice_settings(environ: Environ = os.environ) -> InvoiceSettings:
-    """``BILLING_INVOICE_GRACE`` (a duration such as ``1h``, ``30m`` or ``0s``) and
-    ``BILLING_SELLER`` (the seller's lines, separated by ``|``)."""
+    """``BILLING_INVOICE_GRACE`` (a duration such as ``1h``, ``30m`` or ``0s``),
+    ``BILLING_SELLER`` (the seller's lines, separated by ``|``; none: finalization waits)
+    and ``BILLING_PAYMENT_TERMS_DAYS`` (whole days 0-365, default 30)."""
     defaults = InvoiceSettings()
     grace = environ.get("BILLING_INVOICE_GRACE", "").strip()
     seller = environ.get("BILLING_SELLER", "").strip()
@@ -103,8 +104,12 @@ def invoice_settings(environ: Environ = os.environ) -> InvoiceSettings:
         grace_ms = parse_duration(grace, allow_zero=True) if grace else defaults.grace_ms
     except ValueError as exc:
         raise SettingsError(f"BILLING_INVOICE_GRACE: {exc}") from None
+    try:
+        days = terms_days(environ.get("BILLING_PAYMENT_TERMS_DAYS", ""))
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
     lines = tuple(part.strip() for part in seller.split("|") if part.strip())
-    return InvoiceSettings(grace_ms=grace_ms, seller=lines or defaults.seller)
+    return InvoiceSettings(grace_ms=grace_ms, seller=lines, payment_terms_days=days)
 
 
 def webhook(environ: Environ = os.environ) -> Webhook | None:

@@ -59,6 +59,7 @@ class Roles:
     sink: SinkRole | None = None
     sink_link: SinkLink | None = None
     notifier: RetryingNotifier | None = None
+    billing: BillingRole | None = None
     loops: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
 
     def health(self) -> dict[str, object]:
@@ -76,6 +77,10 @@ class Roles:
             body["sink"] = self.sink.stats()
         if self.notifier is not None:
             body["notifications"] = self.notifier.health()
+        if self.billing is not None:  # degraded, not failing: it serves, it holds invoices
+            body["invoices"] = self.billing.invoice_health()
+            if not self.billing.invoices.can_finalize:
+                body["status"] = "degraded"
         return body
 
 
@@ -243,6 +248,7 @@ async def _start_billing(
         invoices,
         post_every_ms=settings.post_every_ms,
     )
+    roles.billing = role
     roles.loops.append(lambda: role.run(roles.stopping))
 
 

@@ -12,6 +12,8 @@ EVENTS=${DEMO_EVENTS:-50000}
 PREFIX="demo-$(date +%s)."
 STORE="chdb://billing-data/demo/chdb"
 export BILLING_DB_URL="sqlite:///billing-data/demo/billing.db" BILLING_POST_INTERVAL=2
+# a sample seller: without one, invoices stay drafts (issue #23)
+export BILLING_SELLER="${BILLING_SELLER:-Demo Bots GmbH|Musterstrasse 1|10115 Berlin|Germany|VAT ID: DE000000000}"
 rm -rf billing-data/demo
 mkdir -p billing-data/demo
 

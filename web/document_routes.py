@@ -12,6 +12,7 @@ from aiohttp import web
 from billing import account_operations as account_ops
 from billing import documents
 from billing import operations as ops
+from billing import plan_operations as plan_ops
 from billing.access import Actor
 from billing.errors import InvalidError
 from billing.finalize import InvoiceSettings
@@ -66,6 +67,9 @@ def add_document_routes(app: web.Application, api: BillingApi, settings: Invoice
         code = r.query.get("plan", "")
         return await asyncio.to_thread(ops.preview_change, s, actor, app_of(r), code, now())
 
+    async def plan_options(r: web.Request, actor: Actor) -> Any:
+        return await asyncio.to_thread(plan_ops.plan_options, s, actor, app_of(r))
+
     async def users(_r: web.Request, actor: Actor) -> Any:
         return await asyncio.to_thread(ops.list_users, s, actor)
 
@@ -86,13 +90,23 @@ def add_document_routes(app: web.Application, api: BillingApi, settings: Invoice
         await asyncio.to_thread(account_ops.switch_account, s, cookie, actor, account)
         return {"account": account}
 
+    async def profile(_r: web.Request, actor: Actor) -> Any:
+        return await asyncio.to_thread(account_ops.billing_profile, s, actor)
+
+    async def set_profile(r: web.Request, actor: Actor) -> Any:
+        fields = profile_fields(await body_of(r))
+        return await asyncio.to_thread(account_ops.set_billing_profile, s, actor, fields)
+
     routes: list[tuple[str, str, Handler]] = [
+        ("GET", "/api/account/profile", profile),
+        ("PUT", "/api/account/profile", set_profile),
         ("GET", "/api/invoices", invoices),
         ("GET", r"/api/invoices/{number:INV-\d{4}-\d+}.pdf", invoice_pdf),
         ("GET", "/api/invoices/{number}", invoice),
         ("GET", "/api/orders", orders),
         ("GET", "/api/orders/{id}/receipt.pdf", receipt),
         ("GET", "/api/subscriptions/{app}/plan-preview", preview),
+        ("GET", "/api/subscriptions/{app}/plan-options", plan_options),
         ("GET", "/api/users", users),
         ("GET", "/api/extensions", extensions),
     ]
@@ -100,3 +114,18 @@ def add_document_routes(app: web.Application, api: BillingApi, settings: Invoice
         app.router.add_route(method, path, endpoint(api, handler))
     app.router.add_route("GET", "/api/me", endpoint(api, me, members=True))
     app.router.add_route("POST", "/api/me/account", endpoint(api, switch, members=True))
+
+
+def profile_fields(body: dict[str, Any]) -> dict[str, str | None]:
+    """A billing profile's fields from a JSON body (``address``: a list of lines or one
+    string); fields left out stay as they are."""
+    address = body.get("address")
+    if isinstance(address, list):
+        if not all(isinstance(line, str) for line in address):
+            raise InvalidError("'address' must be a list of lines (strings)")
+        body = {**body, "address": "\n".join(address)}
+    names = ("legal_name", "address", "country", "tax_id", "billing_email")
+    unknown = sorted(set(body) - set(names))
+    if unknown:
+        raise InvalidError(f"unknown profile field {unknown[0][:64]!r}: one of {', '.join(names)}")
+    return {name: text_field(body, name, required=False) for name in names}

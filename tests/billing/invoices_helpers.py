@@ -45,3 +45,14 @@ def october(sessions: Sessions, apps: int = 1) -> Source:
 
 def pdf_text(body: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
+
+
+def pdftotext_pages(body: bytes) -> list[str]:
+    """The text of each page of a PDF as poppler's ``pdftotext -layout`` reads it."""
+    import subprocess
+
+    done = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=body, capture_output=True, check=True
+    )
+    pages = done.stdout.decode().split("\f")
+    return pages[:-1] if pages and not pages[-1].strip() else pages

@@ -115,8 +115,12 @@ def test_the_accounts_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str
         *db_,
     )
     assert code == 0 and orjson.loads(out)["address"] == ["1 Road", "Pune 411001"]
-    code, out, _ = run(capsys, "accounts", "profile", "acme", "--tax-id", "GSTIN-2", *db_)
-    assert code == 0 and orjson.loads(out)["tax_id"] == "GSTIN-2"
+    code, out, _ = run(
+        capsys, "accounts", "profile", "acme", "--tax-id", "GSTIN-2", "--country", "India", *db_
+    )
+    changed = orjson.loads(out)
+    assert code == 0 and (changed["tax_id"], changed["country"]) == ("GSTIN-2", "India")
+    assert changed["legal_name"] == "Acme Ltd"  # what is not given stays
     code, out, _ = run(capsys, "accounts", "list", "--format", "json", *db_)
     assert [a["name"] for a in orjson.loads(out)] == ["default", "acme"]
     code, out, _ = run(capsys, "users", "add", "ops", "--role", "operator", *db_)
@@ -149,7 +153,8 @@ def test_receipts_bill_the_accounts_profile(sessions: Sessions) -> None:
     order = ops.add_funds(sessions, OPERATOR, "bot-1", amount="20.00", key=None, now_ms=NOW)
     body = documents.receipt_pdf(sessions, OPERATOR, order["id"], SETTINGS)
     words = pdf_text(body)
-    assert "Acme Robotics Pvt Ltd" in words and "7 MG Road" in words and "Tax ID: GST-9" in words
+    assert "Acme Robotics Pvt Ltd" in words and "7 MG Road" in words
+    assert "VAT/Tax ID: GST-9" in words
     assert "Acme Bots Ltd" in words  # the seller (BILLING_SELLER)
 
 

@@ -60,6 +60,7 @@ ENDPOINTS: list[tuple[str, str, Any]] = [
     ("GET", "/api/invoices?app=bot-1", None),
     ("GET", "/api/orders?app=bot-1", None),
     ("GET", "/api/subscriptions/bot-1/plan-preview?plan=pro", None),
+    ("GET", "/api/subscriptions/bot-1/plan-options", None),
     ("GET", "/api/extensions?app=bot-1", None),
     ("GET", "/api/users", None),
 ]

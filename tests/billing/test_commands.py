@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from billing import operations as ops
+from billing import plan_operations as plan_ops
 from billing.access import OPERATOR
+from billing.catalog import Revision
 from billing.errors import BillingError
 from billing.operations import Sessions
 from tests.billing.helpers import NOW, ms, seed, snapshot, subscribe
@@ -180,10 +182,8 @@ def test_enterprise_has_no_balance_but_an_amount_due(sessions: Sessions) -> None
 
 def test_plan_versions(sessions: Sessions) -> None:
     seed(sessions)
-    from tests.billing.helpers import starter
-
     subscribe(sessions)
-    v2 = ops.add_plan(sessions, OPERATOR, starter(fee="59.00"), NOW)
+    v2 = plan_ops.revise_plan(sessions, OPERATOR, "starter", Revision(fee="59.00"), NOW)
     assert v2["version"] == 2
     assert balance(sessions)["plan_version"] == 1  # keeps its version until it changes plan
     assert [p["version"] for p in ops.list_plans(sessions, OPERATOR) if p["code"] == "starter"] == [

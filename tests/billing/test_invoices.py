@@ -38,9 +38,9 @@ def test_finalized_after_the_grace_with_lines_pdf_and_number(sessions: Sessions)
         "95.70",  # 49 + 234 x 0.05 + 50 x 0.10 + 2 x 15
     )
     lines = {line["description"]: line for line in invoice["lines"]}
-    assert lines["Billing sessions"] == {
+    assert lines["Billing sessions (Starter)"] == {
         "kind": "usage",
-        "description": "Billing sessions",
+        "description": "Billing sessions (Starter)",
         "meter": "billing_sessions",
         "period": "2026-10-01",
         "quantity": 1234,
@@ -55,8 +55,8 @@ def test_finalized_after_the_grace_with_lines_pdf_and_number(sessions: Sessions)
     words = pdf_text(body)
     for line in invoice["lines"]:
         assert line["description"] in words and line["amount"] in words
-    assert "Total 95.70" in words and "INV-2026-000001" in words
-    assert "Acme Bots Ltd" in words and "bot-0" in words and "2026-10-01 to 2026-11-01" in words
+    assert "Total 95.70 USD" in words and "INV-2026-000001" in words
+    assert "Acme Bots Ltd" in words and "bot-0" in words and "Oct 1 \u2013 Oct 31, 2026" in words
     kinds = [n["kind"] for n in ops.notifications(sessions, OPERATOR, "bot-0")]
     assert "invoice.finalized" in kinds
 
@@ -82,13 +82,13 @@ def test_late_usage_is_an_adjustment_and_the_final_invoice_never_changes(
     november = documents.get_invoice(sessions, OPERATOR, "INV-2026-000002")
     [late] = [line for line in november["lines"] if line["kind"] == "adjustment"]
     assert (late["description"], late["period"], late["quantity"], late["amount"]) == (
-        "Late usage: billing sessions of 2026-10",
+        "Late billing sessions of 2026-10 (Starter)",
         "2026-10-01",
         100,
         "5.00",
     )
     assert november["total"] == "54.00"  # 49.00 fee + 5.00 late October usage
-    assert "Late usage: billing sessions of 2026-10" in pdf_text(
+    assert "Late billing sessions of 2026-10 (Starter)" in pdf_text(
         documents.invoice_pdf(sessions, OPERATOR, "INV-2026-000002")
     )
 

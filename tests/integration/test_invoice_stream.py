@@ -153,7 +153,8 @@ def test_a_streamed_month_is_invoiced_exactly_and_late_usage_adjusts_the_next(
     first_total = sessions_in(tmp_path / "month.jsonl")
     stream(tmp_path, prefix, store, money=db_url, trace=tmp_path / "month.jsonl", total=first_total)
     row = month_usage(store, first, first_next, tmp_path)
-    finalized = cli_ok("invoices", "finalize", "--clickhouse", store, *db, cwd=tmp_path)
+    seller = {"BILLING_SELLER": "Acme Bots Ltd|1 Market Street"}  # finalizing needs one
+    finalized = cli_ok("invoices", "finalize", "--clickhouse", store, *db, cwd=tmp_path, env=seller)
     assert finalized.startswith("finalized 1 invoices: INV-"), finalized
     number = finalized.split(": ")[1].strip()
     invoice = cli_ok("invoices", "show", number, *db, cwd=tmp_path)
@@ -183,7 +184,8 @@ def test_a_streamed_month_is_invoiced_exactly_and_late_usage_adjusts_the_next(
     assert grown > 0
     next_month = (first_next.replace(day=28) + timedelta(days=4)).replace(day=1)
     later = {
-        "BILLING_NOW": datetime(next_month.year, next_month.month, 1, 2, tzinfo=UTC).isoformat()
+        **seller,
+        "BILLING_NOW": datetime(next_month.year, next_month.month, 1, 2, tzinfo=UTC).isoformat(),
     }
     second = cli_ok("invoices", "finalize", "--clickhouse", store, *db, cwd=tmp_path, env=later)
     assert second.startswith("finalized 1 invoices"), second

@@ -12,6 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from billing.invoice_settings import SELLER_MISSING
 from tests.integration.workers import TEST_TOKEN, exe, free_port, wait_for
 
 pytestmark = pytest.mark.integration
@@ -25,6 +26,7 @@ def _start(tmp_path: Path, roles: str) -> tuple[subprocess.Popen[bytes], str, Pa
     args = [exe(), "worker", "--roles", roles, "--bootstrap", NOWHERE, "--web-port", str(port)]
     args += ["--clickhouse", f"chdb://{tmp_path / 'store'}", "--db", f"sqlite:///{tmp_path}/m.db"]
     env = {**os.environ, "BILLING_API_TOKEN": TEST_TOKEN}  # nothing is readable without one
+    env.pop("BILLING_SELLER", None)  # no seller: invoices wait, and health says so
     with log.open("wb") as out:
         proc = subprocess.Popen(args, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, env=env)
     return proc, f"http://127.0.0.1:{port}", log
@@ -70,7 +72,9 @@ def test_the_billing_role_starts_and_reports_kafka_unreachable(tmp_path: Path) -
         wait_for(failed_once, 60, log.read_text)
         health = _get(f"{base}/api/health")
         assert health is not None
-        assert health["status"] == "ok"
+        # degraded, not failing: it serves and posts, but holds invoices without a seller
+        assert health["status"] == "degraded"
+        assert health["invoices"] == {"finalizing": False, "reason": SELLER_MISSING, "waiting": 0}
         assert health["notifications"]["connected"] is False  # type: ignore[index]
         assert NOWHERE in str(health["notifications"]["error"])  # type: ignore[index]
         assert proc.poll() is None  # still running, retrying in the background

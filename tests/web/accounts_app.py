@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 from billing import accounts, db, keys
 from billing import operations as ops
 from billing.access import OPERATOR
+from billing.invoice_settings import InvoiceSettings
 from tests.billing.helpers import NOW, starter, subscribe
 from web.billing_api import BillingApi
 from web.server import Api, create_app
@@ -69,7 +70,8 @@ def two_accounts(url: str) -> TwoAccounts:
     ops.change_plan(sessions, OPERATOR, "bot-a", "starter", NOW)  # a downgrade to cancel
     with sessions.begin() as session:
         keys.revoke(session, "revoked", NOW)
-    billing = BillingApi(sessions, None, clock=lambda: NOW)
+    seller = InvoiceSettings(seller=("Acme Bots Ltd", "1 Market Street"))  # receipts need one
+    billing = BillingApi(sessions, None, clock=lambda: NOW, invoices=seller)
     usage = Api(cast(Any, FakeUsage()), None, billing)
     app = create_app(CollectorRegistry(), lambda: {"ok": True}, usage, billing)
     return TwoAccounts(app, issued, sessions)

@@ -137,9 +137,10 @@
   function change(s) {
     C.dialog(`Change the plan of ${s.app_id}`, async (d) => {
       let plans = [];
-      try { plans = await call("GET", "/api/plans"); } catch (error) { d.fail(C.failure("Could not load the plans", error)); }
-      const latest = new Map(), names = new Map(plans.map((p) => [p.code, p.name]));
-      for (const p of plans) if (p.currency === s.currency && p.code !== s.plan) latest.set(p.code, p);
+      // the server lists only the plans this caller may move this bot to (issue #23)
+      try { plans = await call("GET", `/api/subscriptions/${enc(s.app_id)}/plan-options`); } catch (error) { d.fail(C.failure("Could not load the plans", error)); }
+      const latest = new Map(plans.map((p) => [p.code, p]));
+      const names = new Map([[s.plan, s.plan_name], ...plans.map((p) => [p.code, p.name])]);
       const select = el("select", { id: "plan-choice" }, ...[...latest.values()].map((p) => new Option(`${p.name}: ${C.money(p.monthly_fee, p.currency)} a month`, p.code)));
       const confirm = async (code) => {
         const name = names.get(code) || code;
@@ -157,7 +158,7 @@
           d.show(el("p", { id: "preview" }, previewText(p, s, names)), d.actions(d.cancel(), button("Confirm", "confirm", () => confirm(code))));
         } catch (error) { d.fail(C.failure("Could not preview the change", error)); }
       };
-      if (!latest.size) { d.show(el("p", {}, `No other plan in ${s.currency}.`), d.actions(d.cancel("Close"))); return; }
+      if (!latest.size) { d.show(el("p", {}, `No other plan is open to ${s.app_id}.`), d.actions(d.cancel("Close"))); return; }
       d.show(form(next, el("div", { class: "field" }, el("label", { for: "plan-choice" }, "New plan"), select),
         d.actions(d.cancel(), el("button", { type: "submit", id: "review" }, "Review"))));
     });
