@@ -97,7 +97,10 @@ def test_the_closing_entry_makes_the_invoice_exact_without_a_posting_pass(
     [number] = finalize_due(sessions, ms("2026-12-01T01:00:00+00:00"), SETTINGS)
     invoice = documents.get_invoice(sessions, OPERATOR, number)
     lines = {line["description"]: line["amount"] for line in invoice["lines"]}
-    assert (lines["Billing sessions"], lines["Voice sessions"]) == ("11.70", "10.00")
+    assert (lines["Billing sessions (Starter)"], lines["Voice sessions (Starter)"]) == (
+        "11.70",
+        "10.00",
+    )
     assert invoice["total"] == "70.70"  # 49.00 + 234 x 0.05 + 100 x 0.10
     amounts = sorted(e["amount"] for e in _usage_entries(sessions))
     assert amounts == ["-5.00", "-5.00", "-5.00", "-6.70"]  # the closing two: the rest, once
