@@ -60,6 +60,9 @@ bench-stream: $(VENV) kafka-start ## Benchmark: one worker end to end on the loc
 bench-state: $(VENV) kafka-start ## Benchmark: changelog bytes, RSS and restore of the meter's state, beside the earlier design
 	PYTHONPATH=. $(PY) benchmarks/bench_state.py
 
+bench-balance: $(VENV) ## Benchmark: a balance read over 100k ledger entries, SUM vs running balance
+	PYTHONPATH=. $(PY) benchmarks/bench_balance.py
+
 bench-cli: $(VENV) ## Benchmark: CLI start-up (--help, usage on a small store) beside python's own
 	$(PY) benchmarks/bench_cli.py
 
@@ -69,4 +72,4 @@ bench-report: $(VENV) ## Benchmark: report queries over 10M sessions (SESSIONS=N
 clean: ## Remove the venv, caches and the embedded store
 	rm -rf .venv billing-data .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-.PHONY: help install demo demo-offline kafka-start kafka-stop pg-start pg-stop lint test test-containers bench bench-stream bench-state bench-report bench-cli clean
+.PHONY: help install demo demo-offline kafka-start kafka-stop pg-start pg-stop lint test test-containers bench bench-stream bench-state bench-report bench-balance bench-cli clean

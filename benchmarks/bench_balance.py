@@ -33,6 +33,10 @@ from billing.models import LedgerEntry, Subscription
 
 NOW = 1_794_729_600_000  # 2026-11-15T12:00:00Z
 SUM = "SELECT COALESCE(SUM(amount_minor), 0) FROM ledger_entries WHERE subscription_id = :id"
+# entries per transaction: PostgreSQL keeps every version of the subscription's row that one
+# transaction's folds make, so a transaction adding 100k entries to one subscription would be
+# quadratic (posting adds at most a few per subscription and transaction)
+BATCH = 1_000
 RUNNING = "SELECT balance_minor FROM subscriptions WHERE id = :id"
 
 
@@ -64,9 +68,9 @@ def build(url: str, entries: int) -> int:
         }
         for n in range(entries)
     ]  # fmt: skip
-    with sessions.begin() as session:
-        for start in range(0, entries, 10_000):
-            session.execute(insert(LedgerEntry), rows[start : start + 10_000])
+    for start in range(0, entries, BATCH):  # a transaction per batch, as posting passes are
+        with sessions.begin() as session:
+            session.execute(insert(LedgerEntry), rows[start : start + BATCH])
     sessions.kw["bind"].dispose()
     return sub_id
 
