@@ -68,6 +68,9 @@ bench-state: $(VENV) kafka-start ## Benchmark: changelog bytes, RSS and restore 
 	PYTHONPATH=. $(PY) benchmarks/bench_state.py
 	PYTHONPATH=. $(PY) benchmarks/bench_worker_state.py
 
+bench-balance: $(VENV) ## Benchmark: a balance read over 100k ledger entries, SUM vs running balance
+	PYTHONPATH=. $(PY) benchmarks/bench_balance.py
+
 bench-cli: $(VENV) ## Benchmark: CLI start-up (--help, usage on a small store) beside python's own
 	$(PY) benchmarks/bench_cli.py
 
@@ -77,4 +80,4 @@ bench-report: $(VENV) ## Benchmark: report queries over 10M sessions (SESSIONS=N
 clean: ## Remove the venv, caches and the embedded store
 	rm -rf .venv billing-data .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-.PHONY: help install demo demo-offline document-images kafka-start kafka-stop pg-start pg-stop lint test test-containers bench bench-stream bench-state bench-report bench-cli clean
+.PHONY: help install demo demo-offline document-images kafka-start kafka-stop pg-start pg-stop lint test test-containers bench bench-stream bench-state bench-report bench-balance bench-cli clean

@@ -108,12 +108,13 @@ def post_usage(
     subscription: Subscription,
     quantities: Mapping[int, Quantities],
     now_ms: int,
-    every_ms: int = POST_EVERY_MS,
+    every_ms: int | None = POST_EVERY_MS,
 ) -> int:
     """Debit each opened period's growth of usage charges; returns the entries added.
 
     A running period gets at most one usage entry per meter and ``every_ms`` bucket (its
-    key names the bucket, so a retry or a second poster cannot add another); a period
+    key names the bucket, so a retry or a second poster cannot add another; ``None``: none,
+    only the closing entries, which is what finalizing needs); a period
     whose chargeable time is over gets its closing entry at once, so its invoice is exact.
     What is not posted yet is kept as ``pending_usage_minor`` (the live balance's accrual).
     Quantities only grow (sessions are idempotent in ClickHouse), so a reading smaller
@@ -139,7 +140,7 @@ def _post_period(
     stored: PeriodUsage,
     *,
     now_ms: int,
-    every_ms: int,
+    every_ms: int | None,
 ) -> tuple[int, int]:
     """Post one period's owed charges as its slot allows: (entries added, still owed)."""
     start_ms = plan_row.period_start_ms
@@ -154,9 +155,10 @@ def _post_period(
     for meter in METERS:
         total, count = posted.get(meter, (0, 0))
         owed = target[meter] + total  # charged by the quantities, not yet posted
-        if owed == 0:
+        slot = _entry_slot(closed=closed, count=count, now_ms=now_ms, every_ms=every_ms)
+        if owed == 0 or slot is None:
+            pending += owed
             continue
-        slot = f"closing:{count}" if closed else f"at:{usage_bucket(now_ms, every_ms)}"
         entry = ledger.append(
             session,
             subscription,
@@ -173,6 +175,14 @@ def _post_period(
         )
         added, pending = (added + 1, pending) if entry is not None else (added, pending + owed)
     return added, pending
+
+
+def _entry_slot(*, closed: bool, count: int, now_ms: int, every_ms: int | None) -> str | None:
+    """What a usage entry written now is for (its key's tail), or None if none is due: a
+    closed period's n-th closing entry, else the posting bucket ``now_ms`` is in."""
+    if closed:
+        return f"closing:{count}"
+    return None if every_ms is None else f"at:{usage_bucket(now_ms, every_ms)}"
 
 
 def _stored_usage(

@@ -71,7 +71,7 @@ def finalize_subscription(
         )
         if subscription is None:
             return numbers
-        accrual.post_usage(session, subscription, {}, now_ms)  # closing entries: lines exact
+        accrual.post_usage(session, subscription, {}, now_ms, None)  # closing entries only
         for period in due_periods(session, subscription, now_ms, settings.grace_ms):
             invoice = ensure_draft(session, subscription, period, now_ms)
             if invoice.status == "draft":

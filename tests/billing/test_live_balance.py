@@ -104,3 +104,22 @@ def test_the_closing_entry_makes_the_invoice_exact_without_a_posting_pass(
     assert invoice["total"] == "70.70"  # 49.00 + 234 x 0.05 + 100 x 0.10
     amounts = sorted(e["amount"] for e in _usage_entries(sessions))
     assert amounts == ["-5.00", "-5.00", "-5.00", "-6.70"]  # the closing two: the rest, once
+
+
+def test_finalizing_writes_no_entry_for_the_running_period(sessions: Sessions) -> None:
+    seed(sessions)
+    subscribe(sessions)
+    source = Source()
+    december = ms("2026-12-01T00:00:00+00:00")
+    source.quantities["bot-1"] = {
+        NOVEMBER: {"billing_sessions": 1100},
+        december: {"billing_sessions": 1010},
+    }
+    post_once(sessions, source, december + 600_000)  # November closes, December's first entry
+    source.quantities["bot-1"][december] = {"billing_sessions": 1050}
+    post_once(sessions, source, december + 1_200_000)  # read: 2.00 pending till 01:00
+    before = _usage_entries(sessions)
+    assert finalize_due(sessions, december + 3_600_000, SETTINGS) != []
+    assert _usage_entries(sessions) == before  # the hourly entry is the posting loop's
+    view = ops.subscriptions(sessions, OPERATOR, "bot-1", december + 3_600_000)[0]
+    assert view["balance"] == "-105.50"  # 2 x 49.00 fees, 5.00 November, 2.50 December
