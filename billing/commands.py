@@ -21,7 +21,7 @@ from billing.models import LedgerEntry, Order, Plan, Subscription, User
 from billing.money import MoneyError, parse_amount
 from billing.notices import notify
 from billing.periods import ZoneError, add_days, iso, midnight_ms, period_at, zone
-from billing.rules import has_started, is_upgrade, upgrade_proration
+from billing.rules import has_started, is_switch, is_upgrade, upgrade_proration
 
 
 def locked(session: Session, app_id: str) -> Subscription:
@@ -204,7 +204,8 @@ def change_plan(session: Session, actor: Actor, app_id: str, code: str, now_ms: 
         return _upgrade(session, actor, subscription, (current, new), now_ms)
     effective = iso(period_at(now_ms, subscription.time_zone).end_ms, subscription.time_zone)
     subscription.pending_plan_id = new.id
-    detail = {**_versions(current, new), "effective": effective}
+    change = "switch" if is_switch(terms(current), terms(new)) else "downgrade"
+    detail = {**_versions(current, new), "effective": effective, "change": change}
     notify(
         session,
         key=f"plan.downgrade_scheduled:{subscription.id}:{new.id}:{now_ms}",

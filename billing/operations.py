@@ -231,11 +231,16 @@ def preview_change(
             "to": new.code,
             "from_name": current.name,
             "to_name": new.name,
-            "kind": "upgrade" if upgrade else "downgrade",
+            "kind": "upgrade" if upgrade else _later_kind(current, new),
             "proration": format_amount(proration, new.currency) if upgrade else None,
             "effective": iso(now_ms if upgrade else period.end_ms, tz),
             "monthly_fee": format_amount(new.fee_minor, new.currency),
         }
+
+
+def _later_kind(current: Plan, new: Plan) -> str:
+    """What a change that waits for the next period is: a switch of kind, or a downgrade."""
+    return "switch" if rules.is_switch(catalog.terms(current), catalog.terms(new)) else "downgrade"
 
 
 def _preview_before_start(subscription: Subscription, current: Plan, new: Plan) -> dict[str, Any]:

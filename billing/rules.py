@@ -47,8 +47,15 @@ def charges(terms: Terms, quantities: Mapping[str, int]) -> dict[str, int]:
 
 
 def is_upgrade(current: Terms, new: Terms) -> bool:
-    """An upgrade has a higher monthly fee: it takes effect at once (else it is scheduled)."""
-    return new.fee_minor > current.fee_minor
+    """An upgrade has a higher monthly fee: it takes effect at once (else it is scheduled).
+    A move between prepaid and enterprise is never one: it waits for the next period, so a
+    prepaid balance never pays part of a contract's fee and no period is half of each."""
+    return new.kind == current.kind and new.fee_minor > current.fee_minor
+
+
+def is_switch(current: Terms, new: Terms) -> bool:
+    """A move between prepaid and enterprise (an admin's, at the next period start)."""
+    return new.kind != current.kind
 
 
 def upgrade_proration(current: Terms, new: Terms, period: Period, at_ms: int) -> int:

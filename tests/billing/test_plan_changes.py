@@ -150,7 +150,31 @@ def test_owners_are_offered_and_may_make_only_allowed_moves(sessions: Sessions) 
     with pytest.raises(BillingError) as refused:
         ops.change_plan(sessions, alice, "bot-2", "pro", NOW)
     assert refused.value.status == 409 and "allows moves to trial only" in str(refused.value)
-    assert ops.change_plan(sessions, root, "bot-2", "corp", NOW)["status"] == "done"  # an admin's
+    assert ops.change_plan(sessions, root, "bot-2", "corp", NOW)["status"] == "scheduled"
+
+
+def test_a_move_to_enterprise_waits_for_the_next_period_and_charges_nothing(
+    sessions: Sessions,
+) -> None:
+    """corp (enterprise, 1000.00 a month) costs more than starter, but a prepaid balance
+    never pays part of a contract's fee: the move is scheduled, never prorated."""
+    root = seed(sessions).actors["root"]
+    subscribe(sessions)  # bot-1 on starter since Nov 1 (prepaid)
+    before = ops.subscriptions(sessions, root, "bot-1", NOW)[0]
+    preview = ops.preview_change(sessions, root, "bot-1", "corp", NOW)
+    assert (preview["kind"], preview["proration"]) == ("switch", None)
+    assert preview["effective"] == "2026-12-01T00:00:00Z"
+    order = ops.change_plan(sessions, root, "bot-1", "corp", NOW)
+    assert (order["status"], order["amount"], order["detail"]["change"]) == (
+        "scheduled",
+        "0.00",
+        "switch",
+    )
+    after = ops.subscriptions(sessions, root, "bot-1", NOW)[0]
+    assert (after["plan"], after["pending_plan"]) == ("starter", "corp")
+    assert after["balance"] == before["balance"]  # nothing was charged
+    pro = ops.preview_change(sessions, root, "bot-1", "pro", NOW)  # same kind: an upgrade
+    assert pro["kind"] == "upgrade" and pro["proration"] is not None
 
 
 def test_a_new_bot_on_a_free_plan_is_offered_the_trial(sessions: Sessions) -> None:

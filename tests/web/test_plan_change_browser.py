@@ -17,7 +17,7 @@ from billing.access import OPERATOR
 from billing.catalog import Revision
 from tests.billing.helpers import NOW, starter, subscribe
 from tests.integration.browser import chrome
-from tests.integration.console_pages import choose, close_dialog, settled
+from tests.integration.console_pages import choose, click, close_dialog, fill, settled
 from tests.integration.workers import wait_for
 from tests.web.accounts_app import TwoAccounts, two_accounts
 from tests.web.served import served
@@ -83,6 +83,14 @@ def test_owners_are_offered_only_the_allowed_plans(browser: Any, tmp_path: Path)
         assert offered(browser, "bot-c") == ["pro", "termpro"]
         sign_in(browser, site, acme.keys["a-admin"])
         assert offered(browser, "bot-c") == ["corp", "pro", "termpro", "trial"]
+        # prepaid -> enterprise costs more, yet waits for the next period, unprorated
+        choose(browser, "Manage bot-c", "Change plan")
+        fill(browser, "plan-choice", "corp")
+        click(browser, "review")
+        wait_for(lambda: bool(browser.find_elements("id", "preview")), 10, lambda: "no preview")
+        text = browser.find_element("id", "preview").text
+        assert text.startswith("Move from Starter to Corp on ") and "never prorated" in text
+        close_dialog(browser)
         # a new version of starter lists one move; bot-c stays on the version it has
         only_termpro = Revision(changes_to="termpro")
         plan_ops.revise_plan(acme.sessions, OPERATOR, "starter", only_termpro, NOW)

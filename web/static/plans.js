@@ -131,6 +131,7 @@
     const from = names.get(p.from) || p.from, to = names.get(p.to) || p.to;
     if (p.kind === "replace") return `Use ${to} instead of ${from} from the start on ${C.longDay(p.effective)}. Nothing has been charged yet, so nothing is prorated.`;
     if (p.kind === "upgrade") return `Upgrade from ${from} to ${to} now: ${C.money(p.proration, s.currency)} is charged for the rest of this period, and ${to}'s included quantities and prices apply to the whole period.`;
+    if (p.kind === "switch") return `Move from ${from} to ${to} on ${C.day(p.effective)}, when the next period starts: a move between prepaid and enterprise is never prorated, so this period stays on ${from}. You can cancel it until then.`;
     return `Downgrade from ${from} to ${to} on ${C.day(p.effective)}, when the next period starts. You can cancel it until then.`;
   }
 
