@@ -147,13 +147,16 @@ def _usage_lines(
     own: list[LedgerEntry],
     plan: Plan,
 ) -> list[Line]:
-    """One line per meter, with the quantities and prices of the plan that charged it (the
-    newest entry's: each posting brings the period's charge to what its plan makes it)."""
+    """One line per meter, with the quantities and prices of the period's plan: the plan
+    that charged it. Each posting brings the meter's charge to what that plan makes of the
+    period's quantities (an upgrade's terms apply to the whole period), so the entries sum
+    to its charge even when the last of them was written under the plan before an upgrade
+    with the same price for that meter."""
     usage = session.get(PeriodUsage, (subscription.id, period_start_ms))
     lines = []
     for meter in METERS:
         posted = [e for e in own if e.kind == "usage" and e.meter == meter]
-        charged = charged_plan(session, posted[-1], plan) if posted else plan
+        charged = plan
         quantity = getattr(usage, meter) if usage else 0
         included = getattr(charged, f"included_{meter}")
         lines.append(

@@ -43,8 +43,9 @@ def _upgraded_then_downgraded(sessions: Sessions) -> None:
         ops.add_plan(sessions, OPERATOR, spec, ms("2026-11-20T00:00:00+00:00"))
     subscribe(sessions, "bot-1", "basic", start="2026-12-01", tz=TZ, now_ms=DECEMBER)
     source = Source()
-    source.quantities["bot-1"] = {DECEMBER: {"billing_sessions": 1500, "voice_sessions": 10}}
-    post_once(sessions, source, ms("2026-12-05T00:00:00+00:00"))  # usage charged by basic
+    # usage charged by basic; voice costs the same on both plans, so no later entry of it
+    source.quantities["bot-1"] = {DECEMBER: {"billing_sessions": 1500, "voice_sessions": 300}}
+    post_once(sessions, source, ms("2026-12-05T00:00:00+00:00"))
     ops.add_funds(sessions, OPERATOR, "bot-1", amount="500.00", key=None, now_ms=UPGRADE_AT)
     ops.change_plan(sessions, OPERATOR, "bot-1", "growth", UPGRADE_AT)
     ops.change_plan(sessions, OPERATOR, "bot-1", "basic", UPGRADE_AT + 60_000)  # scheduled
@@ -70,8 +71,9 @@ def _billed(sessions: Sessions, number: str) -> list[tuple[str, str | None, str,
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
-def _check_against_ledger(invoice: dict[str, Any], billed: list[Any]) -> None:
-    """Each line names exactly the plans of the entries it bills, and adds them up."""
+def _check_against_ledger(invoice: dict[str, Any], billed: list[Any], period_plan: str) -> None:
+    """Each line names exactly the plans of the entries it bills, and adds them up; a
+    usage line names the period's plan, whose terms its entries add up to."""
     names = {"Basic", "Growth Plan"}
     for line in invoice["lines"]:
         if line["kind"] not in ("fee", "usage", "proration"):
@@ -83,10 +85,11 @@ def _check_against_ledger(invoice: dict[str, Any], billed: list[Any]) -> None:
         named = {n for n in names if n in line["description"]}
         if line["kind"] == "proration":
             assert charged <= named, line
-        elif line["kind"] == "usage" and mine:
-            # each posting brings the period's charge to what its plan makes it, so the
-            # plan of the newest entry is the one whose terms the total is
-            assert named == {mine[-1][2]} and named <= charged, line
+        elif line["kind"] == "usage":
+            # each posting brings the period's charge to what the period's plan makes it (an
+            # upgrade's terms apply to the whole period), even where an entry was written
+            # under the plan before it (voice: the same price on both)
+            assert named == {period_plan}, line
         elif mine:
             assert named == charged, line
         total = -sum(b[3] for b in mine)
@@ -126,13 +129,14 @@ def test_lines_name_the_plan_that_charged_them(sessions: Sessions) -> None:
     assert descriptions[0] == "Basic monthly fee"  # charged Dec 1, before the upgrade
     assert "Billing sessions (Growth Plan)" in descriptions  # its prices apply to December
     assert PRORATION in descriptions
-    _check_against_ledger(december, _billed(sessions, "INV-2026-000001"))
+    assert "Voice sessions (Growth Plan)" in descriptions  # its entry was basic's, same price
+    _check_against_ledger(december, _billed(sessions, "INV-2026-000001"), "Growth Plan")
     january = documents.get_invoice(sessions, OPERATOR, "INV-2027-000001")
     assert [line["description"] for line in january["lines"]][:2] == [
         "Basic monthly fee",
         "Billing sessions (Basic)",
     ]
-    _check_against_ledger(january, _billed(sessions, "INV-2027-000001"))
+    _check_against_ledger(january, _billed(sessions, "INV-2027-000001"), "Basic")
     for invoice in (december, january):
         _check_pdf(sessions, invoice)
         assert _over_http(sessions, invoice["number"]) == invoice  # the API's JSON is this
