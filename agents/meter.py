@@ -23,6 +23,7 @@ from agents import changelog
 from agents.kafka.records import Delivery, MeterPort, Opened, Output, Record, StaleError
 from agents.metrics import BillingMetrics
 from agents.settings import INPUT_TOPICS, WorkerSettings
+from pipeline.bulk import cyclic_gc_paused
 from pipeline.core.counts import Counts
 from pipeline.core.ordering import MERGED_TOPICS
 from pipeline.core.state import PartitionState
@@ -108,10 +109,12 @@ class Meter:
         restorer = opened.changelog
         if not isinstance(restorer, changelog.Restorer):  # the link is given changelog.Restorer
             raise TypeError(f"not a changelog restorer: {restorer!r}")
+        with cyclic_gc_paused():
+            restored = restorer.finish()
         self.tasks[opened.partition] = PartitionTask(
             opened.partition,
             opened.epoch,
-            restorer.finish(),
+            restored,
             StreamMerge(self.settings.max_hold_s),
             dict(opened.committed),
         )

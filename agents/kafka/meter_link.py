@@ -24,6 +24,7 @@ from agents.kafka.records import (
     StaleError,
     Topics,
 )
+from pipeline.bulk import cyclic_gc_paused
 from pipeline.spine import Step, drive
 
 log = logging.getLogger(__name__)
@@ -55,12 +56,13 @@ async def read_changelogs(
     await consumer.seek_to_beginning(*tps)
     ends = await consumer.end_offsets(tps)
     restorers = {p: restorer() for p in partitions}
-    while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
-        batch = await consumer.getmany(*tps, timeout_ms=1000, max_records=50_000)
-        for tp, messages in batch.items():
-            add = restorers[tp.partition].add
-            for message in messages:
-                add(message.key, message.value)
+    with cyclic_gc_paused():
+        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
+            batch = await consumer.getmany(*tps, timeout_ms=1000, max_records=50_000)
+            for tp, messages in batch.items():
+                add = restorers[tp.partition].add
+                for message in messages:
+                    add(message.key, message.value)
     return restorers
 
 
