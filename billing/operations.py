@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from billing import access, accounts, catalog, commands, plan_moves, requests, rules, views
+from billing import plan_change as changes
 from billing.access import Actor, require_admin, require_billing
 from billing.errors import ConflictError, InvalidError
 from billing.models import Extension, Membership, Plan, Subscription, User
@@ -137,14 +138,14 @@ def change_plan(
 ) -> dict[str, Any]:
     """``plan change``: an upgrade's proration, or a downgrade's date."""
     with sessions.begin() as session:
-        order = commands.change_plan(session, actor, app_id, code, now_ms)
+        order = changes.change_plan(session, actor, app_id, code, now_ms)
         return {**views.order_json(order), "subscription": _subscription(session, app_id, now_ms)}
 
 
 def cancel_change(sessions: Sessions, actor: Actor, app_id: str, now_ms: int) -> dict[str, Any]:
     """``plan cancel-change``."""
     with sessions.begin() as session:
-        order = commands.cancel_change(session, actor, app_id, now_ms)
+        order = changes.cancel_change(session, actor, app_id, now_ms)
         return {**views.order_json(order), "subscription": _subscription(session, app_id, now_ms)}
 
 
