@@ -125,22 +125,25 @@ class Applier:
     ) -> list[Emitted]:
         """Apply each record in order; dead-letter the invalid and the late."""
         out: list[Emitted] = []
-        cfg = self.cfg
+        emit, cfg = out.append, self.cfg
         for record, event in records:
             if isinstance(event, ValidationError):
-                out.append(self.dead_letter(record, event, counts))
+                emit(self.dead_letter(record, event, counts))
                 continue
             if record.key != expected_key(event):
                 counts.miskeyed[record.topic] += 1
-            outcome = apply_event(state, event, processing_clock(now_ms, record.ts_ms), cfg)
+            ts_ms = record.ts_ms
+            outcome = apply_event(state, event, processing_clock(now_ms, ts_ms), cfg)
             if outcome.late:
-                out.append(self.dead_letter(record, late_error(cfg), counts))
+                emit(self.dead_letter(record, late_error(cfg), counts))
                 continue
             counts.outcome(record.topic, outcome)
-            ts_ms = record.ts_ms
-            produced: Iterable[Produced]
-            for produced in (outcome.sessions, outcome.agents, outcome.summaries):
-                out.extend(Emitted(item, item.app_id.encode(), ts_ms) for item in produced)
+            for session in outcome.sessions:  # plain loops: this runs for every event
+                emit(Emitted(session, session.app_id.encode(), ts_ms))
+            for agent in outcome.agents:
+                emit(Emitted(agent, agent.app_id.encode(), ts_ms))
+            for summary in outcome.summaries:
+                emit(Emitted(summary, summary.app_id.encode(), ts_ms))
         return out
 
     def dead_letter(self, record: Message, error: ValidationError, counts: Counts) -> Emitted:

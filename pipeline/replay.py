@@ -34,7 +34,7 @@ from sinks.base import BatchingSink
 
 DEFAULT_PARTITIONS = 6
 SWEEP_EVERY = 100_000  # events between two sweeps (freeing never changes an outcome)
-BATCH = 4_096  # lines per fetch
+BATCH = 256  # lines per fetch: small enough to stay in cache (measured: 4,096 was slower)
 PROGRESS_EVERY = 10_000
 
 
