@@ -41,7 +41,14 @@ from pipeline.replay import replay
 from pipeline.tracegen import TraceSpec, generate
 from sinks.base import BatchingSink
 from tests.integration.backends import bootstrap
-from tests.integration.workers import NullBackend, WorkerProcess, cli, exe, totals, wait_for
+from tests.integration.workers import (
+    NullBackend,
+    WorkerProcess,
+    cli,
+    produce_paced,
+    totals,
+    wait_for,
+)
 
 
 async def baseline(prefix: str, count: int) -> float:
@@ -174,20 +181,7 @@ def latency(work: Path, rate: int, seconds: int) -> dict[str, object]:
         trace = work / f"{prefix}jsonl"
         trace.write_bytes(b"".join(generate(trace_spec(rate * seconds, 6))))
         lines = trace.read_bytes().splitlines(keepends=True)
-        paced = subprocess.Popen(
-            [exe(), "produce", "-", "--topic-prefix", prefix, "--bootstrap", bootstrap()],
-            stdin=subprocess.PIPE,
-            cwd=work,
-        )
-        assert paced.stdin is not None
-        start = time.monotonic()
-        for n, line in enumerate(lines):
-            paced.stdin.write(line)
-            if n % 500 == 0:
-                paced.stdin.flush()
-                time.sleep(max(0.0, start + n / rate - time.monotonic()))
-        paced.stdin.close()
-        paced.wait(timeout=600)
+        produce_paced(lines, prefix, rate, work)
         time.sleep(5)
         return dict(worker.get("/api/health")["sink"])
     finally:

@@ -36,7 +36,7 @@ import orjson
 
 from agents.changelog import TOPIC as STATE_TOPIC
 from tests.integration.backends import bootstrap
-from tests.integration.workers import WorkerProcess, exe, wait_for
+from tests.integration.workers import WorkerProcess, produce_paced, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 GIT = shutil.which("git") or "git"
@@ -82,20 +82,6 @@ def counted(worker: WorkerProcess) -> int:
 
 def _counted_at_least(worker: WorkerProcess, events: int) -> bool:
     return counted(worker) >= events
-
-
-def produce_paced(lines: list[bytes], prefix: str, rate: int, cwd: Path) -> None:
-    command = [exe(), "produce", "-", "--topic-prefix", prefix, "--bootstrap", bootstrap()]
-    paced = subprocess.Popen(command, stdin=subprocess.PIPE, cwd=cwd, stdout=subprocess.DEVNULL)
-    assert paced.stdin is not None
-    started = time.monotonic()
-    for n, line in enumerate(lines):
-        paced.stdin.write(line)
-        if n % 500 == 0:
-            paced.stdin.flush()
-            time.sleep(max(0.0, started + n / rate - time.monotonic()))
-    paced.stdin.close()
-    assert paced.wait(timeout=3600) == 0
 
 
 async def changelog_bytes(topic: str) -> int:

@@ -48,6 +48,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def produce_paced(lines: list[bytes], prefix: str, rate: int, cwd: Path) -> None:
+    """``billing-meter produce -`` fed ``lines`` at about ``rate`` a second."""
+    command = [exe(), "produce", "-", "--topic-prefix", prefix, "--bootstrap", bootstrap()]
+    paced = subprocess.Popen(command, stdin=subprocess.PIPE, cwd=cwd, stdout=subprocess.DEVNULL)
+    assert paced.stdin is not None
+    started = time.monotonic()
+    for n, line in enumerate(lines):
+        paced.stdin.write(line)
+        if n % 500 == 0:
+            paced.stdin.flush()
+            time.sleep(max(0.0, started + n / rate - time.monotonic()))
+    paced.stdin.close()
+    assert paced.wait(timeout=3600) == 0
+
+
 class NullBackend:
     def write(self, batch: Batch) -> None:
         """Discard (the tally is what the test needs)."""
