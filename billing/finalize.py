@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from billing import accrual, pdf
-from billing.invoice_settings import HOUR_MS, InvoiceSettings
+from billing.invoice_settings import InvoiceSettings
 from billing.invoicing import compute_lines, ensure_draft, unbilled
 from billing.layout import invoice_document
 from billing.models import (
@@ -34,7 +34,7 @@ from billing.notices import notify
 from billing.periods import iso
 from billing.posting import UsageSource, post_subscription, query_window
 
-__all__ = ["HOUR_MS", "InvoiceSettings", "finalize_due", "finalize_one"]
+__all__ = ["InvoiceSettings", "finalize_due", "finalize_one"]
 
 
 def due_periods(
@@ -181,17 +181,26 @@ def _has_due_draft(
     sessions: sessionmaker[Session], subscription: Subscription, now_ms: int, grace_ms: int
 ) -> bool:
     with sessions() as session:
-        due = [p.period_start_ms for p in due_periods(session, subscription, now_ms, grace_ms)]
-        if not due:
-            return False
-        final = session.scalars(
+        return bool(_unfinalized_due(session, subscription, now_ms, grace_ms))
+
+
+def _unfinalized_due(
+    session: Session, subscription: Subscription, now_ms: int, grace_ms: int
+) -> list[int]:
+    """The starts of ``subscription``'s due periods that have no finalized invoice."""
+    due = [p.period_start_ms for p in due_periods(session, subscription, now_ms, grace_ms)]
+    if not due:
+        return []
+    final = set(
+        session.scalars(
             select(Invoice.period_start_ms).where(
                 Invoice.subscription_id == subscription.id,
                 Invoice.status == "finalized",
                 Invoice.period_start_ms.in_(due),
             )
         )
-        return len(set(due) - set(final)) > 0
+    )
+    return [start for start in due if start not in final]
 
 
 def waiting_drafts(
@@ -203,18 +212,6 @@ def waiting_drafts(
     waiting: list[tuple[str, int]] = []
     for subscription in subscriptions:
         with sessions() as session:
-            finalized = set(
-                session.scalars(
-                    select(Invoice.period_start_ms).where(
-                        Invoice.subscription_id == subscription.id,
-                        Invoice.status == "finalized",
-                    )
-                )
-            )
-            due = due_periods(session, subscription, now_ms, settings.grace_ms)
-            waiting += [
-                (subscription.app_id, p.period_start_ms)
-                for p in due
-                if p.period_start_ms not in finalized
-            ]
+            due = _unfinalized_due(session, subscription, now_ms, settings.grace_ms)
+        waiting += [(subscription.app_id, start) for start in due]
     return sorted(waiting, key=lambda pair: (pair[1], pair[0]))

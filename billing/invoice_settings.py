@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-HOUR_MS = 3_600_000
+from billing.periods import HOUR_MS
+
 DEFAULT_TERMS_DAYS = 30
 MAX_TERMS_DAYS = 365
 SELLER_MISSING = "BILLING_SELLER is not set: due invoices stay drafts until it names the seller"

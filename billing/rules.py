@@ -10,12 +10,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from billing.money import prorate, usage_charge
-from billing.periods import DAY_MS, Period
+from billing.periods import DAY_MS, HOUR_MS, Period
 
 METERS = ("billing_sessions", "voice_sessions", "agents")
 PREPAID, ENTERPRISE = "prepaid", "enterprise"
 EXPIRING_DAYS = (7, 3, 1)
-HOUR_MS = 3_600_000
 POST_EVERY_MS = HOUR_MS  # BILLING_POST_EVERY: how often a running period's usage is posted
 
 BalanceState = Literal["ok", "low", "depleted"]

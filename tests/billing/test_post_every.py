@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from billing.rules import HOUR_MS, check_post_every, usage_bucket
+from billing.periods import HOUR_MS
+from billing.rules import check_post_every, usage_bucket
 from billing_meter.cli import build_parser, main
 from billing_meter.settings import SettingsError, worker_settings
 
