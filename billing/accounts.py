@@ -6,6 +6,7 @@ events belongs to none: only operators see it until ``subscribe`` or ``apps move
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from sqlalchemy import select
@@ -47,6 +48,12 @@ def account_json(account: Account) -> dict[str, Any]:
     }
 
 
+def _has_control(text: str) -> bool:
+    """Whether ``text`` holds a control character (printed on invoices: NUL, escapes, tabs
+    and the like have no place there; the address's line breaks are taken out first)."""
+    return any(unicodedata.category(char) == "Cc" for char in text)
+
+
 def _profile(values: dict[str, str | None]) -> dict[str, str]:
     checked: dict[str, str] = {}
     for field, limit in PROFILE.items():
@@ -56,6 +63,8 @@ def _profile(values: dict[str, str | None]) -> dict[str, str]:
         value = value.strip()
         if len(value) > limit:
             raise InvalidError(f"{field} is at most {limit} characters")
+        if _has_control(value.replace("\n", "") if field == "address" else value):
+            raise InvalidError(f"{field} may not hold control characters")
         if field == "billing_email" and value and _EMAIL.fullmatch(value) is None:
             raise InvalidError(f"billing email {value[:64]!r} is not an e-mail address")
         checked[field] = value

@@ -109,6 +109,8 @@ async def billing_profile(app: web.Application, keys: dict[str, str], sessions: 
         ("alice", {"vat": "x"}, 400, "unknown profile field 'vat'"),
         ("alice", {"address": [1, 2]}, 400, "list of lines"),
         ("alice", {"legal_name": "x" * 201}, 400, "legal_name"),
+        ("alice", {"legal_name": "Acme\u0000"}, 400, "control characters"),
+        ("alice", {"address": ["Hauptstrasse 5\u001b[2J"]}, 400, "control characters"),
     ):
         answer = await call(app, "PUT", "/api/account/profile", keys[key], body)
         assert answer[0] == status and words in answer[1]["error"], answer

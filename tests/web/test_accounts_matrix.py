@@ -36,6 +36,9 @@ ENDPOINTS: list[tuple[str, str, Any]] = [
     ("GET", "/api/orders?app=bot-a", None),
     ("GET", "/api/orders/{topup}/receipt.pdf", None),
     ("GET", "/api/subscriptions/bot-a/plan-preview?plan=pro", None),
+    ("GET", "/api/subscriptions/bot-a/plan-options", None),
+    ("GET", "/api/account/profile", None),
+    ("PUT", "/api/account/profile", {"legal_name": "Robotics GmbH"}),
     ("GET", "/api/extensions?app=bot-a", None),
     ("GET", "/api/users", None),
     ("GET", "/api/me", None),
@@ -48,6 +51,8 @@ ENDPOINTS: list[tuple[str, str, Any]] = [
 ADMIN_ONLY = {"/api/extensions/1/approve", "/api/extensions/1/reject", "/api/users"}
 ADMIN_ONLY |= {"/api/subscriptions/bot-a/owner"}
 OWN_LISTS = {"/api/plans", "/api/subscriptions", "/api/users", "/api/me", "/api/apps"}
+OWN_LISTS |= {"/api/account/profile"}  # the caller's own account's
+ONE_ACCOUNT = {"/api/account/profile"}  # an operator names which (X-Billing-Account)
 PAGES = {"/usage", "/plans", "/invoices"}
 IDS = [f"{m} {p}" for m, p, _ in ENDPOINTS]
 
@@ -57,6 +62,8 @@ def expected(who: str, path: str) -> int:
         return 401
     if who == "a-member":  # who they are, so a member here can switch to where they are more
         return 200 if path == "/api/me" else 403
+    if who == "op" and path in ONE_ACCOUNT:
+        return 400
     if who in ("op", "a-admin"):
         return 200
     if who == "a-owner":
